@@ -1,0 +1,43 @@
+"""detente: model and forecast multi-party negotiations.
+
+The public surface is listed in ``__all__``; modules not re-exported here are internal.
+"""
+
+from .analysis import ZoneOfAgreement, zone_of_agreement
+from .errors import (
+    ConvergenceError,
+    DetenteError,
+    DetenteWarning,
+    MissingExtraError,
+    ModelError,
+    ModelParameterError,
+    ReferenceDataError,
+    ScenarioError,
+    UnknownModelError,
+)
+from .models.registry import MODELS, get_model
+from .results import Forecast
+from .scenario import Scenario, ScenarioArrays, builtin_scenarios, load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODELS",
+    "ConvergenceError",
+    "DetenteError",
+    "DetenteWarning",
+    "Forecast",
+    "MissingExtraError",
+    "ModelError",
+    "ModelParameterError",
+    "ReferenceDataError",
+    "Scenario",
+    "ScenarioArrays",
+    "ScenarioError",
+    "UnknownModelError",
+    "ZoneOfAgreement",
+    "builtin_scenarios",
+    "get_model",
+    "load_scenario",
+    "zone_of_agreement",
+]

@@ -1,0 +1,1 @@
+"""Forecasting models; see :data:`detente.models.registry.MODELS`."""

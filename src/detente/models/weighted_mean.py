@@ -1,0 +1,54 @@
+"""Weighted mean (the compromise model).
+
+.. math:: x^* = \\sum_i w_i x_i / \\sum_i w_i, \\qquad w_i = c_i s_i
+
+References: Achen (2006); Thomson, Stokman, Achen & König (2006), *The European Union Decides*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..results import Forecast
+from ._common import check_arrays, linear_utilities
+
+__all__ = ["WeightedMean", "weighted_mean"]
+
+
+def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted mean per issue.
+
+    Parameters
+    ----------
+    position, weight : (..., n_actors, n_issues)
+        Positions and non-negative weights (power x salience); every issue needs a positive
+        total weight.
+
+    Returns
+    -------
+    (..., n_issues)
+    """
+    w = np.asarray(weight, dtype=float)
+    x = np.asarray(position, dtype=float)
+    return (w * x).sum(axis=-2) / w.sum(axis=-2)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedMean:
+    """The compromise model: the power x salience weighted mean of the positions."""
+
+    name: ClassVar[str] = "weighted_mean"
+    reference: ClassVar[str] = (
+        "Achen, C. H. (2006). Evaluating political decision-making models. In R. Thomson, "
+        "F. N. Stokman, C. H. Achen & T. König (Eds.), The European Union Decides (pp. 264-298). "
+        "Cambridge University Press. doi:10.1017/CBO9780511492082.011"
+    )
+
+    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
+        a = check_arrays(scenario.arrays(), scenario.name)
+        x = a.filled_position()
+        out = weighted_mean(x, a.weight)
+        return Forecast.build(self, scenario, out, utilities=linear_utilities(a, out))

@@ -1,0 +1,104 @@
+"""Weighted median (the median voter position).
+
+The smallest position x_(m) whose cumulative weight reaches half the total; when the
+cumulative weight equals exactly half at x_(m), every point up to x_(m+1) is a median: the
+lower one is reported and the tie flagged (``diagnostics["tie"]``, ``["upper"]``).
+
+References: Black (1948); Achen (2006).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..results import Forecast
+from ._common import check_arrays, linear_utilities
+
+__all__ = ["WeightedMedian", "weighted_median", "weighted_median_bounds"]
+
+_TIE_RTOL = 1e-12  # float sums of products rarely hit W/2 exactly; a tie is within this
+
+
+def weighted_median_bounds(
+    position: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper weighted median and the tie flag per issue.
+
+    Parameters
+    ----------
+    position, weight : (..., n_actors, n_issues)
+
+    Returns
+    -------
+    lower, upper : (..., n_issues)
+        Equal unless the cumulative weight hits exactly half the total.
+    tie : (..., n_issues) bool
+    """
+    x = np.asarray(position, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    x, w = np.broadcast_arrays(x, w)
+    order = np.argsort(x, axis=-2, kind="stable")
+    xs = np.take_along_axis(x, order, axis=-2)
+    ws = np.take_along_axis(w, order, axis=-2)
+    cum = np.cumsum(ws, axis=-2)
+    half = 0.5 * cum[..., -1:, :]
+    reached = cum >= half * (1 - _TIE_RTOL)
+    first = np.argmax(reached, axis=-2)
+    lower = np.take_along_axis(xs, first[..., None, :], axis=-2)[..., 0, :]
+    cum_at = np.take_along_axis(cum, first[..., None, :], axis=-2)[..., 0, :]
+    tie = np.abs(cum_at - half[..., 0, :]) <= _TIE_RTOL * half[..., 0, :]
+    # upper: the first position above `lower` that carries weight
+    above = (xs > lower[..., None, :]) & (ws > 0)
+    has_above = above.any(axis=-2)
+    nxt = np.argmax(above, axis=-2)
+    nxt_x = np.take_along_axis(xs, nxt[..., None, :], axis=-2)[..., 0, :]
+    tie = tie & has_above
+    upper = np.where(tie, nxt_x, lower)
+    return lower, upper, tie
+
+
+def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted median per issue (the lower one on a tie).
+
+    Parameters
+    ----------
+    position, weight : (..., n_actors, n_issues)
+
+    Returns
+    -------
+    (..., n_issues)
+    """
+    return weighted_median_bounds(position, weight)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedMedian:
+    """The median voter: the position where cumulative power x salience crosses half."""
+
+    name: ClassVar[str] = "weighted_median"
+    reference: ClassVar[str] = (
+        "Black, D. (1948). On the rationale of group decision-making. Journal of Political "
+        "Economy 56(1), 23-34. doi:10.1086/256633; Achen, C. H. (2006), in Thomson et al. (Eds.), "
+        "The European Union Decides, Cambridge University Press"
+    )
+
+    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
+        a = check_arrays(scenario.arrays(), scenario.name)
+        lower, upper, tie = weighted_median_bounds(a.filled_position(), a.weight)
+        notes = tuple(
+            f"issue {i!r}: the cumulative weight is exactly half at {lo:g}; every point in "
+            f"[{lo:g}, {hi:g}] is a median and the lower one is reported"
+            for i, lo, hi, t in zip(a.issues, lower, upper, tie, strict=True)
+            if t
+        )
+        return Forecast.build(
+            self,
+            scenario,
+            lower,
+            utilities=linear_utilities(a, lower),
+            diagnostics={"upper": upper, "tie": tie},
+            notes=notes,
+        )

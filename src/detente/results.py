@@ -1,0 +1,198 @@
+"""Result objects: frozen, read-only, with a tidy ``to_frame()``.
+
+Every result carries the model name, the scenario name, the seed entropy used (None for a
+deterministic computation) and the labels it needs to be read on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Forecast", "freeze_array"]
+
+OUTCOME_COLUMNS = ("model", "scenario", "draw", "issue", "outcome")
+UTILITY_COLUMNS = ("model", "scenario", "draw", "actor", "utility")
+
+
+def freeze_array(a: Any) -> np.ndarray:
+    """A read-only copy of ``a`` as an ndarray."""
+    arr = np.array(a, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+def _freeze_mapping(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in (m or {}).items():
+        if isinstance(v, np.ndarray):
+            v = freeze_array(v)
+        elif isinstance(v, pd.DataFrame):
+            v = v.copy()
+        out[k] = v
+    return MappingProxyType(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Where a model says a negotiation lands.
+
+    Attributes
+    ----------
+    model, scenario : str
+        Registry name of the model; name of the scenario.
+    issues, actors : tuple of str
+        Issue and actor ids, in array order.
+    outcome : ndarray, (n_issues,) or (n_draws, n_issues)
+        The forecast on each issue's own scale; NaN where the model has no answer (e.g. no
+        zone of agreement for Nash bargaining, see ``diagnostics``).
+    utilities : ndarray or None, (n_actors,) or (n_draws, n_actors)
+        Each actor's utility of the outcome, where the model defines one.
+    params : mapping
+        The model's parameters as used.
+    diagnostics : mapping
+        Model-specific arrays and flags (ties, feasibility, iterations ...).
+    notes : tuple of str
+        Normalisations or conversions the model applied, reported rather than hidden.
+    seed_entropy : int or None
+        The entropy of the SeedSequence used, or None when no randomness was involved.
+    tables : mapping of str to DataFrame
+        Extra tidy tables (``rounds``, ``moves``, ...), reachable by ``to_frame(table)``.
+    """
+
+    model: str
+    scenario: str
+    issues: tuple[str, ...]
+    actors: tuple[str, ...]
+    outcome: np.ndarray
+    utilities: np.ndarray | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    seed_entropy: int | None = None
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issues", tuple(self.issues))
+        object.__setattr__(self, "actors", tuple(self.actors))
+        object.__setattr__(self, "outcome", freeze_array(np.asarray(self.outcome, dtype=float)))
+        if self.utilities is not None:
+            object.__setattr__(self, "utilities", freeze_array(np.asarray(self.utilities, dtype=float)))
+        object.__setattr__(self, "params", _freeze_mapping(self.params))
+        object.__setattr__(self, "diagnostics", _freeze_mapping(self.diagnostics))
+        object.__setattr__(self, "tables", _freeze_mapping(self.tables))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        if self.outcome.shape[-1:] != (len(self.issues),):
+            raise ValueError(
+                f"outcome has shape {self.outcome.shape}; its last axis must be n_issues={len(self.issues)}"
+            )
+
+    @classmethod
+    def build(cls, model: Any, scenario: Any, outcome: np.ndarray, **kw: Any) -> Forecast:
+        """Build a Forecast from a model instance and a Scenario (labels taken from both)."""
+        params = kw.pop("params", None)
+        if params is None and dataclasses.is_dataclass(model):
+            params = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
+        return cls(
+            model=model.name,
+            scenario=scenario.name,
+            issues=scenario.issue_ids,
+            actors=scenario.actor_ids,
+            outcome=outcome,
+            params=params or {},
+            **kw,
+        )
+
+    @property
+    def batched(self) -> bool:
+        return self.outcome.ndim > 1
+
+    def outcome_for(self, issue: str) -> float | np.ndarray:
+        """The outcome on one issue (a float, or an array over draws)."""
+        k = self.issues.index(issue)
+        v = self.outcome[..., k]
+        return float(v) if v.ndim == 0 else v
+
+    def to_frame(self, table: str = "outcome") -> pd.DataFrame:
+        """Tidy table.
+
+        Parameters
+        ----------
+        table : str
+            ``"outcome"`` (default): columns ``model, scenario, draw, issue, outcome``, one row
+            per draw x issue (draw 0 when unbatched). ``"utilities"``: ``model, scenario, draw,
+            actor, utility``. Any name in :attr:`tables` returns that table.
+        """
+        if table == "outcome":
+            out = np.atleast_2d(self.outcome).reshape(-1, len(self.issues))
+            n = out.shape[0]
+            return pd.DataFrame(
+                {
+                    "model": self.model,
+                    "scenario": self.scenario,
+                    "draw": np.repeat(np.arange(n), len(self.issues)),
+                    "issue": np.tile(np.array(self.issues, dtype=object), n),
+                    "outcome": out.ravel(),
+                },
+                columns=list(OUTCOME_COLUMNS),
+            )
+        if table == "utilities":
+            if self.utilities is None:
+                return pd.DataFrame(columns=list(UTILITY_COLUMNS))
+            u = np.atleast_2d(self.utilities).reshape(-1, len(self.actors))
+            n = u.shape[0]
+            return pd.DataFrame(
+                {
+                    "model": self.model,
+                    "scenario": self.scenario,
+                    "draw": np.repeat(np.arange(n), len(self.actors)),
+                    "actor": np.tile(np.array(self.actors, dtype=object), n),
+                    "utility": u.ravel(),
+                },
+                columns=list(UTILITY_COLUMNS),
+            )
+        if table in self.tables:
+            return self.tables[table].copy()
+        valid = ["outcome", "utilities", *self.tables]
+        raise KeyError(f"unknown table {table!r}; this forecast has: {', '.join(valid)}")
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready dict (full precision) for the CLI and API."""
+
+        def _clean(v: Any) -> Any:
+            if isinstance(v, np.ndarray):
+                return [_clean(x) for x in v.tolist()] if v.ndim else _clean(v.item())
+            if isinstance(v, (list, tuple)):
+                return [_clean(x) for x in v]
+            if isinstance(v, Mapping):
+                return {str(k): _clean(x) for k, x in v.items()}
+            if isinstance(v, (np.floating, float)):
+                f = float(v)
+                return None if not np.isfinite(f) else f
+            if isinstance(v, (np.integer,)):
+                return int(v)
+            if isinstance(v, np.bool_):
+                return bool(v)
+            if isinstance(v, pd.DataFrame):
+                return None
+            return v
+
+        return {
+            "model": self.model,
+            "scenario": self.scenario,
+            "issues": list(self.issues),
+            "actors": list(self.actors),
+            "outcome": _clean(self.outcome),
+            "utilities": _clean(self.utilities),
+            "params": _clean(dict(self.params)),
+            "diagnostics": _clean(dict(self.diagnostics)),
+            "notes": list(self.notes),
+            "seed_entropy": self.seed_entropy,
+            "tables": sorted(self.tables),
+        }
