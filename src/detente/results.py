@@ -28,6 +28,10 @@ def freeze_array(a: Any) -> np.ndarray:
     return arr
 
 
+def _rebuild(cls, kw):
+    return cls(**kw)
+
+
 def _freeze_mapping(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
     out: dict[str, Any] = {}
     for k, v in (m or {}).items():
@@ -92,6 +96,12 @@ class Forecast:
             raise ValueError(
                 f"outcome has shape {self.outcome.shape}; its last axis must be n_issues={len(self.issues)}"
             )
+
+    def __reduce__(self):  # mappingproxy cannot be pickled; rebuild from plain dicts
+        kw = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for k in ("params", "diagnostics", "tables"):
+            kw[k] = dict(kw[k])
+        return (_rebuild, (type(self), kw))
 
     @classmethod
     def build(cls, model: Any, scenario: Any, outcome: np.ndarray, **kw: Any) -> Forecast:

@@ -23,6 +23,11 @@ class Model(Protocol):
 
     def forecast(self, scenario: Any, *, rng: np.random.Generator | None = None) -> Any: ...
 
+    def forecast_arrays(self, arrays: Any, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Outcome (..., n_issues) for ScenarioArrays with leading batch axes on position,
+        salience and power; the batched path Monte Carlo and sensitivity use."""
+        ...
+
 
 def model_parameters(cls: type) -> dict[str, dataclasses.Field]:
     """The declared parameters of a model class (its dataclass fields)."""

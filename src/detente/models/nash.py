@@ -176,12 +176,22 @@ class Nash:
             d = np.where(np.isnan(wu), d, wu)
         return d
 
-    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
-        a = check_arrays(scenario.arrays(), scenario.name)
+    def _solve(self, a):
         x = a.filled_position()
         w = a.weight if self.weights == "power_salience" else (a.weight > 0).astype(float)
+        # only the parties whose consent a deal needs bargain: those at the table and
+        # absent veto holders
+        w = w * (a.present | a.veto)[:, None]
         d = self.disagreement_utilities(a)
-        out, feasible, low, high = nash_bargaining(x, w, d, loss=self.loss)
+        return (*nash_bargaining(x, w, d, loss=self.loss), d)
+
+    def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Outcome (..., n_issues) for arrays with any leading batch axes (NaN: no zone)."""
+        return self._solve(arrays)[0]
+
+    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
+        a = check_arrays(scenario.arrays(), scenario.name)
+        out, feasible, low, high, d = self._solve(a)
         notes = []
         for k, iid in enumerate(a.issues):
             if not feasible[k]:

@@ -47,8 +47,11 @@ class WeightedMean:
         "Cambridge University Press. doi:10.1017/CBO9780511492082.011"
     )
 
+    def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Outcome (..., n_issues) for arrays with any leading batch axes."""
+        return weighted_mean(arrays.filled_position(), arrays.weight)
+
     def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
         a = check_arrays(scenario.arrays(), scenario.name)
-        x = a.filled_position()
-        out = weighted_mean(x, a.weight)
+        out = self.forecast_arrays(a)
         return Forecast.build(self, scenario, out, utilities=linear_utilities(a, out))

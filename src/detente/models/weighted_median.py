@@ -85,6 +85,10 @@ class WeightedMedian:
         "The European Union Decides, Cambridge University Press"
     )
 
+    def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Outcome (..., n_issues) for arrays with any leading batch axes."""
+        return weighted_median(arrays.filled_position(), arrays.weight)
+
     def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
         a = check_arrays(scenario.arrays(), scenario.name)
         lower, upper, tie = weighted_median_bounds(a.filled_position(), a.weight)
