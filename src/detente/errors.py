@@ -72,7 +72,8 @@ class ScenarioError(DetenteError, ValueError):
         self.location = location
         self.field = field
         self.problems: tuple[ScenarioError, ...] = tuple(problems)
-        where = ".".join(p for p in (location, field) if p)
+        sep = ", " if location.startswith(("row ", "line ")) and "[" not in location else "."
+        where = sep.join(p for p in (location, field) if p)
         if self.problems:
             head = ": ".join(p for p in (source, problem) if p)
             msg = head + "\n" + "\n".join(f"  - {p}" for p in self.problems)

@@ -243,9 +243,58 @@ def scenario_from_data(
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as exc:
-        raise _translate(exc, source, lines or {}, rows or {}) from None
+        problems = _translate(exc, source, lines or {}, rows or {})
+        if not any(not e["loc"] for e in exc.errors(include_url=False)):
+            # field errors stop pydantic before the cross-reference checks: run them on the
+            # items that are valid on their own, so the user sees every problem at once
+            problems += _lenient_cross(data, source, lines or {}, rows or {}, problems)
     except RecursionError:
         raise ScenarioError("nested too deeply", source=source) from None
+    if len(problems) == 1:
+        raise problems[0]
+    raise ScenarioError(f"{len(problems)} problems found", source=source, problems=problems)
+
+
+_RANGES = {
+    "salience": "[0, 1]", "utility": "[0, 1]", "credibility": "[0, 1]", "weight": "[0, 1]",
+    "cost_to_target": "[0, 1]", "cost_to_issuer": "[0, 1]",
+}
+
+_LISTS = {
+    "actors": "Actor", "issues": "Issue", "positions": "Position", "red_lines": "RedLine",
+    "walk_away": "WalkAway", "threats": "Threat", "stages": "Stage",
+}
+
+
+def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> list[ScenarioError]:
+    from . import schema
+
+    parts: dict[str, Any] = {}
+    for key, cls_name in _LISTS.items():
+        cls = getattr(schema, cls_name)
+        raw = data.get(key)
+        items: list[Any] = []
+        if isinstance(raw, list):
+            for item in raw:
+                try:
+                    items.append(cls.model_validate(item))
+                except (ValidationError, TypeError, ValueError):
+                    items.append(None)
+        parts[key] = items
+    parts["outcome"] = None
+    try:
+        lenient = Scenario.model_construct(**parts)
+        cross = list(schema._cross_problems(lenient))
+    except Exception:  # the strict pass already reported what is wrong; this one is extra
+        return []
+    seen = {str(p) for p in already}
+    out = []
+    for where, what in cross:
+        err = _one(source, _parse_loc(where), what, lines, rows)
+        if str(err) not in seen:
+            out.append(err)
+            seen.add(str(err))
+    return out
 
 
 def _where(loc: tuple, lines: dict[tuple, int], rows: dict[tuple, str]) -> str:
@@ -258,7 +307,7 @@ def _where(loc: tuple, lines: dict[tuple, int], rows: dict[tuple, str]) -> str:
     return ""
 
 
-def _translate(exc: ValidationError, source: str, lines, rows) -> ScenarioError:
+def _translate(exc: ValidationError, source: str, lines, rows) -> list[ScenarioError]:
     problems: list[ScenarioError] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
@@ -271,6 +320,14 @@ def _translate(exc: ValidationError, source: str, lines, rows) -> ScenarioError:
                 ploc = _parse_loc(where)
                 problems.append(_one(source, ploc, what, lines, rows))
             continue
+        etype = err.get("type", "")
+        fld = str(loc[-1]) if loc else ""
+        if etype in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and fld in _RANGES:
+            problems.append(_one(source, loc, f"{_short(err.get('input'))} is outside {_RANGES[fld]}", lines, rows))
+            continue
+        if etype in ("greater_than_equal", "greater_than") and fld == "power":
+            problems.append(_one(source, loc, f"{_short(err.get('input'))} is negative; power must be >= 0", lines, rows))
+            continue
         if err.get("type") not in ("missing",) and "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {_short(err['input'])})"
         elif err.get("type") == "missing":
@@ -278,16 +335,15 @@ def _translate(exc: ValidationError, source: str, lines, rows) -> ScenarioError:
         elif err.get("type") == "extra_forbidden":
             msg = "is not a known field"
         problems.append(_one(source, loc, msg, lines, rows))
-    if len(problems) == 1:
-        return problems[0]
-    return ScenarioError(f"{len(problems)} problems found", source=source, problems=problems)
+    return problems
 
 
 def _one(source: str, loc: tuple, msg: str, lines, rows) -> ScenarioError:
     where = _where(loc, lines, rows)
     path = _loc_str(loc[:-1]) if loc and not isinstance(loc[-1], int) else _loc_str(loc)
     field = str(loc[-1]) if loc and not isinstance(loc[-1], int) else ""
-    location = ", ".join(p for p in (where, path) if p)
+    # a CSV row is what the user can find; the internal data path would only confuse
+    location = where if where.startswith("row ") else ", ".join(p for p in (where, path) if p)
     return ScenarioError(msg, source=source, location=location, field=field)
 
 
@@ -438,6 +494,8 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
                         issues[iid][f] = v
             if cell.get("unit", "").strip():
                 issues[iid]["unit"] = cell["unit"].strip()
+        if pos is None or sal is None or power is None:
+            continue
         rows[("positions", len(positions))] = row
         positions.append({"actor": aid, "issue": iid, "position": pos, "salience": sal})
         has_rmin = bool(cell.get("red_min", "").strip())
@@ -449,10 +507,6 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
             red_rows.append(row)
     if len(all_rows) < 2:
         problems.append(ScenarioError("has a header but no data rows", source=source))
-    if problems:
-        if len(problems) == 1:
-            raise problems[0]
-        raise ScenarioError(f"{len(problems)} problems found", source=source, problems=problems)
     notes = []
     for iid, iss in issues.items():
         pos = [p["position"] for p in positions if p["issue"] == iid]
@@ -488,4 +542,15 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
         "notes": notes,
         "sources": [source],
     }
-    return scenario_from_data(data, source=source, rows=rows)
+    if not problems:
+        return scenario_from_data(data, source=source, rows=rows)
+    # the cells that did parse are still validated, so one run reports every problem
+    if positions:
+        try:
+            scenario_from_data(data, source=source, rows=rows)
+        except ScenarioError as e:
+            # an issue left without weight only because its bad rows were dropped is no news
+            problems += [p for p in (list(e.problems) or [e]) if not p.problem.startswith("no actor has")]
+    if len(problems) == 1:
+        raise problems[0]
+    raise ScenarioError(f"{len(problems)} problems found", source=source, problems=problems)

@@ -327,12 +327,16 @@ def _cross_problems(s: Scenario):
     """Yield (location, message) for every cross-reference problem of a scenario."""
     seen: dict[str, int] = {}
     for k, a in enumerate(s.actors):
+        if a is None:
+            continue
         if a.id in seen:
             yield f"actors[{k}].id", f"duplicate actor id {a.id!r} (first used by actors[{seen[a.id]}])"
         else:
             seen[a.id] = k
     issues: dict[str, Issue] = {}
     for k, i in enumerate(s.issues):
+        if i is None:
+            continue
         if i.id in issues:
             yield f"issues[{k}].id", f"duplicate issue id {i.id!r}"
         else:
@@ -342,8 +346,8 @@ def _cross_problems(s: Scenario):
                 f"issues[{k}].status_quo",
                 f"{i.status_quo} is outside the issue's scale [{i.scale.min}, {i.scale.max}]",
             )
-    actors = {a.id: a for a in s.actors}
-    if actors and sum(a.power for a in s.actors) <= 0:
+    actors = {a.id: a for a in s.actors if a is not None}
+    if actors and len(actors) == len(s.actors) and sum(a.power for a in actors.values()) <= 0:
         yield "actors", "power is zero for every actor; at least one actor needs power > 0"
 
     def _ref(loc: str, actor: str | None = None, issue: str | None = None):
@@ -355,6 +359,8 @@ def _cross_problems(s: Scenario):
     pairs: dict[tuple[str, str], int] = {}
     weight_on_issue: dict[str, float] = {i: 0.0 for i in issues}
     for k, p in enumerate(s.positions):
+        if p is None:
+            continue
         loc = f"positions[{k}]"
         bad = list(_ref(loc, p.actor, p.issue))
         yield from bad
@@ -373,12 +379,14 @@ def _cross_problems(s: Scenario):
         weight_on_issue[p.issue] += actors[p.actor].power * p.salience
     for iid, w in weight_on_issue.items():
         if w <= 0:
-            k = list(issues).index(iid)
+            k = next(j for j, i in enumerate(s.issues) if i is not None and i.id == iid)
             yield (
                 f"issues[{k}]",
                 f"no actor has a position with power x salience > 0 on issue {iid!r}",
             )
     for k, r in enumerate(s.red_lines):
+        if r is None:
+            continue
         loc = f"red_lines[{k}]"
         bad = list(_ref(loc, r.actor, r.issue))
         yield from bad
@@ -388,6 +396,8 @@ def _cross_problems(s: Scenario):
         if r.max < sc.min or r.min > sc.max:
             yield loc, f"red-line interval [{r.min}, {r.max}] does not meet issue {r.issue!r}'s scale [{sc.min}, {sc.max}]"
     for k, w in enumerate(s.walk_away):
+        if w is None:
+            continue
         loc = f"walk_away[{k}]"
         yield from _ref(loc, w.actor)
         for iid, v in w.positions.items():
@@ -397,12 +407,16 @@ def _cross_problems(s: Scenario):
                 sc = issues[iid].scale
                 yield f"{loc}.positions.{iid}", f"{v} is outside the issue's scale [{sc.min}, {sc.max}]"
     for k, t in enumerate(s.threats):
+        if t is None:
+            continue
         loc = f"threats[{k}]"
         for fld, ref in (("issuer", t.issuer), ("target", t.target)):
             if ref not in actors:
                 yield f"{loc}.{fld}", f"unknown actor id {ref!r}; known: {', '.join(actors)}"
     stage_ids: set[str] = set()
     for k, st in enumerate(s.stages):
+        if st is None:
+            continue
         if st.id in stage_ids:
             yield f"stages[{k}].id", f"duplicate stage id {st.id!r}"
         stage_ids.add(st.id)
@@ -416,6 +430,8 @@ def _cross_problems(s: Scenario):
                 if m not in members:
                     yield f"{loc}.members", f"unknown delegation member {m!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
     for k, a in enumerate(s.actors):
+        if a is None:
+            continue
         for j, m in enumerate(a.delegation):
             for iid, v in m.positions.items():
                 if iid not in issues:
