@@ -22,11 +22,11 @@ from .scenario import Scenario, ScenarioArrays, builtin_scenarios, load_scenario
 __version__ = "0.1.0"
 
 __all__ = [
-    "MODELS",
     "ConvergenceError",
     "DetenteError",
     "DetenteWarning",
     "Forecast",
+    "MODELS",
     "MissingExtraError",
     "ModelError",
     "ModelParameterError",

@@ -414,7 +414,7 @@ def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
             )
         for k, st in enumerate(sc.stages, 1):
             who = "; ".join(f"{p.actor}" + (f" ({', '.join(p.members)})" if p.members else "") for p in st.participants)
-            console.print(f"stage {k}: {st.name or st.id} [{st.kind}]: {who}", highlight=False)
+            console.print(f"stage {k}: {st.name or st.id} ({st.kind}): {who}", highlight=False, markup=False)
         for n in sc.notes:
             console.print(f"[dim]note:[/] {n}", highlight=False)
 

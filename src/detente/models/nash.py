@@ -100,9 +100,10 @@ def nash_bargaining(
             du = -np.sign(diff) / Rs
         else:
             du = -2.0 * diff / (Rs * Rs)
+        # g is 0 only on the feasible interval's ends; +-inf there still points inward
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(a_act > 0, a_act * du / g, 0.0)
-        slope = np.nansum(terms, axis=-2)
+            slope = np.nansum(terms, axis=-2)
         go_right = slope > 0
         lo = np.where(go_right, m, lo)
         hi = np.where(go_right, hi, m)
