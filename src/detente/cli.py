@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -66,6 +67,15 @@ def _root(
 
 
 # ------------------------------------------------------------------------------- helpers
+_SHORT = {
+    "weighted_mean": "mean",
+    "weighted_median": "median",
+    "nash": "nash",
+    "expected_utility": "EU",
+    "ktab_smp": "SMP",
+    "exchange": "exchange",
+}
+
 def _fmt(v: float, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
@@ -209,17 +219,24 @@ def _forecast_table(scenario, forecasts, zone) -> list[Table]:
     t.add_column("scale", style="dim")
     t.add_column("status quo", justify="right")
     for f in forecasts:
-        t.add_column(f.model, justify="right")
-    t.add_column("zone of agreement")
+        t.add_column(_SHORT.get(f.model, f.model), justify="right")
     for k, iss in enumerate(scenario.issues):
-        cells = [iss.label, f"{_fmt(iss.scale.min)}-{_fmt(iss.scale.max)}", _fmt(iss.status_quo)]
+        cells = [iss.id, f"{_fmt(iss.scale.min)}-{_fmt(iss.scale.max)}", _fmt(iss.status_quo)]
         for f in forecasts:
             v = float(f.outcome[k]) if f.outcome.ndim == 1 else float("nan")
             cells.append(_fmt(v) if math.isfinite(v) else "[red]no zone[/]")
-        desc = zone.describe(iss.id)
-        cells.append(f"[red]{desc}[/]" if zone.empty[k] else desc)
         t.add_row(*cells)
+    t.caption = "columns: " + ", ".join(f"{_SHORT.get(f.model, f.model)} = {f.model}" for f in forecasts)
     tables.append(t)
+
+    z = Table(title="Zone of agreement (red lines of actors at the table and absent veto holders)",
+              title_justify="left")
+    z.add_column("issue", style="bold")
+    z.add_column("acceptable to all")
+    for k, iss in enumerate(scenario.issues):
+        desc = zone.describe(iss.id)
+        z.add_row(iss.id, f"[red]{escape(desc)}[/]" if zone.empty[k] else escape(desc))
+    tables.append(z)
 
     p = Table(title="Where every actor stands (position / salience)", title_justify="left")
     p.add_column("actor", style="bold")
@@ -247,7 +264,7 @@ def _forecast_table(scenario, forecasts, zone) -> list[Table]:
             any_block = True
     for k, iid in enumerate(zone.issues):
         if zone.empty[k]:
-            blocks.add_row("(every model)", iid, "impasse: " + "; ".join(zone.clash[k]))
+            blocks.add_row("(every model)", iid, escape("impasse: " + "; ".join(zone.clash[k])))
             any_block = True
     if any_block:
         tables.append(blocks)
