@@ -350,8 +350,7 @@ def forecast(
             tables = _forecast_table(sc, results, zone)
             if rounds:
                 tables += _round_tables(results)
-            for note in list(sc.notes) + [n for f in results for n in f.notes]:
-                console.print(f"[dim]note:[/] {note}", highlight=False)
+            notes = list(sc.notes) + [f"{f.model}: {n}" for f in results for n in f.notes]
             if output:
                 from rich.console import Console
 
@@ -362,6 +361,8 @@ def forecast(
             else:
                 for t in tables:
                     console.print(t)
+                for note in notes:
+                    console.print(f"[dim]note:[/] {escape(note)}", highlight=False)
 
 
 def _emit(text: str, output: Path | None) -> None:
