@@ -132,17 +132,34 @@ def _format_of(path: Path) -> str:
         return "json"
     if suf in (".csv", ".tsv", ".txt"):
         return "csv"
+    if suf == ".xml":
+        return "xml"
     raise ScenarioError(
-        f"unknown file type {suf or '(none)'!r}; allowed: .yaml, .yml, .json, .csv",
+        f"unknown file type {suf or '(none)'!r}; allowed: .yaml, .yml, .json, .csv (incl. KTAB and Decide), .xml (KTAB)",
         source=path.name,
     )
 
 
 def scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
-    """Parse scenario text in ``fmt`` ("yaml", "json" or "csv")."""
+    """Parse scenario text in ``fmt`` ("yaml", "json", "csv" or "xml").
+
+    CSV text in KTAB's or Decide's own layout, and KTAB XML, are read by their readers in
+    :mod:`detente.io`.
+    """
     if not text.strip():
         raise ScenarioError("the file is empty", source=source)
+    if fmt == "xml":
+        from ..io.ktab import ktab_from_text
+
+        return ktab_from_text(text, source=source, fmt="xml").scenario
     if fmt == "csv":
+        # the reference tools' own formats are recognised by their first record
+        from ..io import decide, ktab
+
+        if decide.is_decide_text(text):
+            return decide.scenario_from_decide(decide.parse_decide(text, source=source))
+        if ktab.is_ktab_csv(text):
+            return ktab.ktab_from_text(text, source=source, fmt="csv").scenario
         return scenario_from_csv_text(text, source=source)
     lines: dict[tuple, int] = {}
     if fmt == "json":
