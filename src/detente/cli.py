@@ -141,7 +141,19 @@ def _nan_to_none(obj: Any) -> Any:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return _nan_to_none(json.loads(df.to_json(orient="records", double_precision=17)))
+    # to_dict keeps float64 exactly (to_json caps precision at 15 digits)
+    rows = df.to_dict(orient="records")
+    return [_nan_to_none({str(k): _plain(v) for k, v in r.items()}) for r in rows]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    return v
 
 
 def run_forecasts(scenario, models: list[str], params: dict[str, dict[str, str]], seed: int | None):
