@@ -1,0 +1,1 @@
+"""Readers and writers for file formats of other tools (Decide, ...)."""
