@@ -1,0 +1,810 @@
+"""Bueno de Mesquita's expected-utility model, as replicated by Scholz, Calbert & Smith (2011).
+
+One issue continuum at a time. Each round, from the positions ``x`` at the start of the round:
+
+1. the forecast ``mu``: the position with the most capability x salience support in pairwise
+   votes (the weighted median);
+2. a first pass with every risk exponent ``r = 1`` gives each actor's vulnerability
+   ``S_i = sum_j EU_j(j challenges i)``, then ``R_i = (2 S_i - S_max - S_min) / (S_max - S_min)``
+   and ``r_i = (1 - R_i/3) / (1 + R_i/3)`` (all ``r_i = 1`` when every ``S_i`` is equal);
+3. a second pass with those ``r_i`` gives, in actor i's own view, ``a = EU^i(i challenges j)``
+   and ``b = EU^i(j challenges i)``, with
+
+   .. math::
+
+       EU^i(ij) = s_j [P_{ij} U^s + (1 - P_{ij}) U^f] + (1 - s_j) U^s
+                  - Q U^{sq} - (1 - Q)[T U^b + (1 - T) U^w],
+
+   ``U^s = 2 - 4 (0.5 - 0.5 d)^r``, ``U^f = 2 - 4 (0.5 + 0.5 d)^r``, ``U^sq = 2 - 4 (0.5)^r``,
+   ``d = |x_i - x_j| / L`` (``L`` the range of the *initial* positions) and the success
+   probability ``P_ij`` the share of the risk-weighted votes
+   ``v_k = c_k s_k (d_kj^{r_k} - d_ki^{r_k})`` that side with i;
+4. offers: ``b > a > 0`` conflict (i moves to ``x_j``), ``b > 0 > a, b > |a|`` compromise (i moves
+   ``|a/b|`` of the way to ``x_j``), ``b > 0 > a, |a| > b`` capitulation (to ``x_j``; off by
+   default, as in the replication code); conflict > compromise > capitulation; all moves at once.
+
+The default settings reproduce the replication code (global vote normaliser, weight-point
+choice among compromises, no capitulation); see ``docs/models/expected_utility.md``.
+
+References: Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4), 510-531,
+doi:10.1177/0951629811418142; Bueno de Mesquita (1994), in Bueno de Mesquita & Stokman (Eds.),
+European Community Decision Making, Yale University Press; Bueno de Mesquita (2002), Predicting
+Politics, Ohio State University Press.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelParameterError, ScenarioError
+from ..results import Forecast
+from ._common import linear_utilities
+
+__all__ = [
+    "ExpectedUtility",
+    "MOVE_TYPES",
+    "Round",
+    "Trajectory",
+    "expected_utility_path",
+    "expected_utility_round",
+]
+
+#: move codes used in :class:`Trajectory` ``move_type``: index -> name
+MOVE_TYPES = ("none", "conflict", "compromise", "capitulation")
+_NONE, _CONFLICT, _COMPROMISE, _CAPITULATION = range(4)
+
+#: elements of the (draws, actors, actors, actors) vote tensor handled per chunk of draws:
+#: bounds memory (2 MB per temporary) and keeps the work in cache (measured fastest)
+_CHUNK_ELEMENTS = 1 << 18
+
+Probability = Literal["replication", "paper"]
+CompromiseChoice = Literal["weight_point", "smallest_move"]
+
+
+class Round(NamedTuple):
+    """Everything computed in one round, for ``B`` draws and ``n`` actors.
+
+    Matrices are row i, column j; ``P[i, j]`` is the probability that i beats j.
+    """
+
+    median: np.ndarray  #: (B,) forecast mu at the start of the round (r = 1 votes)
+    P1: np.ndarray  #: (B, n, n) success probabilities with every r = 1
+    D1: np.ndarray  #: (B,) global vote normaliser of the first pass (replication variant)
+    eu1: np.ndarray  #: (B, n, n) EU_i(i challenges j) with every r = 1
+    security: np.ndarray  #: (B, n) S_i = sum_j EU_j(j challenges i), first pass
+    R: np.ndarray  #: (B, n) R_i in [-1, 1]
+    r: np.ndarray  #: (B, n) risk exponents r_i in [0.5, 2]
+    P2: np.ndarray  #: (B, n, n) success probabilities with the voters' r_k
+    D2: np.ndarray  #: (B,) global vote normaliser of the second pass
+    a: np.ndarray  #: (B, n, n) EU^i(i challenges j) in i's view (r_i)
+    b: np.ndarray  #: (B, n, n) EU^i(j challenges i) in i's view (r_i)
+    move_type: np.ndarray  #: (B, n) int8 code into MOVE_TYPES
+    move_with: np.ndarray  #: (B, n) counterpart j, -1 where i does not move
+    eu_own: np.ndarray  #: (B, n) a[i, j] of the chosen offer (NaN without a move)
+    eu_other: np.ndarray  #: (B, n) b[i, j] of the chosen offer (NaN without a move)
+    new_position: np.ndarray  #: (B, n) positions after the simultaneous moves
+
+
+class Trajectory(NamedTuple):
+    """A whole run; leading axes ``...`` are the batch axes of the inputs."""
+
+    position: np.ndarray  #: (..., rounds + 1, n) positions; index 0 = initial
+    median: np.ndarray  #: (..., rounds + 1) forecast after each round; index 0 = initial
+    mean: np.ndarray  #: (..., rounds + 1) capability x salience weighted mean
+    rounds_run: np.ndarray  #: (...) int, rounds executed (< rounds after a convergence stop)
+    position_range: np.ndarray  #: (...) L, the range of the initial positions
+    risk: np.ndarray | None  #: (..., rounds, n) r_i used in each round
+    risk_index: np.ndarray | None  #: (..., rounds, n) R_i
+    security: np.ndarray | None  #: (..., rounds, n) S_i
+    move_type: np.ndarray | None  #: (..., rounds, n) int8 code into MOVE_TYPES
+    move_with: np.ndarray | None  #: (..., rounds, n) counterpart, -1 for none
+    eu_own: np.ndarray | None  #: (..., rounds, n)
+    eu_other: np.ndarray | None  #: (..., rounds, n)
+
+
+# --------------------------------------------------------------------------- maths
+def _support(u: np.ndarray, w: np.ndarray, pair: np.ndarray | None) -> np.ndarray:
+    """N[b, i, j] = sum_k w_k max(0, u[b, k, j] - u[b, k, i]): the votes siding with i vs j.
+
+    ``u[b, k, j]`` is voter k's (risk-weighted, normalised) distance to actor j; ``pair``
+    (B, n, n) masks out pairs with an actor outside the issue. O(B n^3).
+    """
+    B, n, _ = u.shape
+    if n <= 32:  # (measured) a stacked vector-matrix product is fastest for few actors
+        t = u[:, :, None, :] - u[:, :, :, None]  # (B, k, i, j): u_kj - u_ki
+        np.maximum(t, 0.0, out=t)
+        N = np.matmul(w[:, None, :], t.reshape(B, n, n * n)).reshape(B, n, n)
+    else:  # and a reduction over k of w_k u_kj - w_k u_ki for many
+        wu = w[:, :, None] * u
+        t = wu[:, :, None, :] - wu[:, :, :, None]
+        np.maximum(t, 0.0, out=t)
+        N = t.sum(axis=1)
+    return N if pair is None else np.where(pair, N, 0.0)
+
+
+def _probability(N: np.ndarray, variant: str) -> tuple[np.ndarray, np.ndarray]:
+    """Success probabilities P (B, n, n) and the global normaliser D (B,) from supports N."""
+    # sum over voters and ordered pairs of |v| = 2 * (sum of the positive parts), since
+    # v_k(a, b) = -v_k(b, a)
+    D = 2.0 * N.sum(axis=(1, 2))
+    if variant == "replication":
+        return N / (D + (D == 0))[:, None, None], D  # D = 0: nobody apart, every P = 0
+    den = N + N.transpose(0, 2, 1)  # sum_k |v_k(x_i, x_j)|
+    return N / (den + (den == 0)), D
+
+
+def _no_challenge(r, d_mu, dist, L, q, *, challenger_axis):
+    """Value of not challenging, (B, n, n): Q U^sq + (1 - Q)[T U^b + (1 - T) U^w].
+
+    The challenger is the row actor (``challenger_axis=1``) or the column actor (2); ``r``
+    (scalar or (B, n, 1)) is the exponent of the actor whose view is taken. With
+    ``m = (|x_c - mu| + |x_i - x_j|) / L`` for challenger c, and T = 1 when the challenger is
+    nearer the median than its target (the eum / Efird et al. rule; irrelevant for Q = 1).
+    """
+    usq = 2.0 - 4.0 * 0.5**r
+    if q == 1.0:
+        return q * usq
+    dm = d_mu[:, :, None] if challenger_axis == 1 else d_mu[:, None, :]
+    m = (dm + dist) / L[:, None, None]
+    ub = 2.0 - 4.0 * (0.5 - 0.25 * m) ** r
+    uw = 2.0 - 4.0 * (0.5 + 0.25 * m) ** r
+    return q * usq + (1.0 - q) * np.where(dm < dist, ub, uw)
+
+
+def expected_utility_round(
+    position: np.ndarray,
+    salience: np.ndarray,
+    weight: np.ndarray,
+    position_range: np.ndarray,
+    *,
+    q: float = 1.0,
+    probability: Probability = "replication",
+    capitulation: bool = False,
+    compromise: CompromiseChoice = "weight_point",
+    take_part: np.ndarray | None = None,
+) -> Round:
+    """One round of the model from the positions at its start.
+
+    Parameters
+    ----------
+    position, salience, weight : (B, n)
+        Current positions, salience in [0, 1] (a probability) and capability x salience.
+    position_range : (B,)
+        L, the range of the initial positions (1 may stand in where it is 0: no one moves).
+    q : float
+        Probability that the status quo holds if i does not challenge.
+    probability : {"replication", "paper"}
+        Global vote normaliser of Scholz's code, or the paper's per-pair share.
+    capitulation : bool
+        Apply the capitulation rule (the replication code never reaches it).
+    compromise : {"weight_point", "smallest_move"}
+        Which of several compromises an actor takes: the lowest weight point
+        ``(|a| x_i + |b| x_j) / (|a| + |b|)`` (the replication code) or the smallest move.
+    take_part : (B, n) bool, optional
+        Actors in the issue; the others neither vote, offer nor move. Default: all.
+
+    Returns
+    -------
+    Round
+    """
+    x = position
+    B, n = x.shape
+    L = position_range
+    w = weight
+    s = salience
+    with np.errstate(all="ignore"):  # 0/0 only on masked cells (equal positions, diagonal)
+        return _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part)
+
+
+def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part) -> Round:
+    diff = x[:, None, :] - x[:, :, None]  # [b, i, j] = x_j - x_i
+    dist = np.abs(diff)
+    d = dist / L[:, None, None]
+    everyone = take_part is None
+    pair = None if everyone else take_part[:, :, None] & take_part[:, None, :]
+    rows = np.arange(B)
+    ii = np.arange(n)
+
+    # forecast: the position a beats every other one in r = 1 votes <=> it minimises
+    # sum_k w_k |x_k - x_a|; the first minimiser in actor order on an exact tie
+    F = np.matmul(w[:, None, :], dist)[:, 0, :]
+    if not everyone:
+        F[~take_part] = np.inf
+    mu = x[rows, F.argmin(axis=1)]
+    d_mu = np.abs(x - mu[:, None]) if q != 1.0 else None
+
+    # d = 0 (the diagonal, equal positions) makes every EU below exactly 0: no contest.
+    # first pass, every r = 1: EU_i(ij) = s_j [P U^s + (1 - P) U^f] + (1 - s_j) U^s - (no
+    # challenge) with U^s = 2d, U^f = -2d, U^sq = 0, i.e. 2d - 4 d s_j (1 - P)
+    sj = s[:, None, :]
+    P1, D1 = _probability(_support(d, w, pair), probability)
+    dq = d * (1.0 - P1)
+    eu1 = 2.0 * d - 4.0 * sj * dq
+    if q != 1.0:
+        eu1 -= _no_challenge(1.0, d_mu, dist, L, q, challenger_axis=1)
+        same = dist == 0  # no contest between actors at one position (nor with oneself)
+        eu1[same] = 0.0
+    if pair is not None:
+        eu1[~pair] = 0.0
+    if q == 1.0 and pair is None:
+        # S_i = sum_j EU_j(j challenges i) = sum_j [2 d_ji - 4 s_i d_ji (1 - P_ji)]
+        S = 2.0 * d.sum(axis=1) - 4.0 * s * dq.sum(axis=1)
+    else:
+        S = eu1.sum(axis=1)  # column sums
+    if everyone:
+        smax, smin = S.max(axis=1, keepdims=True), S.min(axis=1, keepdims=True)
+    else:
+        smax = np.where(take_part, S, -np.inf).max(axis=1, keepdims=True)
+        smin = np.where(take_part, S, np.inf).min(axis=1, keepdims=True)
+    spread = smax - smin
+    # all S_i equal: the numerator is exactly 0 too, so R = 0 and r = 1 (the guard)
+    R = (2.0 * S - smax - smin) / (spread + (spread == 0))
+    r = (3.0 - R) / (3.0 + R)  # = (1 - R/3) / (1 + R/3)
+    if not everyone:
+        R[~take_part] = np.nan
+        r[~take_part] = 1.0
+
+    # second pass with the new exponents, each actor i in its own view (r_i); a and b share
+    # the utilities of the distance |x_i - x_j|
+    ri = r[:, :, None]
+    P2, D2 = _probability(_support(d**ri, w, pair), probability)
+    us = 2.0 - 4.0 * (0.5 - 0.5 * d) ** ri
+    uf = 2.0 - 4.0 * (0.5 + 0.5 * d) ** ri
+    span = us - uf
+    q2 = 1.0 - P2
+    if q == 1.0:
+        g = us - (2.0 - 4.0 * 0.5**ri)
+        a = g - sj * q2 * span
+        b = g - s[:, :, None] * q2.transpose(0, 2, 1) * span
+    else:
+        a = us - sj * q2 * span - _no_challenge(ri, d_mu, dist, L, q, challenger_axis=1)
+        b = us - s[:, :, None] * q2.transpose(0, 2, 1) * span - _no_challenge(
+            ri, d_mu, dist, L, q, challenger_axis=2
+        )
+        a[same] = 0.0
+        b[same] = 0.0
+
+    # offers in i's view, row i: b > a > 0 conflict; a < 0 < b, b > |a| compromise
+    neg_a = -a
+    conflict = (a > 0.0) & (b > a)
+    comp = (a < 0.0) & (b > neg_a)
+    if pair is not None:
+        conflict &= pair
+        comp &= pair
+    j_conf = np.where(conflict, dist, np.inf).argmin(axis=2)
+    if compromise == "weight_point":
+        # (|a| x_i + |b| x_j) / (|a| + |b|) with a < 0 < b
+        key = (neg_a * x[:, :, None] + b * x[:, None, :]) / (b + neg_a)
+    else:
+        key = dist * (neg_a / b)
+    j_comp = np.where(comp, key, np.inf).argmin(axis=2)
+    has_conf = conflict[rows[:, None], ii[None, :], j_conf]  # the argmin is a conflict iff any is
+    has_comp = comp[rows[:, None], ii[None, :], j_comp]
+    mtype = np.where(has_conf, _CONFLICT, np.where(has_comp, _COMPROMISE, _NONE)).astype(np.int8)
+    jj = np.where(has_conf, j_conf, j_comp)
+    if capitulation:
+        cap = (a < 0.0) & (b > 0.0) & (neg_a > b)
+        if pair is not None:
+            cap &= pair
+        j_cap = np.where(cap, dist, np.inf).argmin(axis=2)
+        use_cap = (mtype == _NONE) & cap.any(axis=2)
+        mtype[use_cap] = _CAPITULATION
+        jj = np.where(use_cap, j_cap, jj)
+    moving = mtype != _NONE
+    sel = (rows[:, None], ii[None, :], jj)
+    a_sel = a[sel]
+    b_sel = b[sel]
+    xj = x[rows[:, None], jj]
+    new = np.where(mtype == _COMPROMISE, x + (xj - x) * np.abs(a_sel / b_sel), xj)
+    new = np.where(moving, new, x)
+    return Round(
+        median=mu,
+        P1=P1,
+        D1=D1,
+        eu1=eu1,
+        security=S,
+        R=R,
+        r=r,
+        P2=P2,
+        D2=D2,
+        a=a,
+        b=b,
+        move_type=mtype,
+        move_with=np.where(moving, jj, -1),
+        eu_own=np.where(moving, a_sel, np.nan),
+        eu_other=np.where(moving, b_sel, np.nan),
+        new_position=new,
+    )
+
+
+def _median(x, w, take_part):
+    """The forecast mu of positions (B, n): the position minimising sum_k w_k |x_k - x_a|."""
+    dist = np.abs(x[:, None, :] - x[:, :, None])
+    F = np.matmul(w[:, None, :], dist)[:, 0, :]
+    if take_part is not None:
+        F = np.where(take_part, F, np.inf)
+    return x[np.arange(x.shape[0]), F.argmin(axis=1)]
+
+
+def _run_chunk(x0, s, w, take_part, *, rounds, tolerance, record, opts):
+    B, n = x0.shape
+    tp = None if take_part is None or take_part.all() else take_part
+    if tp is None:
+        lo, hi = x0.min(axis=1), x0.max(axis=1)
+    else:
+        lo = np.where(tp, x0, np.inf).min(axis=1)
+        hi = np.where(tp, x0, -np.inf).max(axis=1)
+        # actors outside the issue are masked everywhere; parking them inside the range keeps
+        # their (unused) utilities finite
+        x0 = np.where(tp, x0, lo[:, None])
+    L = hi - lo
+    Ls = np.where(L > 0, L, 1.0)
+    pos = np.empty((B, rounds + 1, n))
+    med = np.empty((B, rounds + 1))
+    mean = np.empty((B, rounds + 1))
+    rec = None
+    if record:
+        rec = {
+            "risk": np.empty((B, rounds, n)),
+            "risk_index": np.empty((B, rounds, n)),
+            "security": np.empty((B, rounds, n)),
+            "move_type": np.empty((B, rounds, n), dtype=np.int8),
+            "move_with": np.empty((B, rounds, n), dtype=np.int64),
+            "eu_own": np.empty((B, rounds, n)),
+            "eu_other": np.empty((B, rounds, n)),
+        }
+    x = x0
+    pos[:, 0] = x0
+    done = np.zeros(B, dtype=bool)
+    rounds_run = np.full(B, rounds, dtype=np.int64)
+    # the round map depends on the start-of-round positions only (r restarts at 1, L is
+    # fixed), so a state seen before repeats its round exactly: reuse it (cycles, stops)
+    seen: dict[bytes, tuple] = {}
+    for t in range(rounds):
+        key = x.tobytes() + done.tobytes()
+        res = seen.get(key)
+        if res is None:
+            full = expected_utility_round(x, s, w, Ls, take_part=tp, **opts)
+            res = (full.median, full.r, full.R, full.security, full.move_type, full.move_with,
+                   full.eu_own, full.eu_other, full.new_position)
+            seen[key] = res
+        mu, r, R, S, mtype, mwith, eu_own, eu_other, new = res
+        med[:, t] = mu
+        if done.any():
+            stay = done[:, None]
+            mtype = np.where(stay, _NONE, mtype).astype(np.int8)
+            new = np.where(stay, x, new)
+            r, R, S = (np.where(stay, np.nan, v) for v in (r, R, S))
+            mwith = np.where(stay, -1, mwith)
+            eu_own, eu_other = (np.where(stay, np.nan, v) for v in (eu_own, eu_other))
+        if record:
+            rec["risk"][:, t] = r
+            rec["risk_index"][:, t] = R
+            rec["security"][:, t] = S
+            rec["move_type"][:, t] = mtype
+            rec["move_with"][:, t] = mwith
+            rec["eu_own"][:, t] = eu_own
+            rec["eu_other"][:, t] = eu_other
+        if tolerance is not None:
+            step = np.abs(new - x).max(axis=1)
+            stop = ~done & (step <= tolerance * L)
+            rounds_run[stop] = t + 1
+            done = done | stop
+        x = new
+        pos[:, t + 1] = x
+    # the median at the start of round t+1 is the forecast after round t; one more after the last
+    med[:, rounds] = _median(x, w, tp)
+    mean[:] = (w[:, None, :] * pos).sum(axis=2) / w.sum(axis=1)[:, None]
+    return pos, med, mean, rounds_run, L, rec
+
+
+def expected_utility_path(
+    position: np.ndarray,
+    salience: np.ndarray,
+    power: np.ndarray,
+    *,
+    rounds: int = 10,
+    q: float = 1.0,
+    probability: Probability = "replication",
+    capitulation: bool = False,
+    compromise: CompromiseChoice = "weight_point",
+    tolerance: float | None = None,
+    take_part: np.ndarray | None = None,
+    record: bool = True,
+) -> Trajectory:
+    """Run the model for ``rounds`` rounds on one issue, for every draw at once.
+
+    Parameters
+    ----------
+    position, salience, power : (..., n_actors)
+        Positions, salience in [0, 1] and capability (broadcast against each other; leading
+        axes are batch axes, e.g. draws or issues). Inputs are not validated here: see
+        :class:`ExpectedUtility` for the checks.
+    rounds : int
+        Rounds to run.
+    q, probability, capitulation, compromise
+        As in :func:`expected_utility_round`.
+    tolerance : float, optional
+        Stop a draw once no actor moves by more than ``tolerance * L`` in a round (its later
+        rounds repeat the last positions). None: always run ``rounds`` rounds.
+    take_part : (..., n_actors) bool, optional
+        Actors in the issue (default: capability x salience > 0).
+    record : bool
+        Keep the per-round moves and risk exponents (False saves memory in large batches).
+
+    Returns
+    -------
+    Trajectory
+
+    Notes
+    -----
+    Cost per round is O(B n^3) time for the vote tensor and O(B n^2) for the rest; the
+    batch is processed in chunks so memory stays bounded.
+    """
+    x, s, c = np.broadcast_arrays(
+        np.asarray(position, dtype=float),
+        np.asarray(salience, dtype=float),
+        np.asarray(power, dtype=float),
+    )
+    lead, n = x.shape[:-1], x.shape[-1]
+    B = int(np.prod(lead, dtype=np.int64))
+    w = (c * s).reshape(B, n)
+    x = x.reshape(B, n)
+    s = s.reshape(B, n)
+    if take_part is None:
+        tp = w > 0
+    else:
+        tp = np.broadcast_to(np.asarray(take_part, dtype=bool), lead + (n,)).reshape(B, n) & (w > 0)
+    opts = dict(q=float(q), probability=probability, capitulation=capitulation, compromise=compromise)
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, n**3))
+    parts = []
+    for start in range(0, B, chunk):
+        sl = slice(start, min(B, start + chunk))
+        parts.append(
+            _run_chunk(x[sl], s[sl], w[sl], tp[sl], rounds=rounds, tolerance=tolerance,
+                       record=record, opts=opts)
+        )
+    if len(parts) == 1:
+        pos, med, mean, rr, L, rec = parts[0]
+    else:
+        pos, med, mean, rr, L = (np.concatenate([p[k] for p in parts]) for k in range(5))
+        rec = None if not record else {k: np.concatenate([p[5][k] for p in parts]) for k in parts[0][5]}
+
+    def shape(a, *tail):
+        return a.reshape(lead + tuple(tail))
+
+    def get(k):
+        return None if rec is None else shape(rec[k], rounds, n)
+
+    return Trajectory(
+        position=shape(pos, rounds + 1, n),
+        median=shape(med, rounds + 1),
+        mean=shape(mean, rounds + 1),
+        rounds_run=shape(rr),
+        position_range=shape(L),
+        risk=get("risk"),
+        risk_index=get("risk_index"),
+        security=get("security"),
+        move_type=get("move_type"),
+        move_with=get("move_with"),
+        eu_own=get("eu_own"),
+        eu_other=get("eu_other"),
+    )
+
+
+# --------------------------------------------------------------------------- model
+_PROBABILITY_NOTE = (
+    "the expected-utility model uses salience as a probability (the chance that a challenged "
+    "actor resists), so it must lie in [0, 1] and is not rescaled; divide saliences given on "
+    "0..100 by 100"
+)
+
+
+def _where(draw: tuple, actor: str | None, issue: str | None) -> str:
+    parts = []
+    if draw:
+        parts.append("draw " + ",".join(map(str, draw)))
+    if actor is not None:
+        parts.append(f"actor {actor!r}")
+    if issue is not None:
+        parts.append(f"issue {issue!r}")
+    return ", ".join(parts)
+
+
+def _check_inputs(a, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate ScenarioArrays (any leading batch axes) for the model.
+
+    Returns position, salience, power (broadcast to (..., n_actors, n_issues)) and the
+    take-part mask.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field, the actor/issue (and draw) and the value, for a non-finite value,
+        a salience outside [0, 1] (used as a probability), a negative or zero total
+        capability, or no issue with at least two actors taking part.
+    """
+    stake = np.asarray(a.stake, dtype=bool)
+    x = np.asarray(a.position, dtype=float)
+    s = np.asarray(a.salience, dtype=float)
+    c = np.asarray(a.power, dtype=float)[..., :, None]
+    x, s, c = np.broadcast_arrays(x, s, c)
+    stake = np.broadcast_to(stake, x.shape)
+
+    def fail(mask, field, problem):
+        idx = tuple(int(v) for v in np.argwhere(mask)[0])
+        draw, i, k = idx[:-2], idx[-2], idx[-1]
+        got = {"position": x, "salience": s, "power": c}[field][idx]
+        raise ScenarioError(
+            problem.format(got=got), source=source,
+            location=_where(draw, a.actors[i], a.issues[k]), field=field,
+        )
+
+    bad = stake & ~np.isfinite(x)
+    if bad.any():
+        fail(bad, "position", "must be a finite number (got {got})")
+    bad = stake & ~np.isfinite(s)
+    if bad.any():
+        fail(bad, "salience", "must be a finite number (got {got})")
+    bad = ~np.isfinite(c) | (c < 0)
+    if bad.any():
+        fail(bad, "power", "capability must be a finite number >= 0 (got {got})")
+    bad = stake & ((s < 0) | (s > 1))
+    if bad.any():
+        fail(bad, "salience", "must lie in [0, 1] (got {got}): " + _PROBABILITY_NOTE)
+    w = np.where(stake, c * s, 0.0)
+    take_part = stake & (w > 0)
+    total = w.sum(axis=-2)
+    if np.any(total <= 0):
+        idx = tuple(int(v) for v in np.argwhere(total <= 0)[0])
+        raise ScenarioError(
+            "total capability x salience is 0: no actor with power > 0 cares about the issue, "
+            "so there is nothing to forecast",
+            source=source, location=_where(idx[:-1], None, a.issues[idx[-1]]), field="power",
+        )
+    # an issue with one actor in it simply stays at that actor's position (forecast notes it);
+    # with nobody to bargain with on any issue there is no negotiation to model
+    count = take_part.sum(axis=-2).max(axis=-1)
+    if np.any(count < 2):
+        idx = tuple(int(v) for v in np.argwhere(count < 2)[0])
+        who = [a.actors[i] for i in np.flatnonzero(take_part[idx].any(axis=-1))]
+        raise ScenarioError(
+            "the expected-utility model needs at least two actors with power x salience > 0 on "
+            f"some issue (got {len(who)}: {', '.join(map(repr, who))})",
+            source=source, location=_where(idx, None, None), field="actors",
+        )
+    return x, s, c, take_part
+
+
+def _per_issue(v: np.ndarray) -> np.ndarray:
+    """(..., n_actors, n_issues) -> (..., n_issues, n_actors)."""
+    return np.swapaxes(v, -1, -2)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedUtility:
+    """Bueno de Mesquita's expected-utility model in the Scholz et al. (2011) replication.
+
+    Each issue is run on its own (the model is one-dimensional); the forecast is the
+    weighted median after the last round.
+
+    Parameters
+    ----------
+    rounds : int
+        Rounds to run (default 10, as in the replication).
+    q : float
+        Probability Q that the status quo holds if an actor does not challenge (default 1:
+        the T, U^b, U^w terms vanish). For Q < 1, T = 1 when the challenger is nearer the
+        median than its target.
+    probability : {"replication", "paper"}
+        ``"replication"`` (default, parity): Scholz's code divides the supporting votes by
+        one global normaliser, the sum of all absolute votes over every voter and pair.
+        ``"paper"``: the printed per-pair share, so P_ij + P_ji = 1.
+    capitulation : bool
+        Apply the capitulation rule (b > 0 > a, |a| > b: i moves to x_j). The replication code
+        never reaches it (default False).
+    compromise : {"weight_point", "smallest_move"}
+        Among several compromises, take the one with the lowest weight point
+        ``(|a| x_i + |b| x_j)/(|a| + |b|)`` (the replication code, default) or the smallest move.
+    tolerance : float or None
+        Stop early once no actor moves by more than ``tolerance`` x the initial position range
+        in a round (0: once nobody moves). None (default): always run ``rounds`` rounds.
+
+    Notes
+    -----
+    Actors with no stake, or with power x salience = 0, on an issue take no part in it
+    (they cannot vote and would otherwise be free targets that set the position range); an
+    issue with a single actor in it stays at that actor's position. ``present`` and ``veto``
+    are not used by this model.
+
+    Tables (``Forecast.to_frame(name)``):
+
+    * ``rounds``: ``issue, round, actor, position, median, mean``; one row per issue, round
+      (0 = initial positions) and actor taking part; median and mean after that round.
+    * ``moves``: ``issue, round, actor, type, counterpart, eu_own, eu_other, old_position,
+      new_position``; ``type`` is conflict, compromise or capitulation, ``eu_own`` =
+      EU^i(i challenges counterpart), ``eu_other`` = EU^i(counterpart challenges i).
+    * ``risk``: ``issue, round, actor, security, R_i, r_i``: S_i, the risk index and the risk
+      exponent used in that round.
+    """
+
+    rounds: int = 10
+    q: float = 1.0
+    probability: Probability = "replication"
+    capitulation: bool = False
+    compromise: CompromiseChoice = "weight_point"
+    tolerance: float | None = None
+
+    name: ClassVar[str] = "expected_utility"
+    reference: ClassVar[str] = (
+        "Scholz, J. B., Calbert, G. J. & Smith, G. A. (2011). Unravelling Bueno De Mesquita's "
+        "group decision model. Journal of Theoretical Politics 23(4), 510-531. "
+        "doi:10.1177/0951629811418142; Bueno de Mesquita, B. (1994). Political forecasting: an "
+        "expected utility method. In B. Bueno de Mesquita & F. N. Stokman (Eds.), European "
+        "Community Decision Making (pp. 71-104). Yale University Press; Bueno de Mesquita, B. "
+        "(2002). Predicting Politics. Ohio State University Press"
+    )
+
+    def __post_init__(self) -> None:
+        def bad(field, msg):
+            raise ModelParameterError(f"model 'expected_utility': parameter {field!r}: {msg}")
+
+        if isinstance(self.rounds, bool) or not isinstance(self.rounds, (int, np.integer)):
+            bad("rounds", f"{self.rounds!r} is not an integer")
+        if not 1 <= self.rounds <= 100_000:
+            bad("rounds", f"must be between 1 and 100000 (got {self.rounds})")
+        if isinstance(self.q, bool) or not isinstance(self.q, (int, float, np.floating)):
+            bad("q", f"{self.q!r} is not a number")
+        if not 0.0 <= float(self.q) <= 1.0:
+            bad("q", f"is a probability and must lie in [0, 1] (got {self.q})")
+        if self.probability not in ("replication", "paper"):
+            bad("probability", f"{self.probability!r} is not one of 'replication', 'paper'")
+        if not isinstance(self.capitulation, (bool, np.bool_)):
+            bad("capitulation", f"{self.capitulation!r} is not a boolean")
+        if self.compromise not in ("weight_point", "smallest_move"):
+            bad("compromise", f"{self.compromise!r} is not one of 'weight_point', 'smallest_move'")
+        if self.tolerance is not None:
+            if isinstance(self.tolerance, bool) or not isinstance(
+                self.tolerance, (int, float, np.floating)
+            ):
+                bad("tolerance", f"{self.tolerance!r} is not a number")
+            if not (np.isfinite(self.tolerance) and self.tolerance >= 0):
+                bad("tolerance", f"must be a finite number >= 0 or None (got {self.tolerance})")
+
+    def _path(self, a, source: str, *, record: bool) -> Trajectory:
+        x, s, c, take_part = _check_inputs(a, source)
+        x = np.where(take_part, x, 0.0)  # no-stake cells carry no weight and never move
+        return expected_utility_path(
+            _per_issue(x),
+            _per_issue(s),
+            _per_issue(c),
+            rounds=int(self.rounds),
+            q=float(self.q),
+            probability=self.probability,
+            capitulation=bool(self.capitulation),
+            compromise=self.compromise,
+            tolerance=None if self.tolerance is None else float(self.tolerance),
+            take_part=_per_issue(take_part),
+            record=record,
+        )
+
+    def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Median after the last round, (..., n_issues), for arrays with leading batch axes.
+
+        ``rng`` is unused: the model is deterministic.
+        """
+        return self._path(arrays, "", record=False).median[..., -1]
+
+    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
+        """Run every issue of ``scenario`` (rng unused: the model is deterministic)."""
+        a = scenario.arrays()
+        path = self._path(a, scenario.name, record=True)
+        x0 = np.asarray(a.position, dtype=float)
+        take_part = np.asarray(a.stake) & (np.asarray(a.weight) > 0)
+        outcome = path.median[..., -1]
+        notes = []
+        for k, iid in enumerate(a.issues):
+            out = [a.actors[i] for i in np.flatnonzero(a.stake[:, k] & ~take_part[:, k])]
+            if out:
+                notes.append(
+                    f"issue {iid!r}: {', '.join(map(repr, out))} hold(s) a position but power x "
+                    "salience = 0, so take no part in the model on this issue"
+                )
+            if take_part[:, k].sum() == 1:
+                notes.append(
+                    f"issue {iid!r}: only {a.actors[int(np.argmax(take_part[:, k]))]!r} takes part, "
+                    "so the forecast is its position"
+                )
+            elif path.position_range[k] == 0:
+                notes.append(f"issue {iid!r}: every actor holds the same position; nobody moves")
+            rr = int(path.rounds_run[k])
+            if rr < self.rounds:
+                notes.append(f"issue {iid!r}: stopped after {rr} rounds (no move above the tolerance)")
+            elif rr > 1 and path.median[k, rr] != path.median[k, rr - 1]:
+                notes.append(
+                    f"issue {iid!r}: the median still moved in the last round "
+                    f"({path.median[k, rr - 1]:g} -> {path.median[k, rr]:g}); the path need not "
+                    "converge, see the 'rounds' table"
+                )
+        n_moves = (np.asarray(path.move_type) != _NONE).sum(axis=(-1, -2))
+        return Forecast.build(
+            self,
+            scenario,
+            outcome,
+            utilities=linear_utilities(a, outcome),
+            diagnostics={
+                "mean": path.mean[..., -1],
+                "initial_median": path.median[..., 0],
+                "initial_mean": path.mean[..., 0],
+                "rounds_run": path.rounds_run,
+                "moves": n_moves,
+                "position_range": path.position_range,
+            },
+            notes=tuple(notes),
+            tables=_tables(a, path, take_part, x0),
+        )
+
+
+def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Tidy ``rounds``, ``moves`` and ``risk`` tables from a recorded path."""
+    rounds_rows: dict[str, list] = {k: [] for k in ("issue", "round", "actor", "position", "median", "mean")}
+    move_rows: dict[str, list] = {
+        k: [] for k in ("issue", "round", "actor", "type", "counterpart", "eu_own", "eu_other",
+                        "old_position", "new_position")
+    }
+    risk_rows: dict[str, list] = {k: [] for k in ("issue", "round", "actor", "security", "R_i", "r_i")}
+    actors = np.array(a.actors, dtype=object)
+    types = np.array(MOVE_TYPES, dtype=object)
+    # recorded paths only (record=True); asarray keeps type checkers content
+    security, risk_index, risk, move_type, move_with, eu_own, eu_other = (
+        np.asarray(v) for v in (path.security, path.risk_index, path.risk, path.move_type,
+                                path.move_with, path.eu_own, path.eu_other)
+    )
+    for k, iid in enumerate(a.issues):
+        part = np.flatnonzero(take_part[:, k])
+        rr = int(path.rounds_run[k])
+        t = np.arange(rr + 1)
+        nt, na = len(t), len(part)
+        rounds_rows["issue"].append(np.full(nt * na, iid, dtype=object))
+        rounds_rows["round"].append(np.repeat(t, na))
+        rounds_rows["actor"].append(np.tile(actors[part], nt))
+        rounds_rows["position"].append(path.position[k][: rr + 1][:, part].ravel())
+        rounds_rows["median"].append(np.repeat(path.median[k][: rr + 1], na))
+        rounds_rows["mean"].append(np.repeat(path.mean[k][: rr + 1], na))
+        tr = np.arange(1, rr + 1)
+        risk_rows["issue"].append(np.full(rr * na, iid, dtype=object))
+        risk_rows["round"].append(np.repeat(tr, na))
+        risk_rows["actor"].append(np.tile(actors[part], rr))
+        risk_rows["security"].append(security[k][:rr][:, part].ravel())
+        risk_rows["R_i"].append(risk_index[k][:rr][:, part].ravel())
+        risk_rows["r_i"].append(risk[k][:rr][:, part].ravel())
+        mt = move_type[k][:rr]
+        rnd, who = np.nonzero(mt)
+        move_rows["issue"].append(np.full(len(rnd), iid, dtype=object))
+        move_rows["round"].append(rnd + 1)
+        move_rows["actor"].append(actors[who])
+        move_rows["type"].append(types[mt[rnd, who]])
+        move_rows["counterpart"].append(actors[move_with[k][rnd, who]])
+        move_rows["eu_own"].append(eu_own[k][rnd, who])
+        move_rows["eu_other"].append(eu_other[k][rnd, who])
+        move_rows["old_position"].append(path.position[k][rnd, who])
+        move_rows["new_position"].append(path.position[k][rnd + 1, who])
+
+    def frame(cols: dict[str, list], ints=("round",)) -> pd.DataFrame:
+        data = {}
+        for name, parts in cols.items():
+            v = np.concatenate(parts) if parts else np.array([])
+            if name in ints:
+                v = v.astype(np.int64)
+            elif v.dtype == object or name in ("issue", "actor", "type", "counterpart"):
+                v = v.astype(object)
+            else:
+                v = v.astype(float)
+            data[name] = v
+        return pd.DataFrame(data, columns=list(cols))
+
+    return {"rounds": frame(rounds_rows), "moves": frame(move_rows), "risk": frame(risk_rows)}

@@ -1,0 +1,433 @@
+"""Read and write GENIUS domain and profile XML files (ANAC format).
+
+A GENIUS scenario is one domain file (root ``negotiation_template``) and one profile file per
+party (root ``utility_space``). The format is described in
+``shared/specs/negotiation-protocols.md`` section 1 and in the GENIUS manual (Lin et al.,
+"Genius: An integrated environment for supporting the design of generic automated
+negotiators", Computational Intelligence 30(1), 2014, doi:10.1111/j.1467-8640.2012.00463.x).
+
+XML is parsed with :mod:`defusedxml` (no entity expansion, no external DTDs). Every problem
+raises :class:`~detente.errors.ScenarioError` naming the file and the element.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ..errors import MissingExtraError, ScenarioError
+from .domain import WEIGHT_SUM_TOLERANCE, Domain
+
+__all__ = [
+    "GeniusIssue",
+    "GeniusProfile",
+    "load_genius_folder",
+    "read_genius_domain",
+    "read_genius_profile",
+    "write_genius_domain",
+    "write_genius_profile",
+]
+
+MAX_XML_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class GeniusIssue:
+    """An issue of a GENIUS domain: its 1-based index, name and values (in item order)."""
+
+    index: int
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GeniusProfile:
+    """A party's GENIUS profile, matched to a domain's issues.
+
+    ``evaluations[k]`` are the raw scores of issue k's values in the domain's value order;
+    ``weights`` are as written (not yet normalised); ``reservation`` 0 and
+    ``discount`` 1 when absent.
+    """
+
+    name: str
+    evaluations: tuple[tuple[float, ...], ...]
+    weights: tuple[float, ...]
+    reservation: float
+    discount: float
+    has_reservation: bool
+    has_discount: bool
+
+
+def _parse(path: Path) -> Element:
+    try:
+        from defusedxml import ElementTree as DET
+        from defusedxml.common import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is in the xml/dev extras
+        raise MissingExtraError("defusedxml", "xml") from None
+    src = path.name
+    if not path.exists():
+        raise ScenarioError(f"file not found: {path}", source=src)
+    if path.is_dir():
+        raise ScenarioError(f"is a directory, not an XML file: {path}", source=src)
+    if path.stat().st_size > MAX_XML_BYTES:
+        raise ScenarioError(f"file is too large (at most {MAX_XML_BYTES} bytes)", source=src)
+    try:
+        return DET.parse(str(path)).getroot()
+    except DET.ParseError as e:
+        line = getattr(e, "position", (0, 0))[0]
+        raise ScenarioError(f"malformed XML ({e})", source=src, location=f"line {line}") from None
+    except DefusedXmlException as e:
+        raise ScenarioError(f"forbidden XML construct ({type(e).__name__}: {e})", source=src) from None
+
+
+def _int_attr(el: Element, name: str, src: str, where: str) -> int:
+    raw = el.get(name)
+    if raw is None:
+        raise ScenarioError(f"missing attribute {name!r}", source=src, location=where, field=name)
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ScenarioError(f"must be an integer (got {raw!r})", source=src, location=where, field=name) from None
+
+
+def _float_attr(el: Element, name: str, src: str, where: str) -> float:
+    raw = el.get(name)
+    if raw is None:
+        raise ScenarioError(f"missing attribute {name!r}", source=src, location=where, field=name)
+    try:
+        v = float(raw.strip())
+    except ValueError:
+        raise ScenarioError(f"must be a number (got {raw!r})", source=src, location=where, field=name) from None
+    if not math.isfinite(v):
+        raise ScenarioError(f"must be a finite number (got {raw!r})", source=src, location=where, field=name)
+    return v
+
+
+def _objective(root: Element, src: str) -> Element:
+    if root.tag == "negotiation_template":
+        us = root.find("utility_space")
+        if us is None:
+            raise ScenarioError("no <utility_space> element in the domain", source=src, location="<negotiation_template>")
+    elif root.tag == "utility_space":
+        us = root
+    else:
+        raise ScenarioError(
+            f"root element must be <negotiation_template> or <utility_space> (got <{root.tag}>)",
+            source=src,
+            location=f"<{root.tag}>",
+        )
+    obj = us.find("objective")
+    if obj is None:
+        raise ScenarioError("no <objective> element", source=src, location="<utility_space>")
+    return obj
+
+
+def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
+    out = []
+    seen: dict[int, int] = {}
+    for k, el in enumerate(obj.findall("issue")):
+        where = f"<issue>[{k + 1}]"
+        idx = _int_attr(el, "index", src, where)
+        name = el.get("name")
+        if not name:
+            raise ScenarioError("missing attribute 'name'", source=src, location=where, field="name")
+        where = f"<issue name={name!r}>"
+        if idx in seen:
+            raise ScenarioError(f"duplicate issue index {idx}", source=src, location=where, field="index")
+        seen[idx] = k
+        kind = (el.get("etype") or el.get("type") or el.get("vtype") or "discrete").lower()
+        if kind == "integer":
+            lo = _int_attr(el, "lowerbound", src, where)
+            hi = _int_attr(el, "upperbound", src, where)
+            if hi < lo:
+                raise ScenarioError(f"upperbound {hi} < lowerbound {lo}", source=src, location=where)
+            values = tuple(str(v) for v in range(lo, hi + 1))
+        elif kind == "discrete":
+            items = el.findall("item")
+            if not items:
+                raise ScenarioError("a discrete issue needs at least one <item>", source=src, location=where)
+            labels: list[str] = []
+            for j, it in enumerate(items):
+                v = it.get("value")
+                if v is None:
+                    raise ScenarioError("missing attribute 'value'", source=src, location=f"{where}/<item>[{j + 1}]", field="value")
+                labels.append(v)
+            dup = sorted({v for v in labels if labels.count(v) > 1})
+            if dup:
+                raise ScenarioError(f"duplicate item values {dup}", source=src, location=where)
+            values = tuple(labels)
+        else:
+            raise ScenarioError(
+                f"issue type {kind!r} is not supported (allowed: discrete, integer)",
+                source=src,
+                location=where,
+                field="etype",
+            )
+        out.append((GeniusIssue(idx, name, values), el))
+    if not out:
+        raise ScenarioError("the objective has no <issue> elements", source=src, location="<objective>")
+    out.sort(key=lambda p: p[0].index)
+    return out
+
+
+def read_genius_domain(path: str | Path) -> tuple[GeniusIssue, ...]:
+    """Read a GENIUS domain file: its issues in index order.
+
+    Raises
+    ------
+    ScenarioError
+        Malformed XML, a wrong root element, an issue without values, ...
+    """
+    p = Path(path)
+    root = _parse(p)
+    return tuple(i for i, _ in _issues(_objective(root, p.name), p.name))
+
+
+def _root_value(root: Element, tag: str, src: str) -> float | None:
+    el = root.find(tag)
+    if el is None:
+        el = root.find(f"objective/{tag}")
+    if el is None:
+        return None
+    return _float_attr(el, "value", src, f"<{tag}>")
+
+
+def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> GeniusProfile:
+    """Read a GENIUS profile and match it to a domain's issues (by name and value).
+
+    Raises
+    ------
+    ScenarioError
+        A malformed file; an issue or value that is not in the domain (or missing from the
+        profile); a negative evaluation; weights missing or not summing to 1 (within
+        ``WEIGHT_SUM_TOLERANCE``); a discount factor outside (0, 1].
+    """
+    p = Path(path)
+    src = p.name
+    root = _parse(p)
+    if root.tag != "utility_space":
+        raise ScenarioError(f"a profile's root element must be <utility_space> (got <{root.tag}>)", source=src, location=f"<{root.tag}>")
+    obj = _objective(root, src)
+    prof = {i.name: (i, el) for i, el in _issues(obj, src)}
+    dom_names = [i.name for i in issues]
+    extra = sorted(set(prof) - set(dom_names))
+    if extra:
+        raise ScenarioError(
+            f"the profile has issues that are not in the domain: {extra}; domain issues: {dom_names}",
+            source=src,
+            location=f"<issue name={extra[0]!r}>",
+        )
+    weights_el: dict[int, float] = {}
+    for j, wel in enumerate(obj.findall("weight")):
+        where = f"<weight>[{j + 1}]"
+        weights_el[_int_attr(wel, "index", src, where)] = _float_attr(wel, "value", src, where)
+    evals: list[tuple[float, ...]] = []
+    weights: list[float] = []
+    for iss in issues:
+        if iss.name not in prof:
+            raise ScenarioError(
+                f"the profile does not evaluate the domain's issue {iss.name!r}",
+                source=src,
+                location="<objective>",
+            )
+        piss, el = prof[iss.name]
+        where = f"<issue name={iss.name!r}>"
+        scores: dict[str, float] = {}
+        for it in el.findall("item"):
+            iw = f"{where}/<item value={it.get('value')!r}>"
+            v = it.get("value")
+            if v not in iss.values:
+                raise ScenarioError(
+                    f"value {v!r} is not a value of the domain's issue {iss.name!r}; valid: {list(iss.values)}",
+                    source=src,
+                    location=iw,
+                    field="value",
+                )
+            e = _float_attr(it, "evaluation", src, iw)
+            if e < 0:
+                raise ScenarioError(f"evaluation must be >= 0 (got {e})", source=src, location=iw, field="evaluation")
+            scores[v] = e
+        missing = [v for v in iss.values if v not in scores]
+        if missing:
+            raise ScenarioError(
+                f"no evaluation for values {missing} of issue {iss.name!r}", source=src, location=where
+            )
+        if max(scores.values()) <= 0:
+            raise ScenarioError(f"every evaluation of issue {iss.name!r} is 0", source=src, location=where)
+        evals.append(tuple(scores[v] for v in iss.values))
+        if piss.index not in weights_el:
+            raise ScenarioError(
+                f"no <weight index=\"{piss.index}\"> for issue {iss.name!r}", source=src, location="<objective>", field="weight"
+            )
+        wv = weights_el[piss.index]
+        if wv < 0:
+            raise ScenarioError(f"weight must be >= 0 (got {wv})", source=src, location=f"<weight index=\"{piss.index}\">")
+        weights.append(wv)
+    total = 0.0
+    for wv in weights:
+        total += wv
+    if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+        raise ScenarioError(
+            f"issue weights must sum to 1 (within {WEIGHT_SUM_TOLERANCE:g}); got {total!r} from {weights}",
+            source=src,
+            location="<objective>",
+            field="weight",
+        )
+    r = _root_value(root, "reservation", src)
+    d = _root_value(root, "discount_factor", src)
+    if d is not None and not 0 < d <= 1:
+        raise ScenarioError(f"must lie in (0, 1] (got {d})", source=src, location="<discount_factor>", field="value")
+    return GeniusProfile(
+        name=p.stem,
+        evaluations=tuple(evals),
+        weights=tuple(weights),
+        reservation=0.0 if r is None else r,
+        discount=1.0 if d is None else d,
+        has_reservation=r is not None,
+        has_discount=d is not None,
+    )
+
+
+def _is_domain_file(path: Path) -> bool:
+    try:
+        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return False
+    return "<negotiation_template" in head
+
+
+def load_genius_folder(
+    folder: str | Path,
+    *,
+    profiles: list[str] | tuple[str, ...] | None = None,
+    name: str | None = None,
+) -> Domain:
+    """Load a GENIUS scenario folder (one domain file + profiles) as a :class:`Domain`.
+
+    Parameters
+    ----------
+    folder : path
+        A folder holding the XML files, or a folder with a ``genius/`` subfolder (as in the
+        reference data); ``domain_info.json``'s ``profile_order`` is honoured when present.
+    profiles : list of str, optional
+        Profile file names in party order (party 0 offers first). Default: the
+        ``profile_order`` of ``domain_info.json`` if there is one, else the profile files in
+        alphabetical order (NegMAS's ``from_genius_folder`` order).
+    name : str, optional
+        Domain name (default: the folder name).
+
+    Raises
+    ------
+    ScenarioError
+        No or several domain files, fewer than two profiles, or any problem of a file.
+    """
+    import json
+
+    base = Path(folder)
+    if not base.is_dir():
+        raise ScenarioError(f"not a folder: {base}", source=str(base))
+    xml_dir = base / "genius" if (base / "genius").is_dir() else base
+    files = sorted(xml_dir.glob("*.xml"))
+    domains = [f for f in files if _is_domain_file(f)]
+    if len(domains) != 1:
+        raise ScenarioError(
+            f"expected exactly one domain file (root <negotiation_template>) in {xml_dir}, found {[f.name for f in domains]}",
+            source=str(xml_dir),
+        )
+    dom_file = domains[0]
+    if profiles is None:
+        info = base / "domain_info.json"
+        if info.is_file():
+            try:
+                profiles = list(json.loads(info.read_text(encoding="utf-8"))["profile_order"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise ScenarioError(f"cannot read profile_order ({e})", source=info.name) from None
+        else:
+            profiles = [f.name for f in files if f != dom_file and f.name.lower() != "pareto.xml"]
+    if len(profiles) < 2:
+        raise ScenarioError(f"a negotiation needs at least two profiles; found {list(profiles)}", source=str(xml_dir))
+    issues = read_genius_domain(dom_file)
+    profs = [read_genius_profile(xml_dir / p, issues) for p in profiles]
+    scores = tuple(
+        np.array([pr.evaluations[k] for pr in profs], dtype=float) for k in range(len(issues))
+    )
+    weights = []
+    for pr in profs:
+        s = 0.0
+        for w in pr.weights:
+            s += w
+        weights.append([w / s for w in pr.weights])
+    return Domain(
+        name=name or base.name,
+        issues=tuple(i.name for i in issues),
+        values=tuple(i.values for i in issues),
+        parties=tuple(pr.name for pr in profs),
+        scores=scores,
+        weights=np.array(weights),
+        reservation=np.array([pr.reservation for pr in profs]),
+        discount=np.array([pr.discount for pr in profs]),
+        source=dom_file.name,
+    )
+
+
+# ---------------------------------------------------------------------- writing
+def _esc(s: Any) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    return quoteattr(str(s))
+
+
+def _issue_xml(domain: Domain, k: int, party: int | None, indent: str) -> list[str]:
+    lines = [f'{indent}<issue index="{k + 1}" etype="discrete" type="discrete" vtype="discrete" name={_esc(domain.issues[k])}>']
+    for j, v in enumerate(domain.values[k]):
+        ev = "" if party is None else f' evaluation="{float(domain.scores[k][party, j])!r}"'
+        lines.append(f'{indent}    <item index="{j + 1}" value={_esc(v)}{ev}></item>')
+    lines.append(f"{indent}</issue>")
+    return lines
+
+
+def write_genius_domain(domain: Domain, path: str | Path) -> None:
+    """Write the domain file (issues and values) in GENIUS format, atomically."""
+    lines = ["<negotiation_template>", f'<utility_space number_of_issues="{domain.n_issues}">',
+             '<objective index="0" etype="objective" type="objective" description="" name="root">']
+    for k in range(domain.n_issues):
+        lines += _issue_xml(domain, k, None, "    ")
+    lines += ["</objective>", "</utility_space>", "</negotiation_template>", ""]
+    _write(path, "\n".join(lines))
+
+
+def write_genius_profile(domain: Domain, party: int | str, path: str | Path) -> None:
+    """Write one party's profile (evaluations, weights, discount, reservation), atomically."""
+    p = domain.parties.index(party) if isinstance(party, str) else int(party)
+    lines = ["<utility_space>", '<objective index="0" etype="objective" type="objective" description="" name="root">']
+    for k in range(domain.n_issues):
+        lines += _issue_xml(domain, k, p, "    ")
+    for k in range(domain.n_issues):
+        lines.append(f'    <weight index="{k + 1}" value="{float(domain.weights[p, k])!r}"></weight>')
+    lines += ["</objective>", f'<discount_factor value="{float(domain.discount[p])!r}" />',
+              f'<reservation value="{float(domain.reservation[p])!r}" />', "</utility_space>", ""]
+    _write(path, "\n".join(lines))
+
+
+def _write(path: str | Path, text: str) -> None:
+    import os
+    import tempfile
+
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
