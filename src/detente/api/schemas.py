@@ -1,0 +1,204 @@
+"""Request and response bodies of the REST API.
+
+Scenarios travel as the library's own :class:`detente.scenario.schema.Scenario` (one schema,
+not a copy); these models only wrap it with run options and describe the results. Limits that
+depend on the server's configuration (maximum samples, runs ...) are checked by the app, not
+here, so the same schema serves every deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..scenario.schema import Scenario
+
+__all__ = [
+    "BuiltinName",
+    "ErrorBody",
+    "ForecastOut",
+    "ForecastRequest",
+    "ForecastResponse",
+    "Health",
+    "JobAccepted",
+    "JobOut",
+    "ModelInfo",
+    "MonteCarloRequest",
+    "Problem",
+    "ReportRequest",
+    "ScenarioInfo",
+    "ScenarioRef",
+    "SensitivityRequest",
+    "SimulateRequest",
+    "ValidateResponse",
+    "ZoneOut",
+]
+
+#: A built-in scenario's name (never a path: no slash, no leading dot).
+BuiltinName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$",
+          description="a built-in scenario name, see GET /scenarios"),
+]
+#: A whole scenario, or the name of a built-in one.
+ScenarioRef = Scenario | BuiltinName
+_ModelName = Annotated[str, Field(min_length=1, max_length=100)]
+_ParamValue = str | int | float | bool | None
+_Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """One problem with the input, located as precisely as the input allows."""
+
+    source: str = Field("", description="the file or request part the input came from")
+    location: str = Field("", description="e.g. 'line 12, positions[3]' or 'body.models[0]'")
+    field: str = Field("", description="the field concerned")
+    problem: str = Field(description="what is wrong, with the offending value and what is allowed")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the API (except the framework's plain 404/405)."""
+
+    error: str = Field(description="error class, e.g. ScenarioError, UnknownModelError, LimitExceeded")
+    message: str
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    capabilities: dict[str, bool] = Field(description="optional parts installed on this server")
+
+
+class ScenarioInfo(BaseModel):
+    name: str
+    title: str
+
+
+class ModelInfo(BaseModel):
+    name: str
+    reference: str = Field(description="full citation")
+    parameters: dict[str, Any] = Field(description="parameter name -> default value")
+
+
+class ForecastRequest(_Body):
+    """Run models on a scenario."""
+
+    scenario: ScenarioRef
+    models: list[_ModelName] | None = Field(
+        default=None, max_length=50, description="registered model names; default: every model"
+    )
+    params: dict[_ModelName, dict[_ModelName, _ParamValue]] = Field(
+        default_factory=dict, description="{model: {parameter: value}}"
+    )
+    seed: _Seed | None = Field(default=None, description="seed for models that draw random numbers")
+    tables: bool = Field(default=False, description="include each model's round-by-round tables")
+
+
+class ReportRequest(ForecastRequest):
+    """Build the self-contained HTML report."""
+
+    image_format: Literal["png", "svg"] = "png"
+
+
+class ZoneOut(BaseModel):
+    low: float | None
+    high: float | None
+    empty: bool
+    clash: list[str]
+    binding_low: str
+    binding_high: str
+
+
+class ForecastOut(BaseModel):
+    model: str
+    reference: str
+    outcome: dict[str, float | None] = Field(description="issue id -> forecast (null: no answer)")
+    utilities: dict[str, float | None] | None = Field(description="actor id -> utility of the outcome")
+    params: dict[str, Any]
+    diagnostics: dict[str, Any]
+    notes: list[str]
+    seed_entropy: int | None
+    blocked_by: dict[str, list[str]] = Field(
+        description="issue id -> binding actors whose red lines reject the forecast"
+    )
+    tables: dict[str, list[dict[str, Any]]] | None = None
+
+
+class ForecastResponse(BaseModel):
+    scenario: str
+    issues: list[str]
+    actors: list[str]
+    zone_of_agreement: dict[str, ZoneOut]
+    forecasts: list[ForecastOut]
+
+
+class ValidateResponse(BaseModel):
+    valid: Literal[True]
+    scenario: Scenario
+    notes: list[str] = Field(description="what the loader inferred (e.g. a CSV scale)")
+
+
+_Noise = dict[
+    Literal["position", "salience", "power", "red_line", "walk_away", "credibility"],
+    Annotated[float, Field(ge=0, le=1e6)],
+]
+
+
+class MonteCarloRequest(_Body):
+    """Forecast distribution and deal probability over uncertain inputs."""
+
+    scenario: ScenarioRef
+    model: _ModelName = "weighted_median"
+    params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
+    draws: Annotated[int, Field(ge=1, description="number of draws (capped by the server)")] = 10_000
+    noise: _Noise | None = Field(
+        default=None, description="expert noise per kind of input; default position 10, salience 0.2")
+    seed: _Seed | None = None
+
+
+class SensitivityRequest(_Body):
+    """A Sobol (or Morris) sensitivity analysis, run as a background job."""
+
+    scenario: ScenarioRef
+    model: _ModelName = "weighted_mean"
+    params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
+    samples: Annotated[int, Field(ge=1, description="base sample size N (capped by the server)")] = 256
+    method: Literal["sobol", "morris"] = "sobol"
+    noise: _Noise | None = Field(
+        default=None, description="expert noise per kind of input; default position 10, salience 0.2")
+    seed: _Seed | None = None
+
+
+class SimulateRequest(_Body):
+    """Simulated negotiations; big batches run as a background job."""
+
+    scenario: ScenarioRef
+    runs: Annotated[int, Field(ge=1, description="number of negotiations (capped by the server)")] = 100
+    protocol: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    strategies: list[_ModelName] | None = Field(default=None, max_length=20)
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    seed: _Seed | None = None
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status_url: str
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "done", "failed", "timed_out"]
+    progress: float | None = Field(description="0..1 where the job reports it")
+    created: str
+    started: str | None
+    finished: str | None
+    elapsed_s: float
+    result: Any | None = None
+    error: ErrorBody | None = None
