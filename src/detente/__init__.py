@@ -18,6 +18,8 @@ from .errors import (
 from .models.registry import MODELS, get_model
 from .results import Forecast
 from .scenario import Scenario, ScenarioArrays, builtin_scenarios, load_scenario
+from .simulate import SimulationResult, simulate
+from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
 
 __version__ = "0.1.0"
 
@@ -30,14 +32,20 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "ModelParameterError",
+    "MonteCarloResult",
     "ReferenceDataError",
     "Scenario",
     "ScenarioArrays",
     "ScenarioError",
+    "SensitivityResult",
+    "SimulationResult",
     "UnknownModelError",
     "ZoneOfAgreement",
     "builtin_scenarios",
     "get_model",
     "load_scenario",
+    "monte_carlo",
+    "sensitivity",
+    "simulate",
     "zone_of_agreement",
 ]

@@ -71,7 +71,14 @@ def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     -------
     (..., n_issues)
     """
-    return weighted_median_bounds(position, weight)[0]
+    x = np.asarray(position, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    x, w = np.broadcast_arrays(x, w)
+    order = np.argsort(x, axis=-2, kind="stable")
+    cum = np.cumsum(np.take_along_axis(w, order, axis=-2), axis=-2)
+    first = np.argmax(cum >= (0.5 * (1 - _TIE_RTOL)) * cum[..., -1:, :], axis=-2)
+    idx = np.take_along_axis(order, first[..., None, :], axis=-2)
+    return np.take_along_axis(x, idx, axis=-2)[..., 0, :]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ sees all of them at once (see :func:`detente.scenario.load.load_scenario`).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -278,6 +278,10 @@ class Scenario(_Frozen):
     threats: list[Threat] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
     outcome: Outcome | None = None
+    uncertainty: dict[str, Any] | None = Field(
+        default=None,
+        description="uncertain inputs (distributions, expert noise); see docs/uncertainty.md",
+    )
     notes: list[str] = Field(
         default_factory=list, description="what the loader inferred (e.g. a scale from the data)"
     )

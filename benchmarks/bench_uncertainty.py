@@ -1,0 +1,141 @@
+"""Uncertainty and scale benchmarks (not run in CI).
+
+    /work/venv/bin/python benchmarks/bench_uncertainty.py [--quick]
+
+Prints, for the Alaska scenario with expert noise (10 scale points on positions, 20 % on
+saliences):
+- 1,000,000 Monte Carlo draws of the weighted mean and the weighted median (target < 2 s on
+  2 cores), throughput in draws/s and the ratio to a naive per-draw Python loop over the same
+  model in the same run (target >= 50x);
+- 100,000 draws of expected_utility when it is registered (target < 30 s);
+- the same 1,000,000-draw job on a Dask LocalCluster with 2 worker processes, as a ratio to the
+  local backend, for chunks of 4,096, 65,536 and 262,144 draws (the per-task overhead);
+- the Alaska deal probability and its top drivers (Sobol total order of the deal margin).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from detente.models.registry import MODELS, get_model
+from detente.scenario.load import load_scenario
+from detente.uncertainty import DaskBackend, build_perturbation, monte_carlo, sensitivity
+from detente.uncertainty.deal import deal_flags
+
+QUICK = "--quick" in sys.argv
+N = 100_000 if QUICK else 1_000_000
+NOISE = {"position": 10, "salience": 0.2}
+#: the noise behind the README figures: also red lines, walk-away values and the threat
+FULL_NOISE = {"position": 10, "salience": 0.2, "power": 0.2, "red_line": 10, "walk_away": 0.1,
+              "credibility": 0.2}
+
+
+CPU = {}
+
+
+def timed(fn):
+    """Wall seconds and result; the process CPU seconds (all threads) go to CPU[fn]."""
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    CPU["last"] = time.process_time() - c
+    return time.perf_counter() - t, out
+
+
+def naive_loop(sc, model, n, seed=0):
+    """One draw per Python loop turn: draw, build arrays, forecast, check the deal."""
+    pert = build_perturbation(sc, noise=NOISE)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, len(sc.issues)))
+    for d in range(n):
+        arrays, cred = pert.from_unit(rng.random((1, pert.n_inputs)))
+        x = model.forecast_arrays(arrays, rng=rng)
+        deal_flags(arrays, x, credibility=cred, threat_target=pert.threat_target,
+                   threat_cost=pert.threat_cost)
+        out[d] = x[0]
+    return out
+
+
+#: draws per model for the deal-probability table (slow iterative models get fewer)
+DEAL_DRAWS = {"weighted_mean": 100_000, "weighted_median": 100_000, "nash": 100_000,
+              "expected_utility": 20_000, "ktab_smp": 2_000, "exchange": 2_000}
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
+    print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores (timings are wall clock; 'cpu s' is this process)")
+    sc = load_scenario("alaska-2025")
+    rows = []
+    print(f"Monte Carlo on alaska-2025, noise {NOISE}, {N:,} draws, local backend (threads)\n")
+    print(f"{'job':44s} {'seconds':>9s} {'cpu s':>7s} {'draws/s':>12s} {'target':>10s} {'vs naive':>9s}")
+    for name in ("weighted_mean", "weighted_median"):
+        m = get_model(name)
+        monte_carlo(sc, m, draws=1000, seed=0, noise=NOISE)  # warm-up (imports, caches)
+        t, r = timed(lambda m=m: monte_carlo(sc, m, draws=N, seed=1, noise=NOISE))
+        cpu = CPU["last"]
+        n_naive = 2000
+        tn, _ = timed(lambda m=m, k=n_naive: naive_loop(sc, m, k))
+        ratio = (N / t) / (n_naive / tn)
+        rows.append((name, t, N / t, ratio))
+        print(f"{name + f' ({N:,} draws)':44s} {t:9.2f} {cpu:7.2f} {N / t:12,.0f} {'< 2 s':>10s} {ratio:8.0f}x")
+        print(f"{'  naive per-draw loop (' + str(n_naive) + ' draws)':44s} {tn:9.2f} {CPU['last']:7.2f} {n_naive / tn:12,.0f}")
+    if "expected_utility" in MODELS:
+        m = get_model("expected_utility")
+        n_eu = 10_000 if QUICK else 100_000
+        monte_carlo(sc, m, draws=200, seed=0, noise=NOISE)
+        t, r = timed(lambda: monte_carlo(sc, m, draws=n_eu, seed=1, noise=NOISE))
+        cpu = CPU["last"]
+        n_naive = 100
+        tn, _ = timed(lambda: naive_loop(sc, m, n_naive))
+        ratio = (n_eu / t) / (n_naive / tn)
+        print(f"{f'expected_utility ({n_eu:,} draws)':44s} {t:9.2f} {cpu:7.2f} {n_eu / t:12,.0f} {'< 30 s':>10s} {ratio:8.0f}x")
+    else:
+        print("expected_utility: not registered yet (skipped)")
+
+    print("\nDask LocalCluster (2 worker processes, 1 thread each) on the same job")
+    m = get_model("weighted_median")
+    t_local, r_local = timed(lambda: monte_carlo(sc, m, draws=N, seed=1, noise=NOISE))
+    with DaskBackend(n_workers=2, processes=True) as be:
+        monte_carlo(sc, m, draws=10_000, seed=0, noise=NOISE, backend=be)  # warm the workers
+        for chunk in (4_096, 65_536, 262_144):
+            t_dask, r_dask = timed(lambda c=chunk: monte_carlo(sc, m, draws=N, seed=1, noise=NOISE,
+                                                               backend=be, chunk_size=c))
+            same = np.array_equal(r_local.draws, r_dask.draws)
+            tasks = -(-N // chunk)
+            print(f"  chunk {chunk:>7,} ({tasks:>3} tasks): dask {t_dask:6.2f} s, local {t_local:6.2f} s, "
+                  f"dask/local time ratio {t_dask / t_local:5.2f}, "
+                  f"(dask - local)/task {1000 * (t_dask - t_local) / tasks:6.1f} ms, bit-identical: {same}")
+    t0, _ = timed(lambda: DaskBackend(n_workers=2, processes=True).__enter__().__exit__())
+    print(f"  starting and stopping the LocalCluster: {t0:.2f} s")
+
+    print(f"\nAlaska deal probability (expert noise {FULL_NOISE})")
+    for name in MODELS:
+        try:
+            n = DEAL_DRAWS.get(name, 2_000) // (10 if QUICK else 1)
+            r = monte_carlo(sc, name, draws=n, seed=2025, noise=FULL_NOISE)
+        except Exception as e:  # a model still being written must not stop the benchmark
+            print(f"  {name:18s} failed: {type(e).__name__}: {e}")
+            continue
+        block = ", ".join(f"{a} {100 * b:.0f}%" for a, b in zip(r.actors, r.red_line_block, strict=True) if b > 0.01)
+        lo, hi = r.deal_interval()
+        print(f"  {name:18s} P(deal) = {100 * r.deal_probability:6.2f}% (95% Wilson {100 * lo:.3f}-{100 * hi:.3f}%, "
+              f"{n:,} draws); "
+              f"red lines rule it out: {block or 'never'}")
+    s = sensitivity(sc, "weighted_median", samples=256 if QUICK else 1024, seed=2025, noise=FULL_NOISE)
+    k = s.outputs.index("deal_margin")
+    print("\nTop drivers of the distance to a deal (weighted_median, Sobol total order ± 95% CI):")
+    for name in s.ranking("deal_margin")[:6]:
+        j = s.inputs.index(name)
+        print(f"  {name:40s} ST = {s.ST[k, j]:.3f} ± {s.ST_conf[k, j]:.3f}   S1 = {s.S1[k, j]:.3f}")
+    g = sensitivity(sc, "weighted_median", samples=256 if QUICK else 1024, seed=2025, noise=FULL_NOISE,
+                    groups="actor")
+    k = g.outputs.index("deal_margin")
+    print("  by actor: " + ", ".join(f"{a} {g.ST[k, g.inputs.index(a)]:.2f}" for a in g.ranking("deal_margin")))
+
+
+if __name__ == "__main__":
+    main()

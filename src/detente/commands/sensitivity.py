@@ -1,0 +1,332 @@
+"""``detente montecarlo`` and ``detente sensitivity``: parse -> library call -> render."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..errors import ModelParameterError, ScenarioError
+from ._common import console, err_console, exit_on_error, write_output
+
+__all__ = ["register"]
+
+DEFAULT_SCENARIO = "alaska-2025"
+#: expert noise used when neither noise options nor an uncertainty section are given
+DEFAULT_NOISE = {"position": 10.0, "salience": 0.2}
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A built-in scenario name or a YAML/JSON/CSV file (may hold an `uncertainty:` section).")
+]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
+ParamOpt = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Model parameter NAME=VALUE (repeatable).")
+]
+UncOpt = Annotated[
+    Path | None,
+    typer.Option("--uncertainty", "-u", help="YAML/JSON file with an uncertainty section (replaces the scenario's)."),
+]
+NoisePos = Annotated[float | None, typer.Option("--noise-position", help="Expert noise on positions (scale points).")]
+NoiseSal = Annotated[float | None, typer.Option("--noise-salience", help="Expert noise on saliences (relative, 0.2 = 20%).")]
+NoisePow = Annotated[float | None, typer.Option("--noise-power", help="Expert noise on power (relative).")]
+NoiseRed = Annotated[float | None, typer.Option("--noise-red-line", help="Expert noise on red-line bounds (scale points).")]
+NoiseWalk = Annotated[float | None, typer.Option("--noise-walk-away", help="Expert noise on walk-away utilities (absolute).")]
+NoiseCred = Annotated[float | None, typer.Option("--noise-credibility", help="Expert noise on threat credibility (absolute).")]
+NoiseShape = Annotated[str, typer.Option("--noise-shape", help="normal (noise = sd) or uniform (noise = half-width).")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="local or dask.")]
+SchedOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Local threads, or LocalCluster workers with --backend dask.")]
+FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed (default: fresh entropy, printed so the run can be repeated).")]
+
+
+def _noise(pos, sal, powr, red, walk, cred, shape, has_section: bool) -> tuple[dict | None, str]:
+    given = {"position": pos, "salience": sal, "power": powr, "red_line": red, "walk_away": walk,
+             "credibility": cred}
+    if shape not in ("normal", "uniform"):
+        raise ScenarioError(f"{shape!r} is not one of normal, uniform", field="--noise-shape")
+    for k, v in given.items():
+        if v is not None and (not math.isfinite(v) or v < 0):
+            raise ScenarioError(f"must be a finite number >= 0 (got {v})",
+                                field=f"--noise-{k.replace('_', '-')}")
+    if all(v is None for v in given.values()):
+        if has_section:
+            return None, ""
+        return {**DEFAULT_NOISE, "shape": shape}, (
+            "no uncertainty given: using expert noise of 10 scale points on positions and 20% on "
+            "saliences (see --noise-* options)"
+        )
+    return {**{k: (v or 0.0) for k, v in given.items()}, "shape": shape}, ""
+
+
+def _model(name: str, params: list[str] | None):
+    from ..models.registry import get_model
+
+    kw: dict[str, str] = {}
+    for item in params or []:
+        if "=" not in item:
+            raise ModelParameterError(f"--param {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        kw[k.strip()] = v.strip()
+    return get_model(name, **kw)
+
+
+def _check_fmt(fmt: str) -> None:
+    if fmt not in ("table", "json", "csv"):
+        raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")
+
+
+@contextmanager
+def _progress(label: str):
+    prog = Progress(
+        TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err_console, transient=True, disable=not err_console.is_terminal,
+    )
+    with prog:
+        task = prog.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        write_output(text if text.endswith("\n") else text + "\n", output)
+    else:
+        typer.echo(text.rstrip("\n"))
+
+
+def _render(tables: list, lines: list[str], output: Path | None) -> None:
+    if output:
+        from rich.console import Console
+
+        rec = Console(record=True, width=140, file=io.StringIO())
+        for ln in lines:
+            rec.print(ln, highlight=False)
+        for t in tables:
+            rec.print(t)
+        write_output(rec.export_text(), output)
+    else:
+        for ln in lines:
+            console.print(ln, highlight=False)
+        for t in tables:
+            console.print(t)
+
+
+def _f(v: Any, digits: int = 2) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _load(scenario: str, uncertainty: Path | None):
+    from ..uncertainty.spec import load_scenario_with_uncertainty, load_uncertainty
+
+    sc, inline = load_scenario_with_uncertainty(scenario)
+    spec = load_uncertainty(uncertainty) if uncertainty is not None else inline
+    return sc, spec
+
+
+def montecarlo_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: ModelOpt = "weighted_median",
+    param: ParamOpt = None,
+    draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = 10_000,
+    uncertainty: UncOpt = None,
+    noise_position: NoisePos = None,
+    noise_salience: NoiseSal = None,
+    noise_power: NoisePow = None,
+    noise_red_line: NoiseRed = None,
+    noise_walk_away: NoiseWalk = None,
+    noise_credibility: NoiseCred = None,
+    noise_shape: NoiseShape = "normal",
+    backend: BackendOpt = "local",
+    scheduler: SchedOpt = None,
+    workers: WorkersOpt = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Draws per task (whole blocks of 4096).")] = 65536,
+    seed: SeedOpt = None,
+    fmt: FmtOpt = "table",
+    output: OutOpt = None,
+) -> None:
+    """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal."""
+    with exit_on_error():
+        from ..rng import as_seed_sequence
+        from ..uncertainty.backends import get_backend
+        from ..uncertainty.montecarlo import monte_carlo
+
+        _check_fmt(fmt)
+        if draws <= 0:
+            raise ScenarioError(f"must be a positive integer (got {draws})", field="--draws")
+        if chunk_size <= 0:
+            raise ScenarioError(f"must be a positive integer (got {chunk_size})", field="--chunk-size")
+        m = _model(model, param)
+        sc, spec = _load(scenario, uncertainty)
+        noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
+                             noise_walk_away, noise_credibility, noise_shape, spec is not None)
+        ss = as_seed_sequence(seed)
+        kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
+        be = get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+        with be, _progress("Monte Carlo") as update:
+            if backend == "dask" and getattr(be, "dashboard_link", None):
+                err_console.print(f"[dim]Dask dashboard:[/] {be.dashboard_link}", highlight=False)
+            res = monte_carlo(sc, m, draws=draws, seed=ss, uncertainty=spec, noise=noise,
+                              backend=be, chunk_size=chunk_size, progress=update)
+        if fmt == "json":
+            doc = res.summary()
+            doc["notes"] = [n for n in (note, *doc["notes"]) if n]
+            _emit(json.dumps(doc, indent=2, allow_nan=False), output)
+            return
+        if fmt == "csv":
+            buf = io.StringIO()
+            res.to_frame("issues").to_csv(buf, index=False, float_format="%.17g")
+            _emit(buf.getvalue(), output)
+            return
+        t = Table(title=f"Monte Carlo: {sc.title or sc.name} ({res.model}, {res.n_draws:,} draws)",
+                  title_justify="left")
+        for c in ("issue", "mean", "sd", *[f"q{q:g}" for q in res.quantile_levels], "no outcome"):
+            t.add_column(c, justify="left" if c == "issue" else "right")
+        for k, iss in enumerate(sc.issues):
+            t.add_row(iss.label, _f(res.mean[k]), _f(res.sd[k]),
+                      *[_f(res.quantiles[j, k]) for j in range(len(res.quantile_levels))],
+                      f"{100 * res.no_outcome_share[k]:.1f}%")
+        b = Table(title="Who rules a deal out (share of draws)", title_justify="left")
+        b.add_column("actor", style="bold")
+        b.add_column("outside its red lines", justify="right")
+        b.add_column("below its walk-away", justify="right")
+        for i, act in enumerate(sc.actors):
+            b.add_row(act.label, f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
+        lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
+        lo, hi = res.deal_interval(0.95)
+        lines.append(
+            f"[bold]Probability of a deal:[/] {100 * res.deal_probability:.2f}% "
+            f"(95% interval {100 * lo:.3f}-{100 * hi:.3f}%) over {len(res.inputs)} uncertain inputs; "
+            f"seed {res.seed_entropy}; backend {be.describe()}"
+        )
+        _render([t, b], lines, output)
+
+
+def sensitivity_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: ModelOpt = "weighted_median",
+    param: ParamOpt = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Sobol base sample N (power of 2) or Morris trajectories.")] = 512,
+    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    second_order: Annotated[bool, typer.Option("--second-order", help="Also second-order Sobol indices.")] = False,
+    groups: Annotated[str | None, typer.Option("--groups", help="Group inputs by actor or field.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Inputs shown per output in the table.")] = 8,
+    uncertainty: UncOpt = None,
+    noise_position: NoisePos = None,
+    noise_salience: NoiseSal = None,
+    noise_power: NoisePow = None,
+    noise_red_line: NoiseRed = None,
+    noise_walk_away: NoiseWalk = None,
+    noise_credibility: NoiseCred = None,
+    noise_shape: NoiseShape = "normal",
+    backend: BackendOpt = "local",
+    scheduler: SchedOpt = None,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = None,
+    fmt: FmtOpt = "table",
+    output: OutOpt = None,
+) -> None:
+    """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
+    with exit_on_error():
+        from ..rng import as_seed_sequence
+        from ..uncertainty.backends import get_backend
+        from ..uncertainty.result import DEAL
+        from ..uncertainty.sobol import DEAL_MARGIN, sensitivity
+
+        _check_fmt(fmt)
+        if method not in ("sobol", "morris"):
+            raise ScenarioError(f"{method!r} is not one of sobol, morris", field="--method")
+        if samples < 2:
+            raise ScenarioError(f"must be an integer >= 2 (got {samples})", field="--samples")
+        if top < 1:
+            raise ScenarioError(f"must be a positive integer (got {top})", field="--top")
+        m = _model(model, param)
+        sc, spec = _load(scenario, uncertainty)
+        noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
+                             noise_walk_away, noise_credibility, noise_shape, spec is not None)
+        ss = as_seed_sequence(seed)
+        kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
+        be = get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+        with be, _progress(f"{method.capitalize()} design") as update:
+            res = sensitivity(sc, m, samples=samples, method=method, second_order=second_order,
+                              seed=ss, uncertainty=spec, noise=noise, groups=groups, backend=be,
+                              progress=update)
+        if fmt == "json":
+            doc = res.summary()
+            doc["notes"] = [n for n in (note, *doc["notes"]) if n]
+            _emit(json.dumps(doc, indent=2, allow_nan=False), output)
+            return
+        if fmt == "csv":
+            buf = io.StringIO()
+            res.to_frame().to_csv(buf, index=False, float_format="%.17g")
+            _emit(buf.getvalue(), output)
+            return
+        df = res.to_frame()
+        tables = []
+        label = {i.id: i.label for i in sc.issues}
+        label[DEAL] = "Deal (1 = deal)"
+        label[DEAL_MARGIN] = "Distance to a deal (deal margin)"
+        order = [DEAL_MARGIN, DEAL, *[o for o in res.outputs if o not in (DEAL, DEAL_MARGIN)]]
+        for out in order:
+            k = res.outputs.index(out)
+            sub = df[df["output"] == out].head(top)
+            title = f"{label.get(out, out)}: what moves it ({res.method})"
+            t = Table(title=title, title_justify="left")
+            t.add_column("rank", justify="right")
+            t.add_column("input", style="bold")
+            if res.method == "sobol":
+                cols = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total order"))
+            else:
+                cols = (("mu_star", "mu_star_conf", "mu*"),)
+            for _, _, head in cols:
+                t.add_column(head, justify="right")
+            if not np.isfinite(res.score[k]).any():
+                t.caption = "not defined: this output does not vary over the design"
+                sub = sub.head(0)
+            for row in sub.itertuples(index=False):
+                r = row._asdict()
+                cells = [str(r["rank"]), escape(r["input"])]
+                for est, conf, _ in cols:
+                    cells.append(f"{_f(r[est], 3)} ± {_f(r[conf], 3)}")
+                t.add_row(*cells)
+            tables.append(t)
+        if res.S2 is not None:
+            t2 = Table(title="Distance to a deal: strongest interactions (second order)",
+                       title_justify="left")
+            for c in ("input 1", "input 2", "S2"):
+                t2.add_column(c, justify="right" if c == "S2" else "left")
+            for a, b, v, c in res.top_pairs(DEAL_MARGIN, top):
+                t2.add_row(escape(a), escape(b), f"{_f(v, 3)} ± {_f(c, 3)}")
+            tables.insert(1, t2)
+        deal_k = res.outputs.index(DEAL)
+        lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
+        ranking = res.ranking(DEAL_MARGIN)
+        lines.append(
+            f"[bold]Share of deals over the design:[/] {100 * res.output_mean[deal_k]:.2f}%; "
+            f"what would change that most: {escape(', '.join(ranking[:3]))} "
+            f"({res.n_evaluations:,} model runs, seed {res.seed_entropy})"
+        )
+        _render(tables, lines, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``montecarlo`` and ``sensitivity`` to the detente CLI."""
+    app.command("montecarlo")(montecarlo_cmd)
+    app.command("sensitivity")(sensitivity_cmd)
