@@ -9,6 +9,9 @@ from typing import Any
 
 from ..errors import UnknownModelError
 from .base import with_params
+from .exchange import Exchange
+from .expected_utility import ExpectedUtility
+from .ktab_smp import KtabSMP
 from .nash import Nash
 from .weighted_mean import WeightedMean
 from .weighted_median import WeightedMedian
@@ -19,6 +22,9 @@ MODELS: dict[str, type] = {
     "weighted_mean": WeightedMean,
     "weighted_median": WeightedMedian,
     "nash": Nash,
+    "exchange": Exchange,
+    "expected_utility": ExpectedUtility,
+    "ktab_smp": KtabSMP,
 }
 
 
