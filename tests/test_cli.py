@@ -92,3 +92,26 @@ def test_output_not_written_on_error(tmp_path):
     out.write_text("old")
     r = invoke("forecast", "-m", "oracle", "-f", "json", "-o", str(out))
     assert r.exit_code == 2 and out.read_text() == "old"
+
+
+def test_forecast_rounds_json_and_table():
+    r = invoke("forecast", "eu-emissions-1994", "-m", "expected_utility", "--rounds", "-f", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    rounds = doc["forecasts"][0]["tables"]["rounds"]
+    assert rounds and {"round", "actor", "position"} <= set(rounds[0])
+    r = invoke("forecast", "eu-emissions-1994", "-m", "expected_utility", "--rounds")
+    assert r.exit_code == 0 and "expected_utility: rounds" in r.output
+
+
+def test_forecast_reads_reference_formats():
+    """KTAB CSV and Decide files go through their own readers in `detente forecast`."""
+    from tests.parity._ref import reference_dir
+
+    ref = reference_dir()
+    r = invoke("forecast", str(ref / "ktab/SOE-Pol-Comp/SOE-Pol-Comp.csv"), "-m", "weighted_mean", "-f", "csv")
+    assert r.exit_code == 0, r.output
+    r = invoke("forecast", str(ref / "exchange/inputs/sample_data.txt"), "-m", "weighted_mean", "-f", "csv")
+    assert r.exit_code == 0, r.output
+    r = invoke("validate", str(ref / "exchange/inputs/copenhagen_with_errors.csv"))
+    assert r.exit_code == 2 and "line 87" in r.output and "power" in r.output
