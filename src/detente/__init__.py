@@ -1,9 +1,12 @@
 """detente: model and forecast multi-party negotiations.
 
-The public surface is listed in ``__all__``; modules not re-exported here are internal.
+The public surface is listed in ``__all__``. The entry points of the subpackages keep their
+place there (``detente.simulate.simulate``, ``detente.backtest.backtest``) so that the
+subpackage names are never shadowed by a function.
 """
 
 from .analysis import ZoneOfAgreement, zone_of_agreement
+from .backtest import BacktestResult, load_cases, read_deu
 from .errors import (
     ConvergenceError,
     DetenteError,
@@ -18,12 +21,13 @@ from .errors import (
 from .models.registry import MODELS, get_model
 from .results import Forecast
 from .scenario import Scenario, ScenarioArrays, builtin_scenarios, load_scenario
-from .simulate import SimulationResult, simulate
+from .simulate import SimulationResult
 from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BacktestResult",
     "ConvergenceError",
     "DetenteError",
     "DetenteWarning",
@@ -43,9 +47,10 @@ __all__ = [
     "ZoneOfAgreement",
     "builtin_scenarios",
     "get_model",
+    "load_cases",
     "load_scenario",
     "monte_carlo",
+    "read_deu",
     "sensitivity",
-    "simulate",
     "zone_of_agreement",
 ]

@@ -137,6 +137,8 @@ class Nash:
     weights: Literal["power_salience", "equal"] = "power_salience"
     disagreement: Literal["auto", "status_quo", "worst"] = "auto"
 
+    #: each issue is solved on its own, so a backtest may batch issues of many cases
+    issues_independent: ClassVar[bool] = True
     name: ClassVar[str] = "nash"
     reference: ClassVar[str] = (
         "Nash, J. F. (1950). The bargaining problem. Econometrica 18(2), 155-162. "

@@ -40,6 +40,8 @@ def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
 class WeightedMean:
     """The compromise model: the power x salience weighted mean of the positions."""
 
+    #: each issue is solved on its own, so a backtest may batch issues of many cases
+    issues_independent: ClassVar[bool] = True
     name: ClassVar[str] = "weighted_mean"
     reference: ClassVar[str] = (
         "Achen, C. H. (2006). Evaluating political decision-making models. In R. Thomson, "

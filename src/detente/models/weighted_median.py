@@ -85,6 +85,8 @@ def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
 class WeightedMedian:
     """The median voter: the position where cumulative power x salience crosses half."""
 
+    #: each issue is solved on its own, so a backtest may batch issues of many cases
+    issues_independent: ClassVar[bool] = True
     name: ClassVar[str] = "weighted_median"
     reference: ClassVar[str] = (
         "Black, D. (1948). On the rationale of group decision-making. Journal of Political "

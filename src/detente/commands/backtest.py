@@ -1,0 +1,357 @@
+"""``detente backtest``: how accurate is each model on negotiations with known outcomes?
+
+Usage::
+
+    detente backtest PATH [PATH ...]      case folders, scenario files or built-in names
+    detente backtest deu FILE             the official DEU III file (Dataset_DEU_III.csv)
+    detente backtest --builtin            every built-in scenario that records an outcome
+
+The CLI is a shell: parse the options, call :mod:`detente.backtest`, render.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from ..errors import MissingExtraError, ScenarioError
+from ..models.registry import MODELS, get_model
+from ._common import console, err_console, exit_on_error, write_output
+
+__all__ = ["register", "run_backtest"]
+
+_FORMATS = ("table", "json", "csv")
+
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}f}"
+
+
+def _ci(row: pd.Series, col: str, digits: int = 1, scale: float = 1.0) -> str:
+    v = row[col]
+    if not isinstance(v, float) or not math.isfinite(v):
+        return "-"
+    lo, hi = row[f"{col}_low"], row[f"{col}_high"]
+    return f"{_fmt(v * scale, digits)} [{_fmt(lo * scale, digits)}, {_fmt(hi * scale, digits)}]"
+
+
+def _pct(row: pd.Series, col: str) -> str:
+    return _ci(row, col, 0, 100.0) if math.isfinite(row[col]) else "-"
+
+
+def load_sources(sources: list[str], *, builtin: bool, group: str, variant: str,
+                 capabilities: Path | None, min_actors: int, supranational: str):
+    """(cases, DEU parse table or None, description) for the CLI arguments."""
+    from ..backtest.cases import builtin_cases, load_cases
+    from ..backtest.deu import read_deu
+
+    if sources and sources[0] == "deu":
+        if len(sources) != 2:
+            raise ScenarioError(
+                "usage: detente backtest deu FILE (one DEU III file, e.g. Dataset_DEU_III.csv)",
+                field="PATH")
+        sup: float | str = supranational if supranational == "max" else _float(supranational)
+        cases, table = read_deu(sources[1], capabilities=capabilities, variant=variant,  # type: ignore[arg-type]
+                                supranational=sup, min_actors=min_actors)  # type: ignore[arg-type]
+        if not cases:
+            raise ScenarioError("no proposal has an issue that can be scored", source=sources[1])
+        if builtin:
+            cases += builtin_cases()
+        return cases, table, f"DEU {Path(sources[1]).name} ({variant} capabilities)"
+    if not sources and not builtin:
+        raise ScenarioError(
+            "give a case folder or scenario file, 'deu FILE', or --builtin "
+            "(see detente backtest --help)", field="PATH")
+    cases = load_cases(sources, group=group) if sources else []  # type: ignore[arg-type]
+    if builtin:
+        cases += builtin_cases()
+    what = ", ".join(sources + (["built-in scenarios"] if builtin else []))
+    return cases, None, what
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ScenarioError(f"must be 'max' or a number (got {text!r})", field="--supranational") from None
+
+
+def run_backtest(cases, names: list[str], params: dict[str, dict[str, str]], *, seed: int,
+                 n_boot: int, level: float, show_progress: bool):
+    """The library call, with a rich progress bar over (model, case) on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..backtest.harness import backtest, plan_units
+
+    models = [get_model(n, **params.get(n, {})) for n in names]
+    total = plan_units(models, cases)
+    with Progress(TextColumn("[bold]backtest[/]"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}"), console=err_console,
+                  transient=True, disable=not show_progress) as bar:
+        task = bar.add_task("", total=total)
+
+        def progress(done: int, _total: int, label: str) -> None:
+            bar.update(task, completed=done, description=label[:60])
+
+        return backtest(models, cases, seed=seed, n_boot=n_boot, level=level, progress=progress)
+
+
+def summary_table(result, title: str) -> Table:
+    s = result.summary()
+    lvl = f"{round(result.level * 100)}%"
+    caption = (f"errors on a 0-100 scale per issue; brackets: {lvl} bootstrap interval "
+               "resampling whole cases; per-case: mean of the cases' MAEs; range: error to "
+               "the outcome's defensible range (0 inside); beats: share of issues with a "
+               "smaller error than the plain mean of positions / the status quo")
+    t = Table(title=title, title_justify="left", caption_justify="left")
+    t.add_column("model", style="bold", no_wrap=True)
+    for c in ("issues", "MAE", "per-case", "RMSE", "in range", "range", "beats mean", "beats SQ (n)"):
+        t.add_column(c, justify="right")
+    hidden = []
+    for _, r in s.iterrows():
+        if r["kind"] == "baseline" and r["n_scored"] == 0:
+            hidden.append(str(r["model"]))
+            continue
+        sq = "-" if r["n_status_quo"] == 0 else f"{_pct(r, 'beats_status_quo')} ({r['n_status_quo']})"
+        issues = f"{r['n_scored']}/{r['n_issues']}"
+        t.add_row(
+            str(r["model"]), issues, _ci(r, "mae_norm"), _fmt(r["mae_norm_macro"]),
+            _fmt(r["rmse_norm"]),
+            _fmt(r["in_range"] * 100, 0) + "%" if math.isfinite(r["in_range"]) else "-",
+            _fmt(r["range_mae_norm"]), _pct(r, "beats_mean"), sq,
+            style="dim" if r["kind"] == "baseline" else None,
+        )
+    if hidden:
+        caption += f". Not shown (no forecast on any issue): {', '.join(hidden)}"
+    few = int(s["n_clusters"].max()) if len(s) else 0
+    if few < 10:
+        caption += (f". Only {few} independent cases (clusters): the intervals are rough, and "
+                    "with 1-3 they say almost nothing")
+    t.caption = caption
+    return t
+
+
+def breakdown_table(result, by: str) -> Table:
+    s = result.summary(by)
+    levels = [v for v in pd.unique(s[by])]
+    t = Table(title=f"MAE (0-100) by {by} (n)", title_justify="left")
+    t.add_column("model", style="bold")
+    for v in levels:
+        t.add_column(str(v), justify="right")
+    for model in pd.unique(s["model"]):
+        cells = []
+        for v in levels:
+            r = s[(s["model"] == model) & (s[by] == v)]
+            if r.empty or r["n_scored"].iloc[0] == 0:
+                cells.append("-")
+            else:
+                cells.append(f"{_fmt(r['mae_norm'].iloc[0])} ({r['n_scored'].iloc[0]})")
+        t.add_row(str(model), *cells)
+    return t
+
+
+def failures_table(result) -> Table | None:
+    f = result.failures
+    if f.empty:
+        return None
+    t = Table(title="Cases a model could not forecast", title_justify="left")
+    for c in ("model", "case", "reason"):
+        t.add_column(c)
+    for _, r in f.iterrows():
+        t.add_row(r["model"], r["case"], r["reason"])
+    return t
+
+
+def plot_errors(result, path: Path) -> None:
+    """The report's backtest chart (every issue's 0-100 error, the mean as a bar) as a PNG;
+    raises MissingExtraError without matplotlib."""
+    from ..report.plots import backtest_chart, to_png
+
+    df = result.to_frame()
+    ok = df[df["status"] == "ok"]
+    if ok.empty:
+        return
+    errors = ok[["model", "norm_error"]].rename(columns={"norm_error": "abs_error"})
+    write_output(to_png(backtest_chart(errors)), path)
+
+
+def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[str]:
+    """predictions.csv/.parquet, summary.json, [deu_issues_parsed.csv], error_by_model.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written, notes = [], []
+    df = result.to_frame()
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, float_format="%.17g")
+    write_output(buf.getvalue(), folder / "predictions.csv")
+    written.append("predictions.csv")
+    try:
+        import pyarrow  # noqa: F401
+
+        pbuf = io.BytesIO()
+        df.to_parquet(pbuf, index=False)
+        write_output(pbuf.getvalue(), folder / "predictions.parquet")
+        written.append("predictions.parquet")
+    except ImportError:
+        notes.append("predictions.parquet skipped: install pyarrow (pip install 'detente[parquet]')")
+    write_output(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", folder / "summary.json")
+    written.append("summary.json")
+    if deu_table is not None:
+        b = io.StringIO()
+        deu_table.to_csv(b, index=False)
+        write_output(b.getvalue(), folder / "deu_issues_parsed.csv")
+        written.append("deu_issues_parsed.csv")
+    try:
+        if (df["status"] == "ok").any():
+            plot_errors(result, folder / "error_by_model.png")
+            written.append("error_by_model.png")
+    except MissingExtraError:
+        notes.append("error_by_model.png skipped: install matplotlib (pip install 'detente[plot]')")
+    return written + [f"note: {n}" for n in notes]
+
+
+def _is_issue_table(path: str) -> bool:
+    """True for a file in the layout of deu_issues.csv (issue-level outcomes, no actor data)."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        head = fh.readline().lower()
+    return ";" not in head and "issue_id" in head and "reference_point" in head
+
+
+def _outcome_only(path: Path, *, fmt: str, output: Path | None, seed: int, n_boot: int, level: float) -> None:
+    """Score the outcome-only baselines of a deu_issues.csv-style file."""
+    from ..backtest.deu import outcome_baselines, read_deu_issues
+
+    issues = read_deu_issues(path)
+    res = outcome_baselines(issues, seed=seed, n_boot=n_boot, level=level)
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+        b = io.StringIO()
+        res.to_csv(b, index=False, float_format="%.17g")
+        write_output(b.getvalue(), output / "baselines.csv")
+        err_console.print(f"wrote {output / 'baselines.csv'}", highlight=False)
+    if fmt == "json":
+        recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in res.to_dict(orient="records")]
+        typer.echo(json.dumps({"source": path.name, "n_issues": len(issues), "level": level,
+                               "n_boot": n_boot, "baselines": recs}, indent=2))
+        return
+    if fmt == "csv":
+        b = io.StringIO()
+        res.to_csv(b, index=False, float_format="%.17g")
+        typer.echo(b.getvalue().rstrip("\n"))
+        return
+    t = Table(title=f"Outcome-only baselines on {path.name}: {len(issues)} issues (no actor data, so "
+                    "no model can run)", title_justify="left",
+              caption=f"MAE on the issues' scale; [{round(level * 100)}% bootstrap interval resampling "
+                      "proposals]", caption_justify="left")
+    for c in ("baseline", "issues", "MAE", "RMSE", "what it is"):
+        t.add_column(c, justify="left" if c in ("baseline", "what it is") else "right")
+    for _, r in res.iterrows():
+        t.add_row(r["baseline"], str(r["n_issues"]),
+                  f"{_fmt(r['mae'], 2)} [{_fmt(r['mae_low'], 1)}, {_fmt(r['mae_high'], 1)}]",
+                  _fmt(r["rmse"], 2), r["description"])
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``backtest`` command to ``app``."""
+
+    @app.command("backtest")
+    def backtest_cmd(
+        sources: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="Case folder(s) (outcomes.csv + inputs/), scenario files or built-in names "
+                     "with an outcome section; or 'deu FILE' for the DEU III data file.",
+                show_default=False, metavar="PATH"),
+        ] = None,
+        builtin: Annotated[bool, typer.Option(
+            "--builtin", help="Add every built-in scenario that records an outcome.")] = False,
+        model: Annotated[list[str] | None, typer.Option(
+            "--model", "-m", help="Model to run (repeatable); default: every registered model.")] = None,
+        param: Annotated[list[str] | None, typer.Option(
+            "--param", "-p", help="Model parameter NAME=VALUE or MODEL.NAME=VALUE (repeatable).")] = None,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv (per-issue predictions).")] = "table",
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="Folder for predictions.csv/.parquet, summary.json and the plot.")] = None,
+        group: Annotated[str, typer.Option(
+            help="Case folders: 'case' = one scenario per case (issues together), 'row' = one per scored row.")] = "case",
+        variant: Annotated[str, typer.Option(
+            help="DEU capabilities: shapley_shubik, banzhaf, votes or equal.")] = "shapley_shubik",
+        capabilities: Annotated[Path | None, typer.Option(
+            help="DEU voting-power table (default: the packaged deu_capabilities.csv).")] = None,
+        min_actors: Annotated[int, typer.Option(help="DEU: leave out issues with fewer valid actors.")] = 3,
+        supranational: Annotated[str, typer.Option(
+            help="DEU: capability of Commission and Parliament: 'max' (largest state) or a number.")] = "max",
+        by: Annotated[list[str] | None, typer.Option(
+            "--by", help="Breakdown tables to show: ex_ante, confidence, group, case (repeatable).")] = None,
+        seed: Annotated[int, typer.Option(help="Seed for model draws and the bootstrap.")] = 0,
+        n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 2000,
+        level: Annotated[float, typer.Option(help="Coverage of the bootstrap intervals.")] = 0.95,
+    ) -> None:
+        """Backtest models on negotiations with known outcomes and report their accuracy.
+
+        [bold]detente backtest PATH...[/] (case folders, scenario files with an outcome),
+        [bold]detente backtest deu FILE[/] (the DEU III file, or deu_issues.csv for the
+        outcome-only baselines), [bold]detente backtest --builtin[/]. See docs/backtest.md.
+        """
+        with exit_on_error():
+            if fmt not in _FORMATS:
+                raise ScenarioError(f"{fmt!r} is not one of {', '.join(_FORMATS)}", field="--format")
+            if group not in ("case", "row"):
+                raise ScenarioError(f"{group!r} is not one of case, row", field="--group")
+            is_deu = bool(sources) and sources[0] == "deu"  # type: ignore[index]
+            # DEU rows share ex-ante status and confidence; its Council period is the useful split
+            breakdowns = list(by) if by else (["group"] if is_deu else ["ex_ante", "confidence"])
+            for b in breakdowns:
+                if b not in ("ex_ante", "confidence", "group", "case"):
+                    raise ScenarioError(f"{b!r} is not one of ex_ante, confidence, group, case", field="--by")
+            names = list(model) if model else list(MODELS)
+            for n in names:
+                get_model(n)  # UnknownModelError lists the valid names
+            from ..cli import parse_params  # imported here: cli imports this module
+
+            params = parse_params(list(param or []), names)
+            if sources and sources[0] == "deu" and len(sources) == 2 and _is_issue_table(sources[1]):
+                _outcome_only(Path(sources[1]), fmt=fmt, output=output, seed=seed, n_boot=n_boot, level=level)
+                return
+            cases, deu_table, what = load_sources(
+                list(sources or []), builtin=builtin, group=group, variant=variant,
+                capabilities=capabilities, min_actors=min_actors, supranational=supranational)
+            result = run_backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level,
+                                  show_progress=fmt == "table" and err_console.is_terminal)
+            written = write_folder(result, output, deu_table) if output else []
+            if fmt == "json":
+                doc = result.to_dict()
+                doc["source"] = what
+                typer.echo(json.dumps(doc, indent=2, allow_nan=False))
+            elif fmt == "csv":
+                buf = io.StringIO()
+                result.to_frame().to_csv(buf, index=False, float_format="%.17g")
+                typer.echo(buf.getvalue().rstrip("\n"))
+            else:
+                n_issues = sum(len(c.targets) for c in cases)
+                console.print(summary_table(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues"))
+                for b in breakdowns:
+                    console.print(breakdown_table(result, b))
+                ft = failures_table(result)
+                if ft is not None:
+                    console.print(ft)
+                if deu_table is not None:
+                    left = deu_table[~deu_table["included"]]
+                    console.print(f"[dim]DEU: {int(deu_table['included'].sum())} issues included, "
+                                  f"{len(left)} left out (see deu_issues_parsed.csv with --output)[/]",
+                                  highlight=False)
+            for w in written:
+                err_console.print(w if w.startswith("note:") else f"wrote {output}/{w}", highlight=False)
