@@ -226,7 +226,7 @@ def _blocked_by(scenario, forecast) -> dict[str, list[str]]:
 
 def _forecast_table(scenario, forecasts, zone) -> list[Table]:
     tables = []
-    t = Table(title=f"Forecast: {scenario.title or scenario.name}", title_justify="left")
+    t = Table(title=f"Forecast: {escape(scenario.title or scenario.name)}", title_justify="left")
     t.add_column("issue", style="bold")
     t.add_column("scale", style="dim")
     t.add_column("status quo", justify="right")
@@ -258,7 +258,7 @@ def _forecast_table(scenario, forecasts, zone) -> list[Table]:
         p.add_column(iss.id, justify="right")
     cell = {(q.actor, q.issue): q for q in scenario.positions}
     for act in scenario.actors:
-        row = [act.label, _fmt(act.power), "yes" if act.present else ("absent, veto" if act.veto else "absent")]
+        row = [escape(act.label), _fmt(act.power), "yes" if act.present else ("absent, veto" if act.veto else "absent")]
         for iss in scenario.issues:
             q = cell.get((act.id, iss.id))
             row.append("-" if q is None else f"{_fmt(q.position)} / {_fmt(q.salience)}")
@@ -407,23 +407,23 @@ def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
     """Show a scenario: actors, issues, positions, red lines, threats and stages."""
     with exit_on_error():
         sc = load_scenario(scenario)
-        console.print(f"[bold]{sc.title or sc.name}[/] ({sc.name}) {sc.date}")
+        console.print(f"[bold]{escape(sc.title or sc.name)}[/] ({sc.name}) {escape(sc.date)}")
         if sc.description:
-            console.print(sc.description, highlight=False)
+            console.print(escape(sc.description), highlight=False)
         a = Table(title="Actors", title_justify="left")
         for c in ("id", "name", "kind", "power", "at table", "delegation"):
             a.add_column(c)
         for act in sc.actors:
-            dele = ", ".join(f"{m.name or m.id} ({m.role}, {m.weight:g})" for m in act.delegation)
-            a.add_row(act.id, act.name, act.kind, _fmt(act.power),
+            dele = escape(", ".join(f"{m.name or m.id} ({m.role}, {m.weight:g})" for m in act.delegation))
+            a.add_row(act.id, escape(act.name), act.kind, _fmt(act.power),
                       "yes" if act.present else ("absent, veto" if act.veto else "absent"), dele)
         console.print(a)
         i = Table(title="Issues", title_justify="left")
         for c in ("id", "name", "scale", "status quo"):
             i.add_column(c)
         for iss in sc.issues:
-            i.add_row(iss.id, iss.label,
-                      f"{_fmt(iss.scale.min)} ({iss.scale.min_label}) .. {_fmt(iss.scale.max)} ({iss.scale.max_label})",
+            i.add_row(iss.id, escape(iss.label),
+                      escape(f"{_fmt(iss.scale.min)} ({iss.scale.min_label}) .. {_fmt(iss.scale.max)} ({iss.scale.max_label})"),
                       _fmt(iss.status_quo))
         console.print(i)
         if sc.red_lines:
@@ -439,14 +439,14 @@ def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
         for th in sc.threats:
             console.print(
                 f"threat: {th.issuer} -> {th.target}: cost to target {th.cost_to_target:g}, "
-                f"to issuer {th.cost_to_issuer:g}, credibility {th.credibility:g}. {th.description}",
+                f"to issuer {th.cost_to_issuer:g}, credibility {th.credibility:g}. {escape(th.description)}",
                 highlight=False,
             )
         for k, st in enumerate(sc.stages, 1):
             who = "; ".join(f"{p.actor}" + (f" ({', '.join(p.members)})" if p.members else "") for p in st.participants)
             console.print(f"stage {k}: {st.name or st.id} ({st.kind}): {who}", highlight=False, markup=False)
         for n in sc.notes:
-            console.print(f"[dim]note:[/] {n}", highlight=False)
+            console.print(f"[dim]note:[/] {escape(n)}", highlight=False)
 
 
 @app.command()
@@ -455,12 +455,12 @@ def validate(file: Annotated[str, typer.Argument(help="A scenario file (YAML, JS
     with exit_on_error():
         sc = load_scenario(file)
         console.print(
-            f"[green]OK[/] {file}: scenario {sc.name!r} with {len(sc.actors)} actors, "
+            f"[green]OK[/] {escape(file)}: scenario {sc.name!r} with {len(sc.actors)} actors, "
             f"{len(sc.issues)} issues, {len(sc.positions)} positions",
             highlight=False,
         )
         for n in sc.notes:
-            console.print(f"[dim]note:[/] {n}", highlight=False)
+            console.print(f"[dim]note:[/] {escape(n)}", highlight=False)
 
 
 @app.command()

@@ -263,8 +263,20 @@ def _reject_yaml_aliases(text: str, source: str) -> None:
     """Anchors/aliases let a tiny YAML document expand to a huge one; the API refuses them."""
     import yaml
 
+    depth = 0
     try:
-        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        # the C parser when there is one: the pure one is quadratic in the nesting depth
+        for ev in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > 100:
+                    mark = ev.start_mark
+                    raise ScenarioError(
+                        "YAML nested more than 100 levels deep; a scenario needs a handful",
+                        source=source, location=f"line {mark.line + 1}, column {mark.column + 1}" if mark else "",
+                    )
+            elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
             if isinstance(ev, yaml.AliasEvent):
                 mark = ev.start_mark
                 raise ScenarioError(

@@ -156,7 +156,7 @@ class MonteCarloRequest(_Body):
     scenario: ScenarioRef
     model: _ModelName = "weighted_median"
     params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
-    draws: Annotated[int, Field(ge=1, description="number of draws (capped by the server)")] = 10_000
+    draws: Annotated[int, Field(ge=1, strict=True, description="number of draws (capped by the server)")] = 10_000
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
     seed: _Seed | None = None
@@ -168,7 +168,7 @@ class SensitivityRequest(_Body):
     scenario: ScenarioRef
     model: _ModelName = "weighted_mean"
     params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
-    samples: Annotated[int, Field(ge=1, description="base sample size N (capped by the server)")] = 256
+    samples: Annotated[int, Field(ge=1, strict=True, description="base sample size N (capped by the server)")] = 256
     method: Literal["sobol", "morris"] = "sobol"
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
@@ -179,7 +179,7 @@ class SimulateRequest(_Body):
     """Simulated negotiations; big batches run as a background job."""
 
     scenario: ScenarioRef
-    runs: Annotated[int, Field(ge=1, description="number of negotiations (capped by the server)")] = 100
+    runs: Annotated[int, Field(ge=1, strict=True, description="number of negotiations (capped by the server)")] = 100
     protocol: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     strategies: list[_ModelName] | None = Field(default=None, max_length=20)
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = None

@@ -115,6 +115,18 @@ def _value(cell: str) -> float:
     return v if math.isfinite(v) and 0.0 <= v <= 100.0 else math.nan
 
 
+def _csv_frame(text: str, src: str, **kw: Any) -> pd.DataFrame:
+    """pandas.read_csv with its errors as ScenarioErrors (empty file, ragged rows, bad quoting)."""
+    if not text.strip():
+        raise ScenarioError("the file is empty", source=src)
+    try:
+        return pd.read_csv(io.StringIO(text), **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ScenarioError(f"malformed CSV: {str(e).strip()}", source=src,
+                            location=f"row {m.group(1)}" if m else "") from None
+
+
 _DATE = re.compile(r"^\s*(\d{1,2})[-./](\d{1,2})[-./](\d{2}|\d{4})\s*$")
 
 
@@ -181,7 +193,11 @@ def read_deu_table(path: str | Path) -> DeuData:
         raise ScenarioError(
             "the header has no ';': the DEU III file is semicolon-delimited "
             f"(got {lines[0][:80]!r})", source=src, location="row 1")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        raise ScenarioError(f"malformed CSV: {e}", source=src, location=f"row {reader.line_num}") from None
     header = [h.strip().lower() for h in rows[0]]
     col: dict[str, int] = {}
     for k, h in enumerate(header):
@@ -270,7 +286,7 @@ def load_capabilities(path: str | Path | None = None) -> pd.DataFrame:
         text, src = f.read_text(encoding="utf-8"), "deu_capabilities.csv (packaged)"
     else:
         text, src = _read(path)
-    df = pd.read_csv(io.StringIO(text))
+    df = _csv_frame(text, src)
     need = ("period", "start_date", "end_date", "actor_code", "actor_name", "vote_share",
             "shapley_shubik", "banzhaf_normalized")
     missing = [c for c in need if c not in df.columns]
@@ -494,7 +510,7 @@ def read_deu_issues(path: str | Path) -> pd.DataFrame:
     or a value that is not a number.
     """
     text, src = _read(path)
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    df = _csv_frame(text, src, dtype=str, keep_default_na=False)
     missing = [c for c in _ISSUE_COLUMNS if c not in df.columns]
     if missing:
         raise ScenarioError(f"missing column(s) {', '.join(missing)}", source=src, location="row 1")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import DetenteError
 
@@ -47,10 +48,10 @@ def exit_on_error():
         yield
     except DetenteError as e:
         name = type(e).__name__
-        err_console.print(f"[bold red]{name}[/]: {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{name}[/]: {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except OSError as e:
-        err_console.print(f"[bold red]error[/]: {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error[/]: {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         sys.exit(130)

@@ -195,12 +195,12 @@ def montecarlo_cmd(
             res.to_frame("issues").to_csv(buf, index=False, float_format="%.17g")
             _emit(buf.getvalue(), output)
             return
-        t = Table(title=f"Monte Carlo: {sc.title or sc.name} ({res.model}, {res.n_draws:,} draws)",
+        t = Table(title=f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",
                   title_justify="left")
         for c in ("issue", "mean", "sd", *[f"q{q:g}" for q in res.quantile_levels], "no outcome"):
             t.add_column(c, justify="left" if c == "issue" else "right")
         for k, iss in enumerate(sc.issues):
-            t.add_row(iss.label, _f(res.mean[k]), _f(res.sd[k]),
+            t.add_row(escape(iss.label), _f(res.mean[k]), _f(res.sd[k]),
                       *[_f(res.quantiles[j, k]) for j in range(len(res.quantile_levels))],
                       f"{100 * res.no_outcome_share[k]:.1f}%")
         b = Table(title="Who rules a deal out (share of draws)", title_justify="left")
@@ -208,7 +208,7 @@ def montecarlo_cmd(
         b.add_column("outside its red lines", justify="right")
         b.add_column("below its walk-away", justify="right")
         for i, act in enumerate(sc.actors):
-            b.add_row(act.label, f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
+            b.add_row(escape(act.label), f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
         lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
         lo, hi = res.deal_interval(0.95)
         lines.append(
@@ -280,7 +280,7 @@ def sensitivity_cmd(
             return
         df = res.to_frame()
         tables = []
-        label = {i.id: i.label for i in sc.issues}
+        label = {i.id: escape(i.label) for i in sc.issues}
         label[DEAL] = "Deal (1 = deal)"
         label[DEAL_MARGIN] = "Distance to a deal (deal margin)"
         order = [DEAL_MARGIN, DEAL, *[o for o in res.outputs if o not in (DEAL, DEAL_MARGIN)]]

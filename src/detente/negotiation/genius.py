@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 MAX_XML_BYTES = 20 * 1024 * 1024
+MAX_INTEGER_VALUES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,10 @@ def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
             hi = _int_attr(el, "upperbound", src, where)
             if hi < lo:
                 raise ScenarioError(f"upperbound {hi} < lowerbound {lo}", source=src, location=where)
+            if hi - lo + 1 > MAX_INTEGER_VALUES:  # each value becomes an outcome: refuse, never exhaust memory
+                raise ScenarioError(
+                    f"integer issue with {hi - lo + 1} values (lowerbound {lo}, upperbound {hi}); at most "
+                    f"{MAX_INTEGER_VALUES} allowed", source=src, location=where, field="upperbound")
             values = tuple(str(v) for v in range(lo, hi + 1))
         elif kind == "discrete":
             items = el.findall("item")

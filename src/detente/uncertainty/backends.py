@@ -253,6 +253,11 @@ class DaskBackend:
                     out[k] = res
                 if on_done:
                     on_done(k, res)
+        except distributed.KilledWorker as e:  # retries used up: no partial result, one clear line
+            raise DetenteError(
+                f"a Dask worker died while running a chunk and the retries are used up; the run "
+                f"is incomplete, so no result is returned ({e})"
+            ) from None
         finally:
             for f in futures:
                 f.release()
