@@ -244,3 +244,19 @@ def test_valid_scenarios_load(data):
     a = s.arrays()
     assert a.position.shape == (len(data["actors"]), len(data["issues"]))
     assert not a.position.flags.writeable
+
+
+@pytest.mark.parametrize(
+    "name,text,needle",
+    [
+        ("dup.yaml", "name: a\nactors: []\nname: b\n", "line 3, column 1: malformed YAML: duplicate key 'name' (first given on line 1)"),
+        ("dup.json", '{"name": "a", "name": "b"}', "duplicate key 'name'"),
+    ],
+)
+def test_duplicate_keys_are_errors(tmp_path, name, text, needle):
+    """YAML and JSON would keep the last of two equal keys silently; we refuse instead."""
+    f = tmp_path / name
+    f.write_text(text)
+    with pytest.raises(ScenarioError) as ei:
+        load_scenario(f)
+    assert needle in str(ei.value)

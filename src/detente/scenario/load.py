@@ -35,7 +35,30 @@ __all__ = [
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # libyaml's build of the *safe* loader when present (same tag set as yaml.safe_load, ~10x faster)
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_SAFE_BASE):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing duplicate mapping keys (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"duplicate key {key!r} (first given on line {seen[key]})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line + 1
+            except TypeError:  # unhashable key: the base constructor reports it
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+_SAFE_LOADER = _SafeLoader
 _DATA = "detente.scenario.data"
 
 
@@ -166,7 +189,7 @@ def scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
     lines: dict[tuple, int] = {}
     if fmt == "json":
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
         except json.JSONDecodeError as e:
             raise ScenarioError(f"malformed JSON: {e.msg}", source=source, location=f"line {e.lineno}, column {e.colno}") from None
         except ValueError as e:
@@ -188,6 +211,15 @@ def scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
             raise ScenarioError("malformed YAML: nested too deeply", source=source) from None
         lines = _lazy_lines(text)
     return scenario_from_data(data, source=source, lines=lines)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"malformed JSON: duplicate key {k!r} in one object")
+        out[k] = v
+    return out
 
 
 def _reject_constant(name: str) -> float:
