@@ -137,3 +137,14 @@ def test_shared_reference_cases():
     pol = wm.forecast(by_name["ktab_china_2014/policy_near_2017"].model_input).outcome[0]
     cnpc = wm.forecast(by_name["ktab_china_2014/cnpc_near_2017"].model_input).outcome[0]
     assert round(pol, 1) == 35.0 and round(cnpc, 1) == 40.0
+
+
+def test_malformed_outcomes_csv_is_a_scenario_error(tmp_path):
+    """A csv-module error (a field over the size limit) becomes a ScenarioError naming the file."""
+    from detente import ScenarioError
+    from detente.backtest import load_cases
+
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "outcomes.csv").write_text('case,issue\n"' + "x" * 200_000 + '",y\n')
+    with pytest.raises(ScenarioError, match="outcomes.csv"):
+        load_cases([tmp_path])

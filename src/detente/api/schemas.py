@@ -45,7 +45,7 @@ BuiltinName = Annotated[
 ScenarioRef = Scenario | BuiltinName
 _ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 _ParamValue = str | int | float | bool | None
-_Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+_Seed = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]  # strict: `true` is not seed 1
 
 
 class _Body(BaseModel):

@@ -243,7 +243,10 @@ def _read_outcomes(folder: Path) -> list[_Row]:
             source=str(folder),
         )
     text = read_text(path, source=src)
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        raise ScenarioError(f"malformed CSV: {e}", source=src) from None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise ScenarioError("the file is empty", source=src)
@@ -329,7 +332,11 @@ def _read_labels(folder: Path) -> dict[tuple[str, str], list[tuple[float, str]]]
         return {}
     text = read_text(path, source="scale_labels.csv")
     out: dict[tuple[str, str], list[tuple[float, str]]] = {}
-    for k, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+    try:
+        label_rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as e:
+        raise ScenarioError(f"malformed CSV: {e}", source="scale_labels.csv") from None
+    for k, row in enumerate(label_rows, start=2):
         try:
             v = float(row["value"])
         except (KeyError, TypeError, ValueError):
