@@ -34,6 +34,8 @@ Politics, Ohio State University Press.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
 
@@ -57,6 +59,10 @@ __all__ = [
 MOVE_TYPES = ("none", "conflict", "compromise", "capitulation")
 _NONE, _CONFLICT, _COMPROMISE, _CAPITULATION = range(4)
 
+#: up to this many actors the vote tensor is reduced with a (BLAS) vector-matrix product, and
+#: a single draw takes the lean path (same arithmetic; beyond it the batched code is faster)
+_FEW_ACTORS = 32
+
 #: elements of the (draws, actors, actors, actors) vote tensor handled per chunk of draws:
 #: bounds memory (2 MB per temporary) and keeps the work in cache (measured fastest)
 _CHUNK_ELEMENTS = 1 << 18
@@ -74,7 +80,7 @@ class Round(NamedTuple):
     median: np.ndarray  #: (B,) forecast mu at the start of the round (r = 1 votes)
     P1: np.ndarray  #: (B, n, n) success probabilities with every r = 1
     D1: np.ndarray  #: (B,) global vote normaliser of the first pass (replication variant)
-    eu1: np.ndarray  #: (B, n, n) EU_i(i challenges j) with every r = 1
+    eu1: np.ndarray | None  #: (B, n, n) EU_i(i challenges j) with every r = 1 (None inside the path driver)
     security: np.ndarray  #: (B, n) S_i = sum_j EU_j(j challenges i), first pass
     R: np.ndarray  #: (B, n) R_i in [-1, 1]
     r: np.ndarray  #: (B, n) risk exponents r_i in [0.5, 2]
@@ -114,7 +120,7 @@ def _support(u: np.ndarray, w: np.ndarray, pair: np.ndarray | None) -> np.ndarra
     (B, n, n) masks out pairs with an actor outside the issue. O(B n^3).
     """
     B, n, _ = u.shape
-    if n <= 32:  # (measured) a stacked vector-matrix product is fastest for few actors
+    if n <= _FEW_ACTORS:  # (measured) a stacked vector-matrix product is fastest for few actors
         t = u[:, :, None, :] - u[:, :, :, None]  # (B, k, i, j): u_kj - u_ki
         np.maximum(t, 0.0, out=t)
         N = np.matmul(w[:, None, :], t.reshape(B, n, n * n)).reshape(B, n, n)
@@ -124,6 +130,43 @@ def _support(u: np.ndarray, w: np.ndarray, pair: np.ndarray | None) -> np.ndarra
         np.maximum(t, 0.0, out=t)
         N = t.sum(axis=1)
     return N if pair is None else np.where(pair, N, 0.0)
+
+
+#: up to this many actors, reductions over one actor axis of a batch run as a short Python loop
+#: of whole-batch operations (numpy's per-row overhead dominates for short rows); the loops
+#: keep numpy's order (sequential sums, exact max/min), so results are bit for bit the same
+_LOOP_ACTORS = 8
+
+
+def _col_sum(v: np.ndarray) -> np.ndarray:
+    """``v.sum(axis=1)`` for (B, n, m): the same sequential order over the n rows."""
+    n = v.shape[1]
+    if n > _LOOP_ACTORS or n < 2:
+        return v.sum(axis=1)
+    acc = v[:, 0] + v[:, 1]
+    for i in range(2, n):
+        acc += v[:, i]
+    return acc
+
+
+def _row_max(v: np.ndarray) -> np.ndarray:
+    """``v.max(axis=1, keepdims=True)`` for (B, n) (NaN propagates as there)."""
+    if v.shape[1] > _LOOP_ACTORS:
+        return v.max(axis=1, keepdims=True)
+    acc = v[:, 0].copy()
+    for i in range(1, v.shape[1]):
+        np.maximum(acc, v[:, i], out=acc)
+    return acc[:, None]
+
+
+def _row_min(v: np.ndarray) -> np.ndarray:
+    """``v.min(axis=1, keepdims=True)`` for (B, n) (NaN propagates as there)."""
+    if v.shape[1] > _LOOP_ACTORS:
+        return v.min(axis=1, keepdims=True)
+    acc = v[:, 0].copy()
+    for i in range(1, v.shape[1]):
+        np.minimum(acc, v[:, i], out=acc)
+    return acc[:, None]
 
 
 def _probability(N: np.ndarray, variant: str) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +243,7 @@ def expected_utility_round(
         return _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part)
 
 
-def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part) -> Round:
+def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part, internals=True) -> Round:
     diff = x[:, None, :] - x[:, :, None]  # [b, i, j] = x_j - x_i
     dist = np.abs(diff)
     d = dist / L[:, None, None]
@@ -223,23 +266,25 @@ def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part
     sj = s[:, None, :]
     P1, D1 = _probability(_support(d, w, pair), probability)
     dq = d * (1.0 - P1)
-    eu1 = 2.0 * d - 4.0 * sj * dq
-    if q != 1.0:
-        eu1 -= _no_challenge(1.0, d_mu, dist, L, q, challenger_axis=1)
-        same = dist == 0  # no contest between actors at one position (nor with oneself)
-        eu1[same] = 0.0
-    if pair is not None:
-        eu1[~pair] = 0.0
     if q == 1.0 and pair is None:
+        # the driver does not need the r = 1 EUs themselves here
+        eu1 = 2.0 * d - 4.0 * sj * dq if internals else None
         # S_i = sum_j EU_j(j challenges i) = sum_j [2 d_ji - 4 s_i d_ji (1 - P_ji)]
-        S = 2.0 * d.sum(axis=1) - 4.0 * s * dq.sum(axis=1)
+        S = 2.0 * _col_sum(d) - 4.0 * s * _col_sum(dq)
     else:
+        eu1 = 2.0 * d - 4.0 * sj * dq
+        if q != 1.0:
+            eu1 -= _no_challenge(1.0, d_mu, dist, L, q, challenger_axis=1)
+            same = dist == 0  # no contest between actors at one position (nor with oneself)
+            eu1[same] = 0.0
+        if pair is not None:
+            eu1[~pair] = 0.0
         S = eu1.sum(axis=1)  # column sums
     if everyone:
-        smax, smin = S.max(axis=1, keepdims=True), S.min(axis=1, keepdims=True)
+        smax, smin = _row_max(S), _row_min(S)
     else:
-        smax = np.where(take_part, S, -np.inf).max(axis=1, keepdims=True)
-        smin = np.where(take_part, S, np.inf).min(axis=1, keepdims=True)
+        smax = _row_max(np.where(take_part, S, -np.inf))
+        smin = _row_min(np.where(take_part, S, np.inf))
     spread = smax - smin
     # all S_i equal: the numerator is exactly 0 too, so R = 0 and r = 1 (the guard)
     R = (2.0 * S - smax - smin) / (spread + (spread == 0))
@@ -330,6 +375,249 @@ def _median(x, w, take_part):
     return x[np.arange(x.shape[0]), F.argmin(axis=1)]
 
 
+# --------------------------------------------------------------------------- one draw
+# A lean path for a single draw (B = 1, Q = 1, every actor in the issue): the same floating-
+# point operations as :func:`_round`, in the same order, on (n, n) arrays instead of (B, n, n),
+# so it gives bit-identical results (the tests compare the two exactly) with about half the
+# numpy calls. Small-array numpy calls cost about 1 us each whatever their size, so at 5-20
+# actors the call count, not the arithmetic, sets the time: the offers are picked in plain
+# Python from the few candidate pairs, and per-round records are stacked once at the end.
+
+
+class _Buffers:
+    """Scratch arrays for :func:`_lean_round`, allocated once per run (n actors)."""
+
+    __slots__ = ("t", "flat", "cols", "base", "powd", "ab", "n", "d_views", "p_views")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.t = np.empty((n, n, n))  # vote differences [k, i, j]
+        self.flat = self.t.reshape(n, n * n)
+        self.cols = np.empty((2, n, n))  # d and d (1 - P): their column sums in one call
+        # 0.5 - d/2, 0.5 + d/2, 0.5 and d: raised to the row's r_i in one call
+        self.base = np.empty((4, n, n))
+        self.base[2] = 0.5
+        self.powd = np.empty((4, n, n))
+        self.ab = np.empty((2, n, n))  # a and b
+        # [k, None, j] and [k, i, None] views of d (cols[0]) and d^r (powd[3]) for the votes
+        self.d_views = (self.cols[0][:, None, :], self.cols[0][:, :, None])
+        self.p_views = (self.powd[3][:, None, :], self.powd[3][:, :, None])
+
+
+_add_reduce = np.add.reduce
+
+
+def _lean_support(views: tuple, w: np.ndarray, bufs: _Buffers) -> np.ndarray:
+    """:func:`_support` for one draw: N[i, j] = sum_k w_k max(0, u_kj - u_ki), ``views`` the
+    ``u[:, None, :]`` and ``u[:, :, None]`` views of u (n, n)."""
+    t = bufs.t
+    np.subtract(views[0], views[1], out=t)  # [k, i, j]: u_kj - u_ki
+    np.maximum(t, 0.0, out=t)
+    n = bufs.n
+    return np.matmul(w, bufs.flat).reshape(n, n)
+
+
+def _lean_median(x: np.ndarray, xl: list, w: np.ndarray) -> float:
+    """:func:`_median` for one draw (``xl`` is ``x`` as a list)."""
+    return xl[int(np.matmul(w, np.abs(np.subtract.outer(x, x))).argmin())]
+
+
+def _lean_round(x, xl, s, sl, w, L, bufs, probability, capitulation, compromise) -> list:
+    """One round for one draw (Q = 1, everyone in the issue); see :func:`_round`.
+
+    ``xl``, ``sl`` are ``x``, ``s`` as lists. Returns one row ``[mu, S (n), R (n), r (n), eu_own (n),
+    eu_other (n), move_type (n), move_with (n), new positions (n)]``.
+    """
+    n = bufs.n
+    dist = np.abs(np.subtract.outer(x, x))  # [i, j] = |x_i - x_j| = |x_j - x_i| exactly
+    mu = xl[int(np.matmul(w, dist).argmin())]
+    cols, base = bufs.cols, bufs.base
+    d = np.divide(dist, L, out=cols[0])
+    # first pass, r = 1
+    N = _lean_support(bufs.d_views, w, bufs)
+    if probability == "replication":
+        D = 2.0 * float(_add_reduce(N, axis=None))
+        P = N / (D + (D == 0))
+    else:
+        den = N + N.T
+        P = N / (den + (den == 0))
+    np.multiply(d, 1.0 - P, out=cols[1])
+    c0, c1 = _add_reduce(cols, axis=1).tolist()  # column sums of d and of d (1 - P)
+    # the (n,)-sized steps in plain Python: the same IEEE operations in the same order
+    Sl = [2.0 * u - 4.0 * si * v for u, si, v in zip(c0, sl, c1, strict=True)]
+    tot = sum(Sl)
+    if tot - tot == 0.0:  # all finite: Python's max/min equal numpy's (no NaN to propagate)
+        smax, smin = max(Sl), min(Sl)
+    else:
+        S = np.array(Sl)
+        smax, smin = float(S.max()), float(S.min())
+    spread = smax - smin
+    den = spread + (spread == 0)
+    Rl = [(2.0 * v - smax - smin) / den for v in Sl]
+    rl = [(3.0 - v) / (3.0 + v) for v in Rl]
+    # second pass with the new exponents, actor i in its own view (r_i)
+    ri = np.array(rl)[:, None]
+    h = np.multiply(0.5, d, out=base[1])
+    np.subtract(0.5, h, out=base[0])
+    np.add(0.5, h, out=base[1])
+    base[3] = d
+    pw = np.power(base, ri, out=bufs.powd)
+    N = _lean_support(bufs.p_views, w, bufs)
+    if probability == "replication":
+        D = 2.0 * float(_add_reduce(N, axis=None))
+        q2 = 1.0 - N / (D + (D == 0))
+    else:
+        den = N + N.T
+        q2 = 1.0 - N / (den + (den == 0))
+    u = pw[:3]  # U^s, U^f, U^sq = 2 - 4 (.)^r_i
+    np.multiply(4.0, u, out=u)
+    np.subtract(2.0, u, out=u)
+    us = u[0]
+    span = us - u[1]
+    g = us - u[2]
+    ab = bufs.ab  # a = g - s_j q2_ij span, b = g - s_i q2_ji span
+    np.multiply(s, q2, out=ab[0])
+    np.multiply(s[:, None], q2.T, out=ab[1])
+    np.multiply(ab, span, out=ab)
+    np.subtract(g, ab, out=ab)
+    a, b = ab
+
+    # offers: conflict (b > a > 0) and compromise (b > -a > 0) are exactly the pairs with
+    # b > |a| and a != 0; row-major order keeps numpy's first-minimiser tie rule
+    mtype = [_NONE] * n
+    mwith = [-1] * n
+    eu_own = [np.nan] * n
+    eu_other = [np.nan] * n
+    newl = xl[:]
+    cand = (b > np.abs(a)).ravel().nonzero()[0]
+    conf: dict[int, tuple] = {}
+    comp: dict[int, tuple] = {}
+    if cand.size:
+        weight_point = compromise == "weight_point"
+        for f, aij, bij, dij in zip(
+            cand.tolist(), a.take(cand).tolist(), b.take(cand).tolist(), dist.take(cand).tolist(),
+            strict=True,
+        ):
+            i, j = divmod(f, n)
+            if aij > 0.0:
+                cur = conf.get(i)
+                if cur is None or dij < cur[0]:
+                    conf[i] = (dij, j, aij, bij)
+            elif aij < 0.0 and i not in conf:
+                neg_a = -aij
+                if weight_point:
+                    key = (neg_a * xl[i] + bij * xl[j]) / (bij + neg_a)
+                else:
+                    key = dij * (neg_a / bij)
+                cur = comp.get(i)
+                if cur is None or key < cur[0]:
+                    comp[i] = (key, j, aij, bij)
+        for i, (_, j, aij, bij) in conf.items():
+            mtype[i], mwith[i], eu_own[i], eu_other[i], newl[i] = _CONFLICT, j, aij, bij, xl[j]
+        for i, (_, j, aij, bij) in comp.items():
+            if i not in conf:
+                xi = xl[i]
+                mtype[i], mwith[i], eu_own[i], eu_other[i] = _COMPROMISE, j, aij, bij
+                newl[i] = xi + (xl[j] - xi) * abs(aij / bij)
+    if capitulation:
+        cap = ((a < 0.0) & (b > 0.0) & (-a > b)).ravel().nonzero()[0]
+        best: dict[int, tuple] = {}
+        for f, aij, bij, dij in zip(
+            cap.tolist(), a.take(cap).tolist(), b.take(cap).tolist(), dist.take(cap).tolist(),
+            strict=True,
+        ):
+            i, j = divmod(f, n)
+            if mtype[i] == _NONE:
+                cur = best.get(i)
+                if cur is None or dij < cur[0]:
+                    best[i] = (dij, j, aij, bij)
+        for i, (_, j, aij, bij) in best.items():
+            mtype[i], mwith[i], eu_own[i], eu_other[i], newl[i] = _CAPITULATION, j, aij, bij, xl[j]
+    return [mu, *Sl, *Rl, *rl, *eu_own, *eu_other, *mtype, *mwith, *newl]
+
+
+def _lean_applies(x: np.ndarray, w: np.ndarray, take_part) -> bool:
+    """Whether one draw (1-D ``x``, ``w``) can take :func:`_lean_path`: every actor in the
+    issue (w > 0, ``take_part`` all true) and every value finite (a finite sum of each; an
+    overflowing sum just falls back to the batched path)."""
+    wl = w.tolist()
+    sx, sw = sum(x.tolist()), sum(wl)
+    return (
+        len(wl) > 0
+        and sx - sx == 0.0
+        and sw - sw == 0.0
+        and min(wl) > 0.0
+        and (take_part is None or bool(np.all(take_part)))
+    )
+
+
+def _lean_path(x0, s, w, *, rounds, tolerance, record, opts):
+    """:func:`_run_chunk` for one draw (1-D inputs) with everyone in the issue and Q = 1.
+
+    Same outputs, shaped (1, ...), bit for bit. Each distinct start-of-round state is run once
+    (see :func:`_run_chunk`); its results are kept as one row
+    ``[mu, S, R, r, eu_own, eu_other, move_type, move_with, new]`` and the rows are gathered
+    per round at the end.
+    """
+    n = x0.shape[0]
+    x0l = x0.tolist()
+    lo, hi = min(x0l), max(x0l)
+    L = hi - lo
+    Ls = L if L > 0 else 1.0
+    bufs = _Buffers(n)
+    args = (s, s.tolist(), w, Ls, bufs, opts["probability"], opts["capitulation"], opts["compromise"])
+    x, xl = x0, x0l
+    rows: list[list] = []
+    ids: list[int] = []
+    seen: dict[bytes, int] = {}
+    rounds_run = rounds
+    for t in range(rounds):
+        key = x.tobytes()
+        k = seen.get(key)
+        if k is None:
+            k = seen[key] = len(rows)
+            rows.append(_lean_round(x, xl, *args))
+        ids.append(k)
+        newl = rows[k][-n:]
+        step = None if tolerance is None else max([abs(u - v) for u, v in zip(newl, xl, strict=True)])
+        if step is not None and step <= tolerance * L:
+            # as the batched driver: the later rounds still record the median of the (now
+            # fixed) positions, with no moves and no risk values
+            rounds_run = t + 1
+            x, xl = np.array(newl), newl
+            if t + 1 < rounds:
+                rows.append(
+                    [_lean_median(x, xl, w)] + [np.nan] * (5 * n) + [_NONE] * n + [-1] * n + newl
+                )
+                ids.extend([len(rows) - 1] * (rounds - t - 1))
+            break
+        x, xl = np.array(newl), newl
+    # the forecast after the last round: the median of the final positions
+    k = seen.get(x.tobytes())
+    mu_last = rows[k][0] if k is not None else _lean_median(x, xl, w)
+    table = np.array(rows)[ids]  # (rounds, 1 + 8 n)
+    med = np.empty((1, rounds + 1))
+    med[0, :rounds] = table[:, 0]
+    med[0, rounds] = mu_last
+    pos = np.empty((1, rounds + 1, n))
+    pos[0, 0] = x0
+    pos[0, 1:] = table[:, 1 + 7 * n :]
+    mean = (w * pos).sum(axis=2) / w.sum()
+    rec = None
+    if record:
+        cols = [table[None, :, 1 + m * n : 1 + (m + 1) * n] for m in range(7)]
+        rec = {
+            "security": cols[0],
+            "risk_index": cols[1],
+            "risk": cols[2],
+            "eu_own": cols[3],
+            "eu_other": cols[4],
+            "move_type": cols[5].astype(np.int8),
+            "move_with": cols[6].astype(np.int64),
+        }
+    return pos, med, mean, np.array([rounds_run], dtype=np.int64), np.array([L], dtype=float), rec
+
+
 def _run_chunk(x0, s, w, take_part, *, rounds, tolerance, record, opts):
     B, n = x0.shape
     tp = None if take_part is None or take_part.all() else take_part
@@ -368,7 +656,9 @@ def _run_chunk(x0, s, w, take_part, *, rounds, tolerance, record, opts):
         key = x.tobytes() + done.tobytes()
         res = seen.get(key)
         if res is None:
-            full = expected_utility_round(x, s, w, Ls, take_part=tp, **opts)
+            with np.errstate(all="ignore"):  # 0/0 only on masked cells, as in expected_utility_round
+                full = _round(x, s, w, Ls, B, n, opts["q"], opts["probability"], opts["capitulation"],
+                              opts["compromise"], tp, internals=False)
             res = (full.median, full.r, full.R, full.security, full.move_type, full.move_with,
                    full.eu_own, full.eu_other, full.new_position)
             seen[key] = res
@@ -443,36 +733,30 @@ def expected_utility_path(
     Notes
     -----
     Cost per round is O(B n^3) time for the vote tensor and O(B n^2) for the rest; the
-    batch is processed in chunks so memory stays bounded.
+    batch is processed in chunks so memory stays bounded. A single draw with every actor in
+    the issue, Q = 1 and at most 32 actors takes a lean path with the same arithmetic (bit for
+    bit the same results) and far fewer numpy calls. A start-of-round state seen before is not
+    run again (the round depends on it alone), so cycling paths cost only their distinct rounds.
     """
-    x, s, c = np.broadcast_arrays(
-        np.asarray(position, dtype=float),
-        np.asarray(salience, dtype=float),
-        np.asarray(power, dtype=float),
-    )
-    lead, n = x.shape[:-1], x.shape[-1]
-    B = int(np.prod(lead, dtype=np.int64))
-    w = (c * s).reshape(B, n)
-    x = x.reshape(B, n)
-    s = s.reshape(B, n)
-    if take_part is None:
-        tp = w > 0
-    else:
-        tp = np.broadcast_to(np.asarray(take_part, dtype=bool), lead + (n,)).reshape(B, n) & (w > 0)
-    opts = dict(q=float(q), probability=probability, capitulation=capitulation, compromise=compromise)
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n**3))
-    parts = []
-    for start in range(0, B, chunk):
-        sl = slice(start, min(B, start + chunk))
-        parts.append(
-            _run_chunk(x[sl], s[sl], w[sl], tp[sl], rounds=rounds, tolerance=tolerance,
-                       record=record, opts=opts)
-        )
-    if len(parts) == 1:
-        pos, med, mean, rr, L, rec = parts[0]
-    else:
-        pos, med, mean, rr, L = (np.concatenate([p[k] for p in parts]) for k in range(5))
-        rec = None if not record else {k: np.concatenate([p[5][k] for p in parts]) for k in parts[0][5]}
+    lead, n, B, parts = _parts(position, salience, power, take_part, rounds=rounds, q=q,
+                               probability=probability, capitulation=capitulation,
+                               compromise=compromise, tolerance=tolerance, record=record)
+    out: list | None = None
+    for sl, part in parts:
+        if sl.stop - sl.start == B:  # one part: use its arrays as they are
+            out = list(part)
+            break
+        if out is None:  # fill preallocated arrays chunk by chunk (no concatenation copy)
+            out = [np.empty((B, *v.shape[1:]), dtype=v.dtype) for v in part[:5]]
+            out.append(None if part[5] is None else
+                       {k: np.empty((B, *v.shape[1:]), dtype=v.dtype) for k, v in part[5].items()})
+        for dst, v in zip(out[:5], part[:5], strict=True):
+            dst[sl] = v
+        if part[5] is not None:
+            for k, v in part[5].items():
+                out[5][k][sl] = v
+    assert out is not None  # B > 0, so at least one part
+    pos, med, mean, rr, L, rec = out
 
     def shape(a, *tail):
         return a.reshape(lead + tuple(tail))
@@ -494,6 +778,57 @@ def expected_utility_path(
         eu_own=get("eu_own"),
         eu_other=get("eu_other"),
     )
+
+
+def _parts(position, salience, power, take_part, *, rounds, q, probability, capitulation,
+           compromise, tolerance, record):
+    """Inputs of :func:`expected_utility_path` as (B, n) rows, and a generator of
+    ``(row slice, chunk result)`` running them chunk by chunk (or the one-draw lean path).
+
+    Returns ``lead, n, B, parts``.
+    """
+    x = np.asarray(position, dtype=float)
+    s = np.asarray(salience, dtype=float)
+    c = np.asarray(power, dtype=float)
+    if not x.shape == s.shape == c.shape:
+        x, s, c = np.broadcast_arrays(x, s, c)
+    lead, n = x.shape[:-1], x.shape[-1]
+    B = math.prod(lead)
+    if B == 0:
+        raise ValueError(f"no draws to run: the batch axes {lead} are empty")
+    w = (c * s).reshape(B, n)
+    x = x.reshape(B, n)
+    s = s.reshape(B, n)
+    opts = dict(q=float(q), probability=probability, capitulation=capitulation, compromise=compromise)
+    kw = dict(rounds=rounds, tolerance=tolerance, record=record, opts=opts)
+
+    def parts():
+        if B == 1 and n <= _FEW_ACTORS and opts["q"] == 1.0 and _lean_applies(x[0], w[0], take_part):
+            # one draw, everyone in the issue: the lean path (same numbers, fewer numpy calls)
+            with np.errstate(all="ignore"):  # (not held across the yield)
+                one = _lean_path(x[0], s[0], w[0], **kw)
+            yield slice(0, 1), one
+            return
+        if take_part is None:
+            tp = w > 0
+        else:
+            tp = np.broadcast_to(np.asarray(take_part, dtype=bool), lead + (n,)).reshape(B, n) & (w > 0)
+        chunk = max(1, _CHUNK_ELEMENTS // max(1, n**3))
+        for i in range(0, B, chunk):
+            sl = slice(i, min(B, i + chunk))
+            yield sl, _run_chunk(x[sl], s[sl], w[sl], tp[sl], **kw)
+
+    return lead, n, B, parts()
+
+
+def _final_median(position, salience, power, take_part, **kw) -> np.ndarray:
+    """Only the forecast after the last round, (...,): what :meth:`ExpectedUtility.
+    forecast_arrays` needs, without keeping any path (memory O(chunk) beyond the inputs)."""
+    lead, n, B, parts = _parts(position, salience, power, take_part, record=False, **kw)
+    out = np.empty(B)
+    for sl, part in parts:
+        out[sl] = part[1][:, -1]
+    return out.reshape(lead)
 
 
 # --------------------------------------------------------------------------- model
@@ -675,29 +1010,32 @@ class ExpectedUtility:
             if not (np.isfinite(self.tolerance) and self.tolerance >= 0):
                 bad("tolerance", f"must be a finite number >= 0 or None (got {self.tolerance})")
 
-    def _path(self, a, source: str, *, record: bool) -> Trajectory:
+    def _inputs(self, a, source: str) -> tuple[tuple, dict]:
+        """Checked per-issue inputs ``(x, s, c, take_part)`` and the model's options."""
         x, s, c, take_part = _check_inputs(a, source)
         x = np.where(take_part, x, 0.0)  # no-stake cells carry no weight and never move
-        return expected_utility_path(
-            _per_issue(x),
-            _per_issue(s),
-            _per_issue(c),
+        opts = dict(
             rounds=int(self.rounds),
             q=float(self.q),
             probability=self.probability,
             capitulation=bool(self.capitulation),
             compromise=self.compromise,
             tolerance=None if self.tolerance is None else float(self.tolerance),
-            take_part=_per_issue(take_part),
-            record=record,
         )
+        return (_per_issue(x), _per_issue(s), _per_issue(c), _per_issue(take_part)), opts
+
+    def _path(self, a, source: str, *, record: bool) -> Trajectory:
+        (x, s, c, take_part), opts = self._inputs(a, source)
+        return expected_utility_path(x, s, c, take_part=take_part, record=record, **opts)
 
     def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
         """Median after the last round, (..., n_issues), for arrays with leading batch axes.
 
-        ``rng`` is unused: the model is deterministic.
+        Only the final medians are kept (the batch runs in chunks), so memory beyond the
+        inputs stays bounded however many draws. ``rng`` is unused: the model is deterministic.
         """
-        return self._path(arrays, "", record=False).median[..., -1]
+        (x, s, c, take_part), opts = self._inputs(arrays, "")
+        return _final_median(x, s, c, take_part, **opts)
 
     def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
         """Run every issue of ``scenario`` (rng unused: the model is deterministic)."""
@@ -749,62 +1087,78 @@ class ExpectedUtility:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _labels(names: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """Names as the array pandas infers for a column of them (``str``), to ``take`` from
+    (never modified: ``take`` returns a new array)."""
+    return pd.Series(np.asarray(names, dtype=object)).array
+
+
 def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[str, pd.DataFrame]:
-    """Tidy ``rounds``, ``moves`` and ``risk`` tables from a recorded path."""
-    rounds_rows: dict[str, list] = {k: [] for k in ("issue", "round", "actor", "position", "median", "mean")}
-    move_rows: dict[str, list] = {
-        k: [] for k in ("issue", "round", "actor", "type", "counterpart", "eu_own", "eu_other",
-                        "old_position", "new_position")
-    }
-    risk_rows: dict[str, list] = {k: [] for k in ("issue", "round", "actor", "security", "R_i", "r_i")}
-    actors = np.array(a.actors, dtype=object)
-    types = np.array(MOVE_TYPES, dtype=object)
+    """Tidy ``rounds``, ``moves`` and ``risk`` tables from a recorded path.
+
+    Label columns are built as integer codes into the issue, actor and move-type names and
+    turned into strings once per column (a ``take``), numbers with numpy; one DataFrame per
+    table.
+    """
     # recorded paths only (record=True); asarray keeps type checkers content
     security, risk_index, risk, move_type, move_with, eu_own, eu_other = (
         np.asarray(v) for v in (path.security, path.risk_index, path.risk, path.move_type,
                                 path.move_with, path.eu_own, path.eu_other)
     )
-    for k, iid in enumerate(a.issues):
+    position, median, mean = path.position, path.median, path.mean
+    rounds_cols = ("issue", "round", "actor", "position", "median", "mean")
+    move_cols = ("issue", "round", "actor", "type", "counterpart", "eu_own", "eu_other",
+                 "old_position", "new_position")
+    risk_cols = ("issue", "round", "actor", "security", "R_i", "r_i")
+    rounds_parts: dict[str, list] = {k: [] for k in rounds_cols}
+    move_parts: dict[str, list] = {k: [] for k in move_cols}
+    risk_parts: dict[str, list] = {k: [] for k in risk_cols}
+    for k in range(len(a.issues)):
         part = np.flatnonzero(take_part[:, k])
         rr = int(path.rounds_run[k])
-        t = np.arange(rr + 1)
-        nt, na = len(t), len(part)
-        rounds_rows["issue"].append(np.full(nt * na, iid, dtype=object))
-        rounds_rows["round"].append(np.repeat(t, na))
-        rounds_rows["actor"].append(np.tile(actors[part], nt))
-        rounds_rows["position"].append(path.position[k][: rr + 1][:, part].ravel())
-        rounds_rows["median"].append(np.repeat(path.median[k][: rr + 1], na))
-        rounds_rows["mean"].append(np.repeat(path.mean[k][: rr + 1], na))
-        tr = np.arange(1, rr + 1)
-        risk_rows["issue"].append(np.full(rr * na, iid, dtype=object))
-        risk_rows["round"].append(np.repeat(tr, na))
-        risk_rows["actor"].append(np.tile(actors[part], rr))
-        risk_rows["security"].append(security[k][:rr][:, part].ravel())
-        risk_rows["R_i"].append(risk_index[k][:rr][:, part].ravel())
-        risk_rows["r_i"].append(risk[k][:rr][:, part].ravel())
-        mt = move_type[k][:rr]
+        na = len(part)
+        pos = position[k, : rr + 1][:, part]  # (rr + 1, na)
+        rounds_parts["issue"].append(np.full((rr + 1) * na, k))
+        rounds_parts["round"].append(np.repeat(np.arange(rr + 1), na))
+        rounds_parts["actor"].append(np.tile(part, rr + 1))
+        rounds_parts["position"].append(pos.ravel())
+        rounds_parts["median"].append(np.repeat(median[k, : rr + 1], na))
+        rounds_parts["mean"].append(np.repeat(mean[k, : rr + 1], na))
+        risk_parts["issue"].append(np.full(rr * na, k))
+        risk_parts["round"].append(np.repeat(np.arange(1, rr + 1), na))
+        risk_parts["actor"].append(np.tile(part, rr))
+        risk_parts["security"].append(security[k, :rr][:, part].ravel())
+        risk_parts["R_i"].append(risk_index[k, :rr][:, part].ravel())
+        risk_parts["r_i"].append(risk[k, :rr][:, part].ravel())
+        mt = move_type[k, :rr]
         rnd, who = np.nonzero(mt)
-        move_rows["issue"].append(np.full(len(rnd), iid, dtype=object))
-        move_rows["round"].append(rnd + 1)
-        move_rows["actor"].append(actors[who])
-        move_rows["type"].append(types[mt[rnd, who]])
-        move_rows["counterpart"].append(actors[move_with[k][rnd, who]])
-        move_rows["eu_own"].append(eu_own[k][rnd, who])
-        move_rows["eu_other"].append(eu_other[k][rnd, who])
-        move_rows["old_position"].append(path.position[k][rnd, who])
-        move_rows["new_position"].append(path.position[k][rnd + 1, who])
+        move_parts["issue"].append(np.full(len(rnd), k))
+        move_parts["round"].append(rnd + 1)
+        move_parts["actor"].append(who)
+        move_parts["type"].append(mt[rnd, who])
+        move_parts["counterpart"].append(move_with[k][rnd, who])
+        move_parts["eu_own"].append(eu_own[k][rnd, who])
+        move_parts["eu_other"].append(eu_other[k][rnd, who])
+        move_parts["old_position"].append(position[k][rnd, who])
+        move_parts["new_position"].append(position[k][rnd + 1, who])
 
-    def frame(cols: dict[str, list], ints=("round",)) -> pd.DataFrame:
+    names = {"issue": a.issues, "actor": a.actors, "counterpart": a.actors, "type": MOVE_TYPES}
+
+    def frame(parts: dict[str, list]) -> pd.DataFrame:
         data = {}
-        for name, parts in cols.items():
-            v = np.concatenate(parts) if parts else np.array([])
-            if name in ints:
-                v = v.astype(np.int64)
-            elif v.dtype == object or name in ("issue", "actor", "type", "counterpart"):
-                v = v.astype(object)
+        for name, chunks in parts.items():
+            v = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+            if name in names:
+                if len(v):
+                    v = _labels(tuple(names[name])).take(v)
+                else:  # as pandas keeps an empty column of names: object
+                    v = np.array([], dtype=object)
+            elif name == "round":
+                v = v.astype(np.int64, copy=False)
             else:
-                v = v.astype(float)
+                v = v.astype(float, copy=False)
             data[name] = v
-        return pd.DataFrame(data, columns=list(cols))
+        return pd.DataFrame(data, copy=False)
 
-    return {"rounds": frame(rounds_rows), "moves": frame(move_rows), "risk": frame(risk_rows)}
+    return {"rounds": frame(rounds_parts), "moves": frame(move_parts), "risk": frame(risk_parts)}
