@@ -541,6 +541,14 @@ _STATE = ("xI", "xJ", "psI", "psJ", "pcI", "pcJ", "ppI", "ppJ", "pnI", "pnJ", "d
           "uJ")
 
 
+def _pack(vals: np.ndarray, keep: np.ndarray, fill) -> np.ndarray:
+    """``vals`` (R, V, W): per row, the kept entries (``keep`` (R, W)) first, padded with
+    ``fill`` (scalar or (V, 1))."""
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :max(int(keep.sum(axis=1).max()), 1)]
+    return np.where(np.take_along_axis(keep, order, axis=1)[:, None],
+                    np.take_along_axis(vals, order[:, None], axis=2), fill)
+
+
 class _Batch:
     """The exchange model for a batch of B draws on one actor/issue structure, in numpy.
 
@@ -687,10 +695,12 @@ class _Batch:
         (self.xi, self.xj, self.psI, self.psJ, self.pcI, self.pcJ, self.ppI, self.ppJ,
          self.pnI, self.pnJ, self.dI, self.dJ, self.uI, self.uJ) = st   # row views
         z = np.zeros
-        self.mi, self.mj, self.gain = z(F), z(F), np.full(F, -np.inf)
+        self.mv = z((2, F))                                       # moves of sides I, J
+        self.mi, self.mj = self.mv                                # row views
+        self.gain = np.full(F, -np.inf)
         self.doi, self.doj, self.eui, self.euj = z(F), z(F), z(F), z(F)
         self.emi, self.emj = np.full(F, np.nan), np.full(F, np.nan)
-        self.draws = np.full((F, 3), np.nan) if self.rex else None
+        self.draws = np.full((F, 3), np.nan) if self.rex and self.record else None
         self.upd = np.full(F * 2 * n, np.nan)                     # (F, slot, actor) records
         self.x = x
         self.alive = np.append(used.ravel(), False)
@@ -705,6 +715,7 @@ class _Batch:
         wsal = (_FLT.w_fix + _FLT.w_sal * (1.0 - s)).ravel()
         vote_f, new_f, x_f = vote.ravel(), new.ravel(), x.ravel()   # views
         if B == 1:
+            self._tables_one()
             count, recs = self._steps_one(vote_f, new_f, x_f, wsal, count, recs)
             return vote, new, count, recs
         while True:
@@ -732,14 +743,44 @@ class _Batch:
             self._update(bs, ex)
         return vote, new, count, recs
 
+    def _tables_one(self) -> None:
+        """Per-round lookup tables of the single-draw step loop (see :meth:`_update_one`).
+
+        For every (actor, issue) key, the compact candidates that supply it (as flat side
+        indices ``side * F + candidate`` into the side-pair rows of ``state`` and ``mv``, and
+        as candidates) and those that demand it (record slot, shift cell, supplier,
+        own-record cell, candidate). A candidate's four keys are distinct, so it has at most
+        one role per key. Padding points at the dummy slot K, whose values are never read.
+        """
+        if not self.alive.any():                             # no step will run
+            return
+        K, m, n = self.K, self.m, self.n
+        F = K + 1
+        pos = self.posmap[0][self.touch]                     # (n * m, W), K = none
+        key = np.arange(n * m)[:, None]
+        real = pos < K
+        sJ = (self.skJ[pos] == key) & real
+        sup = ((self.skI[pos] == key) & real) | sJ
+        dJ = (self.dkJ[pos] == key) & real
+        dem = ((self.dkI[pos] == key) & real) | dJ
+        self.t_sup = _pack(np.stack((np.where(sJ, F + pos, pos), pos), 1), sup, K)
+        self.t_dem = _pack(np.stack((
+            (pos * 2 + dJ) * n,                              # record slot (1 = J demands q)
+            np.where(dJ, 10 * F, 11 * F) + pos,              # shift cell: dI / dJ
+            np.where(dJ, self.ai[pos], self.aj[pos]),        # supplier of the demanded issue
+            np.where(dJ, 12 * F, 13 * F) + pos,              # own-record cell: uI / uJ
+            pos), 1), dem, np.array([2 * K * n, 11 * F + K, -1, 13 * F + K, K])[:, None])
+        self.sk2 = np.stack((self.skI, self.skJ), 1)          # (e_si, e_sj) of a candidate
+        self.dk2 = np.stack((self.dkI, self.dkJ), 1)          # (e_di, e_dj)
+        self.ja2 = np.stack((self.aj, self.ai), 1)[:, :, None]
+        self.stf, self.mvf = self.state.reshape(-1), self.mv.reshape(-1)
+
     def _steps_one(self, vote_f, new_f, x_f, wsal, count, recs):
         """The step loop of _round for a single draw, with scalar indices (less overhead)."""
         m = self.m
         score, key = self.score[:-1], self.key[0]
         ai, aj, fp, fq = self.ai, self.aj, self.fp, self.fq
         xi, xj, mi, mj = self.xi, self.xj, self.mi, self.mj
-        zero = np.zeros(1, dtype=np.int64)
-        touch, posmap = self.touch, self.posmap[0]
         while True:
             top = score.max()
             if top == -np.inf:
@@ -749,20 +790,58 @@ class _Batch:
             self.alive[ex] = False
             self.score[ex] = -np.inf
             count[0] += 1
-            exa = np.array([ex])
             if self.record:
-                recs.extend(self._records(exa))
+                recs.extend(self._records(np.array([ex])))
             eI, eJ, eP, eQ = int(ai[ex]), int(aj[ex]), int(fp[ex]), int(fq[ex])
             yI, yJ = float(xi[ex] + mi[ex]), float(xj[ex] + mj[ex])
             for cell, y in ((eI * m + eQ, yI), (eJ * m + eP, yJ)):
                 vote_f[cell] = y
                 x0 = x_f[cell]
                 new_f[cell] = x0 + wsal[cell] * (y - x0)
-            rows = np.concatenate((touch[eI * m + eP], touch[eI * m + eQ],
-                                   touch[eJ * m + eP], touch[eJ * m + eQ]))
-            # compact positions; padding maps to K, which is the dummy slot when B == 1
-            self._update(zero, exa, posmap[rows], (eI, eJ, eP, eQ, yI, yJ))
+            self._update_one(ex, yI, yJ)
         return count, recs
+
+    def _update_one(self, ex: int, yI: float, yJ: float) -> None:
+        """:meth:`_update` for a single draw through the tables of :meth:`_tables_one`.
+
+        The same updates in the same arithmetic; candidates that are already executed or
+        invalid get them too (harmless: they are never computed or picked again), and only the
+        live ones touched are recomputed, in index order (the order REX draws are consumed).
+        """
+        F = self.K + 1
+        stf = self.stf
+        # supply: a side supplying what E's I (row 0) or E's J (row 1) supplies keeps its
+        # current move in its history, and its supply position becomes that side's vote
+        sup = self.t_sup[self.sk2[ex]]                        # (2, 2, W)
+        sidx = sup[:, 0]
+        ms = self.mvf[sidx]
+        stf[sidx + 2 * F] += ms
+        stf[sidx + 4 * F] += 1
+        stf[sidx + 6 * F] += ms > 0
+        stf[sidx + 8 * F] += ms < 0
+        y = np.array(((yJ,), (yI,)))
+        stf[sidx] = y[::-1]
+        # demand: a side demanding what E's I (row 0) or E's J (row 1) demands records the
+        # vote of E's J (row 0) or E's I (row 1) on that issue
+        dem = self.t_dem[self.dk2[ex]]                        # (2, 5, W)
+        act = self.ja2[ex]
+        at = dem[:, 0] + act
+        cst = self.const
+        start = cst[13:11:-1, ex:ex + 1]                      # round-start x of EJ on p, EI on q
+        old = self.upd[at]
+        none = np.isnan(old)
+        new = np.where(none, y, np.where(start <= old, np.minimum(old, y), np.maximum(old, y)))
+        shift = cst[11:9:-1, ex:ex + 1] * (new - np.where(none, start, old))   # w of those
+        self.upd[at] = new
+        stf[dem[:, 1]] += shift
+        own = dem[:, 2] == act
+        if own.any():                      # a record of the candidate's own supplier
+            stf[dem[:, 3][own]] = new[own]
+        mark = np.zeros(F, dtype=bool)
+        mark[sup[:, 1]] = True
+        mark[dem[:, 4]] = True
+        g = np.flatnonzero(mark)
+        self._compute(g[self.score[g] > -np.inf])
 
     def _records(self, ex: np.ndarray) -> list[dict]:
         out = []
@@ -897,7 +976,8 @@ class _Batch:
         r = np.flatnonzero(valid0)
         sub = idx[r]
         draws = self._uniforms(self.fb[sub])
-        self.draws[sub] = draws
+        if self.record:
+            self.draws[sub] = draws
         u, v, z = draws[:, 0], draws[:, 1], draws[:, 2]
         xI, xJ, tI, tJ = xI[r], xJ[r], tI[r], tJ[r]
         sIq, sIp, sJp, sJq = sIq[r], sIp[r], sJp[r], sJq[r]
@@ -921,7 +1001,8 @@ class _Batch:
         eu_b = np.where(over != 0, over, eu_b)
         emI = np.where(a_is_j, eu_b, eu_a)
         emJ = np.where(a_is_j, eu_a, eu_b)
-        self.emi[sub], self.emj[sub] = emI, emJ
+        if self.record:
+            self.emi[sub], self.emj[sub] = emI, emJ
         Gr = G[r]
         r_is_i = u < 0.5
         pz = self.p_rex * z
@@ -968,30 +1049,25 @@ class _Batch:
         return moveI, moveJ, euI, euJ, valid
 
     # -- section 7: after executing ex (one per draw in bs) ---------------------------------
-    def _update(self, bs: np.ndarray, ex: np.ndarray, flat: np.ndarray | None = None,
-                one: tuple | None = None) -> None:
+    def _update(self, bs: np.ndarray, ex: np.ndarray) -> None:
+        """Batched path (B > 1; a single draw goes through :meth:`_update_one`)."""
         K, m, n = self.K, self.m, self.n
-        if one is None:
-            eI, eJ, eP, eQ = self.ai[ex], self.aj[ex], self.fp[ex], self.fq[ex]
-            yI, yJ = self.xi[ex] + self.mi[ex], self.xj[ex] + self.mj[ex]
-            rows = np.concatenate([self.touch[eI * m + eP], self.touch[eI * m + eQ],
-                                   self.touch[eJ * m + eP], self.touch[eJ * m + eQ]], axis=1)
-            pos = self.posmap.ravel()[(bs * (self.C + 1))[:, None] + rows]  # compact (K = none)
-            flat = np.where(pos < K, (bs * K)[:, None] + pos, self.B * K)
-        assert flat is not None
+        eI, eJ, eP, eQ = self.ai[ex], self.aj[ex], self.fp[ex], self.fq[ex]
+        yI, yJ = self.xi[ex] + self.mi[ex], self.xj[ex] + self.mj[ex]
+        rows = np.concatenate([self.touch[eI * m + eP], self.touch[eI * m + eQ],
+                               self.touch[eJ * m + eP], self.touch[eJ * m + eQ]], axis=1)
+        pos = self.posmap.ravel()[(bs * (self.C + 1))[:, None] + rows]  # compact (K = none)
+        flat = np.where(pos < K, (bs * K)[:, None] + pos, self.B * K)
         mark = np.zeros(self.alive.shape, dtype=bool)
         mark[flat.ravel()] = True
         mark &= self.score > -np.inf
         g = np.flatnonzero(mark)
         if g.size == 0:
             return
-        if one is not None:  # one executed exchange: its values broadcast
-            EI, EJ, EP, EQ, YI, YJ = one
-        else:
-            inv = np.empty(self.B, dtype=np.int64)
-            inv[bs] = np.arange(bs.size)
-            k = inv[self.fb[g]]
-            EI, EJ, EP, EQ, YI, YJ = eI[k], eJ[k], eP[k], eQ[k], yI[k], yJ[k]
+        inv = np.empty(self.B, dtype=np.int64)
+        inv[bs] = np.arange(bs.size)
+        k = inv[self.fb[g]]
+        EI, EJ, EP, EQ, YI, YJ = eI[k], eJ[k], eP[k], eQ[k], yI[k], yJ[k]
         # (actor, issue) keys: who supplies / demands what, in the candidates and in E
         sI, sJ, dI, dJ = self.skI[g], self.skJ[g], self.dkI[g], self.dkJ[g]
         e_si, e_sj = EI * m + EQ, EJ * m + EP          # E's sides' supply keys
@@ -1013,9 +1089,9 @@ class _Batch:
                 pn[gs] += ms < 0
         # a matched side's supply position becomes the executed vote of that actor
         if sup_i.any():
-            self.xi[g[sup_i]] = np.where(i_ei, YI, YJ)[sup_i] if self.B > 1 else np.where(i_ei[sup_i], YI, YJ)
+            self.xi[g[sup_i]] = np.where(i_ei, YI, YJ)[sup_i]
         if sup_j.any():
-            self.xj[g[sup_j]] = np.where(j_ei, YI, YJ)[sup_j] if self.B > 1 else np.where(j_ei[sup_j], YI, YJ)
+            self.xj[g[sup_j]] = np.where(j_ei, YI, YJ)[sup_j]
         # demand side: record the executed vote on the issue this candidate's actor demands
         d1i = dI == e_dj       # X's I demands what E's J demands: slot 0, record EI's vote
         d1j = dJ == e_dj       # slot 1
@@ -1027,8 +1103,10 @@ class _Batch:
             gd = g[h]
             slot1 = d1j[h] | d2j[h]
             one = d1i[h] | d1j[h]
-            pick = (lambda a, b: np.where(one, a, b)) if self.B == 1 else (
-                lambda a, b: np.where(one, a[h], b[h]))
+
+            def pick(a, b):
+                return np.where(one, a[h], b[h])
+
             act, val, iss = pick(EI, EJ), pick(YI, YJ), pick(EQ, EP)
             at = (gd * 2 + slot1) * n + act
             old = self.upd[at]
