@@ -1,8 +1,10 @@
 """The web page in a real browser: Debian's Chromium, headless, driven by Playwright.
 
-Nothing is skipped: without Chromium or the playwright package these tests FAIL and say what
-to install (``apt-get install -y chromium``; ``pip install playwright``, in the ``dev``
-extra). ``playwright install`` is never needed: the system Chromium is used.
+In CI (``CI`` set to a true value, as ``.ci/run`` runs) nothing is skipped: without Chromium or
+the playwright package these tests FAIL and say what to install (``apt-get install -y
+chromium``; ``pip install playwright``, in the ``dev`` extra). On a developer machine without
+Debian's Chromium they skip with that reason, so the README's test command works on a fresh
+machine. ``playwright install`` is never needed: the system Chromium is used.
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ def base_url():
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` "
-                    "(or set DETENTE_CHROMIUM); browser tests are never skipped")
+        why = (f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` "
+               "(or set DETENTE_CHROMIUM)")
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on"):
+            pytest.fail(why + "; browser tests are never skipped in CI")
+        pytest.skip(why)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
