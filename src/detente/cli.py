@@ -227,13 +227,12 @@ def _blocked_by(scenario, forecast) -> dict[str, list[str]]:
 def _forecast_table(scenario, forecasts, zone) -> list[Table]:
     tables = []
     t = Table(title=f"Forecast: {escape(scenario.title or scenario.name)}", title_justify="left")
-    t.add_column("issue", style="bold")
-    t.add_column("scale", style="dim")
+    t.add_column("issue", style="bold", overflow="fold")
     t.add_column("status quo", justify="right")
     for f in forecasts:
         t.add_column(_SHORT.get(f.model, f.model), justify="right")
     for k, iss in enumerate(scenario.issues):
-        cells = [iss.id, f"{_fmt(iss.scale.min)}-{_fmt(iss.scale.max)}", _fmt(iss.status_quo)]
+        cells = [escape(iss.id), _fmt(iss.status_quo)]
         for f in forecasts:
             v = float(f.outcome[k]) if f.outcome.ndim == 1 else float("nan")
             cells.append(_fmt(v) if math.isfinite(v) else "[red]no zone[/]")
