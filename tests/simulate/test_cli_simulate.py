@@ -104,8 +104,7 @@ def test_mix_with_many_parties(app):
 
     name = next((n for n in builtin_scenarios() if n != "alaska-2025"
                  and sum(a.present for a in load_scenario(n).actors) > 2), None)
-    if name is None:
-        pytest.skip("no built-in scenario with more than two parties at the table")
+    assert name is not None, "coalition-germany-2021 has three parties at the table"
     r = CliRunner().invoke(app, ["simulate", name, "--runs", "10", "--steps", "20", "-f", "json", "--seed", "0",
                                  "--protocol", "alternating"])
     assert r.exit_code == 0, r.output
