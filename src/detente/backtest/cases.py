@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from ..errors import ScenarioError
 from ..scenario.load import (
     builtin_scenarios,
     load_scenario,
+    parse_number,
     read_text,
     scenario_from_csv_text,
     scenario_from_data,
@@ -217,20 +217,8 @@ class _Row:
 
 def _cell_num(cell: dict[str, str], name: str, *, src: str, line: str, problems: list,
               required: bool = True) -> float | None:
-    raw = (cell.get(name) or "").strip()
-    if raw == "":
-        if required:
-            problems.append(ScenarioError("is empty; a number is required", source=src, location=line, field=name))
-        return None
-    try:
-        v = float(raw)
-    except ValueError:
-        problems.append(ScenarioError(f"{raw!r} is not a number", source=src, location=line, field=name))
-        return None
-    if not math.isfinite(v):
-        problems.append(ScenarioError(f"{raw!r} is not a finite number", source=src, location=line, field=name))
-        return None
-    return v
+    return parse_number(cell.get(name), source=src, row=line, field=name, problems=problems,
+                        required=required)
 
 
 def _read_outcomes(folder: Path) -> list[_Row]:

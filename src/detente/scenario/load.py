@@ -28,6 +28,7 @@ from .schema import Scenario
 __all__ = [
     "builtin_scenarios",
     "load_scenario",
+    "parse_number",
     "read_text",
     "scenario_from_csv_text",
     "scenario_from_data",
@@ -429,10 +430,18 @@ def _safe_id(text: str) -> str:
     return s or "x"
 
 
-def _num(cell: str, *, source: str, row: str, field: str, problems: list) -> float | None:
+def parse_number(
+    cell: str | None, *, source: str, row: str, field: str, problems: list, required: bool = True
+) -> float | None:
+    """A finite float from a CSV cell, or None with the problem appended to ``problems``.
+
+    An empty cell is a problem only when ``required``; every CSV reader uses this, so the
+    messages read the same everywhere.
+    """
     c = (cell or "").strip()
     if c == "":
-        problems.append(ScenarioError("is empty; a number is required", source=source, location=row, field=field))
+        if required:
+            problems.append(ScenarioError("is empty; a number is required", source=source, location=row, field=field))
         return None
     try:
         v = float(c)
@@ -527,9 +536,9 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
             problems.append(ScenarioError("is empty; an issue id is required", source=source, location=row, field="issue"))
             continue
         power_field = "capability" if literature else "power"
-        power = _num(cell[power_field], source=source, row=row, field=power_field, problems=problems)
-        pos = _num(cell["position"], source=source, row=row, field="position", problems=problems)
-        sal = _num(cell["salience"], source=source, row=row, field="salience", problems=problems)
+        power = parse_number(cell[power_field], source=source, row=row, field=power_field, problems=problems)
+        pos = parse_number(cell["position"], source=source, row=row, field="position", problems=problems)
+        sal = parse_number(cell["salience"], source=source, row=row, field="salience", problems=problems)
         if aid not in actors:
             actors[aid] = {"id": aid, "name": cell.get("actor_name", "").strip() or actor_label}
             actor_first_row[aid] = row
@@ -557,7 +566,7 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
                            "_row": row}
             for f in ("scale_min", "scale_max", "status_quo"):
                 if cell.get(f, "").strip():
-                    v = _num(cell[f], source=source, row=row, field=f, problems=problems)
+                    v = parse_number(cell[f], source=source, row=row, field=f, problems=problems)
                     if v is not None:
                         issues[iid][f] = v
             if cell.get("unit", "").strip():
@@ -569,8 +578,8 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
         has_rmin = bool(cell.get("red_min", "").strip())
         has_rmax = bool(cell.get("red_max", "").strip())
         if has_rmin or has_rmax:
-            lo = _num(cell["red_min"], source=source, row=row, field="red_min", problems=problems) if has_rmin else None
-            hi = _num(cell["red_max"], source=source, row=row, field="red_max", problems=problems) if has_rmax else None
+            lo = parse_number(cell["red_min"], source=source, row=row, field="red_min", problems=problems) if has_rmin else None
+            hi = parse_number(cell["red_max"], source=source, row=row, field="red_max", problems=problems) if has_rmax else None
             red_lines.append({"actor": aid, "issue": iid, "min": lo, "max": hi})
             red_rows.append(row)
     if len(all_rows) < 2:
