@@ -165,7 +165,6 @@ def montecarlo_cmd(
     """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal."""
     with exit_on_error():
         from ..rng import as_seed_sequence
-        from ..uncertainty.backends import get_backend
         from ..uncertainty.montecarlo import monte_carlo
 
         _check_fmt(fmt)
@@ -178,22 +177,13 @@ def montecarlo_cmd(
         noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
                              noise_walk_away, noise_credibility, noise_shape, spec is not None)
         ss = as_seed_sequence(seed)
-        kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
-        be = get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+        be = _backend(backend, scheduler, workers)
         with be, _progress("Monte Carlo") as update:
             if backend == "dask" and getattr(be, "dashboard_link", None):
                 err_console.print(f"[dim]Dask dashboard:[/] {be.dashboard_link}", highlight=False)
             res = monte_carlo(sc, m, draws=draws, seed=ss, uncertainty=spec, noise=noise,
                               backend=be, chunk_size=chunk_size, progress=update)
-        if fmt == "json":
-            doc = res.summary()
-            doc["notes"] = [n for n in (note, *doc["notes"]) if n]
-            _emit(json.dumps(doc, indent=2, allow_nan=False), output)
-            return
-        if fmt == "csv":
-            buf = io.StringIO()
-            res.to_frame("issues").to_csv(buf, index=False, float_format="%.17g")
-            _emit(buf.getvalue(), output)
+        if _emit_machine(res, lambda: res.to_frame("issues"), fmt, note, output):
             return
         t = Table(title=f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",
                   title_justify="left")
@@ -246,7 +236,6 @@ def sensitivity_cmd(
     """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
     with exit_on_error():
         from ..rng import as_seed_sequence
-        from ..uncertainty.backends import get_backend
         from ..uncertainty.result import DEAL
         from ..uncertainty.sobol import DEAL_MARGIN, sensitivity
 
@@ -262,21 +251,12 @@ def sensitivity_cmd(
         noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
                              noise_walk_away, noise_credibility, noise_shape, spec is not None)
         ss = as_seed_sequence(seed)
-        kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
-        be = get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+        be = _backend(backend, scheduler, workers)
         with be, _progress(f"{method.capitalize()} design") as update:
             res = sensitivity(sc, m, samples=samples, method=method, second_order=second_order,
                               seed=ss, uncertainty=spec, noise=noise, groups=groups, backend=be,
                               progress=update)
-        if fmt == "json":
-            doc = res.summary()
-            doc["notes"] = [n for n in (note, *doc["notes"]) if n]
-            _emit(json.dumps(doc, indent=2, allow_nan=False), output)
-            return
-        if fmt == "csv":
-            buf = io.StringIO()
-            res.to_frame().to_csv(buf, index=False, float_format="%.17g")
-            _emit(buf.getvalue(), output)
+        if _emit_machine(res, res.to_frame, fmt, note, output):
             return
         df = res.to_frame()
         tables = []
@@ -325,6 +305,30 @@ def sensitivity_cmd(
         )
         _render(tables, lines, output)
 
+
+
+def _backend(backend: str, scheduler: str | None, workers: int | None):
+    """The backend the options ask for (Dask workers are processes, local ones threads)."""
+    from ..uncertainty.backends import get_backend
+
+    kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
+    return get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+
+
+def _emit_machine(res, frame, fmt: str, note: str | None, output) -> bool:
+    """Write JSON (summary) or CSV (``frame()``, built only then) at full precision; False for
+    the table format."""
+    if fmt == "json":
+        doc = res.summary()
+        doc["notes"] = [n for n in (note, *doc["notes"]) if n]
+        _emit(json.dumps(doc, indent=2, allow_nan=False), output)
+        return True
+    if fmt == "csv":
+        buf = io.StringIO()
+        frame().to_csv(buf, index=False, float_format="%.17g")
+        _emit(buf.getvalue(), output)
+        return True
+    return False
 
 def register(app: typer.Typer) -> None:
     """Add ``montecarlo`` and ``sensitivity`` to the detente CLI."""
