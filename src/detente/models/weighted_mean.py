@@ -33,7 +33,8 @@ def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """
     w = np.asarray(weight, dtype=float)
     x = np.asarray(position, dtype=float)
-    return (w * x).sum(axis=-2) / w.sum(axis=-2)
+    # einsum contracts the short actor axis without the (..., n_actors, n_issues) temporary
+    return np.einsum("...ai,...ai->...i", w, x) / w.sum(axis=-2)
 
 
 @dataclass(frozen=True, slots=True)

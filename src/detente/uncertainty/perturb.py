@@ -105,8 +105,27 @@ class Perturbation:
     threat_cost: np.ndarray
     threat_credibility: np.ndarray
     _normal: tuple = field(default=(), repr=False)
+    _scatter: tuple = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
+        # per target array: the design columns and the flat cells they write, so a whole
+        # ensemble is one fancy-index assignment per array instead of one per input
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        for j, inp in enumerate(self.inputs):
+            attr = "credibility" if inp.target == "credibility" else _ARRAY_OF[inp.target]
+            shape = (
+                self.threat_credibility.shape if attr == "credibility" else getattr(self.base, attr).shape
+            )
+            cols, cells = groups.setdefault(attr, ([], []))
+            cols.append(j)
+            cells.append(int(np.ravel_multi_index(inp.index, shape)))
+        scatter = []
+        for attr, (c, f) in groups.items():
+            size = self.threat_credibility.size if attr == "credibility" else getattr(self.base, attr).size
+            # every cell of the array, in order, from consecutive columns: a plain slice
+            whole = f == list(range(size)) and c == list(range(c[0], c[0] + size))
+            scatter.append((attr, slice(c[0], c[0] + size) if whole else np.array(c), np.array(f)))
+        object.__setattr__(self, "_scatter", tuple(scatter))
         cols = [j for j, inp in enumerate(self.inputs) if isinstance(inp.dist, TruncNormal)]
         if cols:
             # x = mean + s * ndtri(c0 + u * c1): the mirrored form (see TruncNormal) folded
@@ -180,22 +199,19 @@ class Perturbation:
         n = x.shape[0]
         b = self.base
         batched: dict[str, np.ndarray] = {}
-
-        def target(attr: str) -> np.ndarray:
-            if attr not in batched:
-                base = getattr(b, attr)
-                batched[attr] = np.broadcast_to(base, (n, *base.shape)).copy()
-            return batched[attr]
-
-        for attr in ("position", "salience", "power"):
-            target(attr)
-        cred = np.broadcast_to(self.threat_credibility, (n, len(self.threat_credibility))).copy()
-        for j, inp in enumerate(self.inputs):
-            if inp.target == "credibility":
-                cred[:, inp.index[0]] = x[:, j]
+        for attr, cols, cells in self._scatter:
+            base = self.threat_credibility if attr == "credibility" else getattr(b, attr)
+            if isinstance(cols, slice):
+                batched[attr] = x[:, cols].reshape(n, *base.shape)
             else:
-                arr = target(_ARRAY_OF[inp.target])
-                arr[(slice(None), *inp.index)] = x[:, j]
+                arr = batched[attr] = np.broadcast_to(base, (n, *base.shape)).copy()
+                # reshape of a fresh C-contiguous copy is a view, so this writes into arr
+                arr.reshape(n, -1)[:, cells] = x[:, cols]
+        for attr in ("position", "salience", "power", "credibility"):
+            if attr not in batched:
+                base = self.threat_credibility if attr == "credibility" else getattr(b, attr)
+                batched[attr] = np.broadcast_to(base, (n, *base.shape)).copy()
+        cred = batched.pop("credibility")
         return b.replace(**batched), cred
 
     def draw(self, n_draws: int, rng: np.random.Generator) -> tuple[ScenarioArrays, np.ndarray]:
