@@ -60,6 +60,41 @@ def weighted_median_bounds(
     return lower, upper, tie
 
 
+#: a batch with at most this many actors is sorted by a compare-exchange network: numpy's
+#: argsort along a short strided axis costs far more per element than a few whole-array ops
+_NETWORK_MAX_ACTORS = 5
+_NETWORK_MIN_SIZE = 2048
+
+
+def _weighted_median_network(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`weighted_median` for few actors and a big batch.
+
+    A bubble-sort network over the actor axis carries each weight with its position, then the
+    cumulative weight is scanned in sorted order. The reported value is that of the argsort
+    path: among equal positions the order differs, but every member of a group of equal
+    positions has the same value, and the weight sums before a group are the same numbers.
+    """
+    n = x.shape[-2]
+    xs = [np.array(x[..., i, :]) for i in range(n)]
+    ws = [np.array(w[..., i, :]) for i in range(n)]
+    for top in range(n - 1, 0, -1):
+        for j in range(top):
+            a, b = xs[j], xs[j + 1]
+            swap = a > b
+            xs[j], xs[j + 1] = np.minimum(a, b), np.maximum(a, b)
+            wa, wb = ws[j], ws[j + 1]
+            ws[j], ws[j + 1] = np.where(swap, wb, wa), np.where(swap, wa, wb)
+    cums = [ws[0]]
+    for k in range(1, n):
+        cums.append(cums[-1] + ws[k])
+    thr = (0.5 * (1 - _TIE_RTOL)) * cums[-1]
+    # scan from the top so the smallest crossing position is written last
+    res = xs[n - 1]
+    for k in range(n - 2, -1, -1):
+        res = np.where(cums[k] >= thr, xs[k], res)
+    return res
+
+
 def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted median per issue (the lower one on a tie).
 
@@ -74,6 +109,8 @@ def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     x = np.asarray(position, dtype=float)
     w = np.asarray(weight, dtype=float)
     x, w = np.broadcast_arrays(x, w)
+    if x.shape[-2] <= _NETWORK_MAX_ACTORS and x.size >= _NETWORK_MIN_SIZE:
+        return _weighted_median_network(x, w)
     order = np.argsort(x, axis=-2, kind="stable")
     cum = np.cumsum(np.take_along_axis(w, order, axis=-2), axis=-2)
     first = np.argmax(cum >= (0.5 * (1 - _TIE_RTOL)) * cum[..., -1:, :], axis=-2)
