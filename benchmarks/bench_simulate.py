@@ -11,6 +11,9 @@ Run:  /work/venv/bin/python benchmarks/bench_simulate.py [--quick]
 - 100,000 Alaska summit simulations (all 25 ordered pairs of the NegMAS strategies), with and
   without deduplication of identical deterministic runs.
 - Peak memory (max RSS of a fresh subprocess) of 100,000-run batches without traces.
+- Per-run scenarios (every run its own scenario draw, ``simulate(..., arrays=...)`` or a
+  ``DomainBatch``): throughput against the shared-utility path and NegMAS, 100,000 perturbed
+  Alaska summits (time and peak memory), and Monte Carlo with the simulator as the model.
 
 Reference data: $DETENTE_REFERENCE/negotiation (default ../shared/reference/negotiation).
 """
@@ -138,6 +141,61 @@ def main(quick: bool = False) -> None:
     print(f"GENIUS TravelB (188,160 outcomes), 100,000 runs: {peak_rss_mib(code_t):7.1f} MiB (target < 1024)")
     print(f"GENIUS EnglandZimbabwe, 100,000 runs: {peak_rss_mib(code_g):7.1f} MiB (target < 1024)")
     print(f"Alaska summit, 100,000 runs:          {peak_rss_mib(code_s):7.1f} MiB (target < 1024)")
+    per_run(recorded, quick)
+
+
+NOISE = {"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1, "credibility": 0.2}
+
+
+def per_run(recorded: dict, quick: bool) -> None:
+    """Every run with its own scenario: the per-run-tables path."""
+    from detente.negotiation.batch import DomainBatch
+    from detente.scenario import load_scenario
+    from detente.uncertainty import build_perturbation, monte_carlo
+
+    batch = 2_000 if quick else 10_000
+    print(f"\n== Per-run scenarios: batch of {batch}, every run its own tables (n_steps=100) ==")
+    rec = {r["pair"]: r["negotiations_per_second"] for r in recorded["throughput"]}
+    ez = load_genius_folder(REF / "EnglandZimbabwe")
+    r = np.random.default_rng(0).uniform(0.0, 0.5, size=(batch, 2))
+    for name, pair in (("Boulware-vs-Boulware", ("boulware", "boulware")), ("Linear-vs-Conceder", ("linear", "conceder"))):
+        shared, _, _ = detente_rate(ez, pair, batch)
+        b = DomainBatch.from_domain(ez, batch, reservation=r)
+        simulate(DomainBatch.from_domain(ez, 50, reservation=r[:50]), strategies=pair, seed=0)
+        t0 = time.perf_counter()
+        simulate(b, strategies=pair, seed=0)
+        rate = batch / (time.perf_counter() - t0)
+        print(f"EnglandZimbabwe {name:<24} per-run reservation values {rate:>9.0f}/s   shared tables {shared:>9.0f}/s"
+              f"   recorded NegMAS {rec[name]:>6.1f}/s   ratio {rate / rec[name]:>6.0f}")
+    s = load_scenario("alaska-2025")
+    mix = [(a, b) for a in NEGMAS_NAMES for b in NEGMAS_NAMES]
+    pert = build_perturbation(s, noise=NOISE)
+    arrays, cred = pert.draw(batch, np.random.default_rng(1))
+    t0 = time.perf_counter()
+    res = simulate(s, arrays=arrays, credibility=cred, protocol="summit", strategies=mix, seed=2026)
+    dt = time.perf_counter() - t0
+    print(f"Alaska summit, {batch} perturbed draws x 25 pairs: {dt:6.2f} s ({batch / dt:,.0f} summits/s, "
+          f"chunks of {res.params['chunk_size']}; ~{100_000 * dt / batch:,.0f} s per 100,000)  deal rate {res.deal_rate:.3f}  "
+          f"reasons {res.summary()['reasons']}")
+    draws = 2_000 if quick else 10_000
+    t0 = time.perf_counter()
+    mc = monte_carlo(s, "simulator", draws=draws, seed=1, noise=NOISE)
+    dt = time.perf_counter() - t0
+    print(f"monte_carlo(alaska-2025, 'simulator', draws={draws}): {dt:6.2f} s  deal probability "
+          f"{mc.deal_probability:.3f}  end reasons {dict(mc.end_reasons)}")
+    n = 20_000 if quick else 100_000
+    code = ("import numpy as np\nfrom detente.simulate.engine import simulate\nfrom detente.scenario import load_scenario\n"
+            "from detente.uncertainty import build_perturbation\n"
+            f"s = load_scenario('alaska-2025'); p = build_perturbation(s, noise={NOISE!r})\n"
+            f"a, c = p.draw({n}, np.random.default_rng(1))\n"
+            "M=['boulware','linear','conceder','tit_for_tat','aspiration']\n"
+            "import time; t0 = time.perf_counter()\n"
+            "simulate(s, arrays=a, credibility=c, protocol='summit', strategies=[(x,y) for x in M for y in M], seed=0)\n"
+            "print(time.perf_counter() - t0)")
+    tail = "\nprint([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    out = subprocess.run([sys.executable, "-c", code + tail], capture_output=True, text=True, check=True).stdout.split()
+    print(f"Alaska summit, {n:,} per-run draws without traces: {float(out[-2]):6.1f} s, peak memory "
+          f"{int(out[-1]) / 1024:7.1f} MiB (target < 1024)")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="A built-in scenario name or a YAML/JSON/CSV file (may hold an `uncertainty:` section).")
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
+McModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps).")]
+ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help="With --model simulator: summit (default), alternating or single_text.")]
+StrategiesOpt = Annotated[str | None, typer.Option("--strategies", "-s", help="With --model simulator: comma-separated strategy per party, one for all, or 'mix' (default: all pairs of the five NegMAS strategies).")]
+StepsOpt = Annotated[int | None, typer.Option("--steps", help="With --model simulator: deadline in steps per bargaining stage (default 100).")]
+LevelsOpt = Annotated[int | None, typer.Option("--levels", help="With --model simulator: grid values per issue (default 5).")]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Model parameter NAME=VALUE (repeatable).")
 ]
@@ -79,6 +84,23 @@ def _model(name: str, params: list[str] | None):
         k, v = item.split("=", 1)
         kw[k.strip()] = v.strip()
     return get_model(name, **kw)
+
+
+def _mc_model(name: str, params: list[str] | None, protocol, strategies, steps, levels):
+    """A registered model, or the simulator with its options (--protocol/--strategies/...)."""
+    from ..uncertainty.simulator import SIMULATOR_NAMES, SimulatorModel
+
+    sim_opts = {"protocol": protocol, "strategies": strategies, "steps": steps, "levels": levels}
+    given = {k: v for k, v in sim_opts.items() if v is not None}
+    if name.strip().lower() in SIMULATOR_NAMES:
+        if params:
+            raise ModelParameterError("--param does not apply to the simulator; use --protocol, "
+                                      "--strategies, --steps, --levels")
+        return SimulatorModel(**given)
+    if given:
+        raise ScenarioError(f"{', '.join('--' + k for k in given)} only apply with --model simulator",
+                            field="--model")
+    return _model(name, params)
 
 
 def _check_fmt(fmt: str) -> None:
@@ -143,7 +165,7 @@ def _load(scenario: str, uncertainty: Path | None):
 
 def montecarlo_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    model: ModelOpt = "weighted_median",
+    model: McModelOpt = "weighted_median",
     param: ParamOpt = None,
     draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = 10_000,
     uncertainty: UncOpt = None,
@@ -161,6 +183,10 @@ def montecarlo_cmd(
     seed: SeedOpt = None,
     fmt: FmtOpt = "table",
     output: OutOpt = None,
+    protocol: ProtocolOpt = None,
+    strategies: StrategiesOpt = None,
+    steps: StepsOpt = None,
+    levels: LevelsOpt = None,
 ) -> None:
     """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal."""
     with exit_on_error():
@@ -172,7 +198,7 @@ def montecarlo_cmd(
             raise ScenarioError(f"must be a positive integer (got {draws})", field="--draws")
         if chunk_size <= 0:
             raise ScenarioError(f"must be a positive integer (got {chunk_size})", field="--chunk-size")
-        m = _model(model, param)
+        m = _mc_model(model, param, protocol, strategies, steps, levels)
         sc, spec = _load(scenario, uncertainty)
         noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
                              noise_walk_away, noise_credibility, noise_shape, spec is not None)
@@ -193,13 +219,17 @@ def montecarlo_cmd(
             t.add_row(escape(iss.label), _f(res.mean[k]), _f(res.sd[k]),
                       *[_f(res.quantiles[j, k]) for j in range(len(res.quantile_levels))],
                       f"{100 * res.no_outcome_share[k]:.1f}%")
+        sim = bool(res.end_reasons)
         b = Table(title="Who rules a deal out (share of draws)", title_justify="left")
         b.add_column("actor", style="bold")
-        b.add_column("outside its red lines", justify="right")
-        b.add_column("below its walk-away", justify="right")
+        b.add_column("vetoed the table agreement" if sim else "outside its red lines", justify="right")
+        b.add_column("walked away" if sim else "below its walk-away", justify="right")
         for i, act in enumerate(sc.actors):
             b.add_row(escape(act.label), f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
         lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
+        if sim:
+            lines.append("[bold]How the negotiations ended:[/] " + ", ".join(
+                f"{escape(k.replace('_', ' '))} {100 * v:.1f}%" for k, v in res.end_reasons))
         lo, hi = res.deal_interval(0.95)
         lines.append(
             f"[bold]Probability of a deal:[/] {100 * res.deal_probability:.2f}% "

@@ -1,5 +1,6 @@
 """Multi-issue negotiation domains: GENIUS XML, linear additive utilities, bargaining points."""
 
+from .batch import DomainBatch, scenario_domains, scenario_reservations
 from .domain import Domain
 from .from_scenario import actor_reservations, scenario_domain, threat_shifts
 from .genius import (
@@ -14,6 +15,7 @@ from .solutions import BargainingPoints, bargaining_points, pareto_frontier, par
 __all__ = [
     "BargainingPoints",
     "Domain",
+    "DomainBatch",
     "actor_reservations",
     "bargaining_points",
     "load_genius_folder",
@@ -22,6 +24,8 @@ __all__ = [
     "read_genius_domain",
     "read_genius_profile",
     "scenario_domain",
+    "scenario_domains",
+    "scenario_reservations",
     "threat_shifts",
     "write_genius_domain",
     "write_genius_profile",

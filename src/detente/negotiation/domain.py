@@ -74,6 +74,9 @@ class Domain:
         True when the values are numbers on a scale (scenario domains).
     source : str
         Where the domain came from (file or scenario name), for messages.
+    issue_meta : tuple or None
+        GENIUS integer/real issues, for writing them back: per issue None (discrete) or
+        (kind, lower, upper, evaluators), evaluators one per party (None: item evaluations).
     """
 
     name: str
@@ -87,6 +90,7 @@ class Domain:
     allowed: tuple[np.ndarray, ...] | None = None
     numeric: bool = False
     source: str = ""
+    issue_meta: tuple | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -224,11 +228,19 @@ class Domain:
 
     # ------------------------------------------------------------------ utilities
     def value_tables(self) -> tuple[np.ndarray, ...]:
-        """Normalised per-issue value utilities e / max e, each (n_parties, n_values_i)."""
+        """Normalised per-issue value utilities e / max e, each (n_parties, n_values_i).
+
+        Integer and real GENIUS issues scored by an evaluator function are already utilities
+        in [0, 1] and are used as they are (GENIUS does not rescale them)."""
         out = []
-        for sc in self.scores:
+        for k, sc in enumerate(self.scores):
             mx = sc.max(axis=1, keepdims=True)
-            out.append(np.where(mx > 0, sc / np.where(mx > 0, mx, 1.0), 0.0))
+            vt = np.where(mx > 0, sc / np.where(mx > 0, mx, 1.0), 0.0)
+            meta = None if self.issue_meta is None else self.issue_meta[k]
+            if meta is not None:
+                direct = np.array([ev is not None for ev in meta[3]], dtype=bool)
+                vt = np.where(direct[:, None], sc, vt)
+            out.append(vt)
         return tuple(out)
 
     def utilities(self) -> np.ndarray:
@@ -276,4 +288,6 @@ class Domain:
             reservation=self.reservation[order],
             discount=self.discount[order],
             allowed=None if self.allowed is None else tuple(a[order] for a in self.allowed),
+            issue_meta=None if self.issue_meta is None else tuple(
+                None if m is None else (*m[:3], tuple(m[3][i] for i in order)) for m in self.issue_meta),
         )

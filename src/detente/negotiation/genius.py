@@ -8,6 +8,24 @@ negotiators", Computational Intelligence 30(1), 2014, doi:10.1111/j.1467-8640.20
 
 XML is parsed with :mod:`defusedxml` (no entity expansion, no external DTDs). Every problem
 raises :class:`~detente.errors.ScenarioError` naming the file and the element.
+
+Issue types:
+
+- ``discrete``: ``<item value=...>`` labels; a profile gives each item an ``evaluation``.
+- ``integer``: ``lowerbound``/``upperbound`` attributes, one value per integer (or, with
+  ``discretise=N`` and a wider range, N evenly spaced integers). A profile gives either
+  ``<item>`` evaluations or GENIUS's linear evaluator
+  ``<evaluator ftype="linear" slope="a" offset="b"/>``: e(v) = clip(b + a (v - lowerbound), 0, 1).
+- ``real``: a continuous range (``lowerbound``/``upperbound`` attributes, or a
+  ``<range lowerbound=... upperbound=...>`` child); read only on request, cut into
+  ``discretise=N`` evenly spaced values. A profile gives
+  ``<evaluator ftype="linear" parameter0="c" parameter1="a"/>``: e(x) = clip(c + a x, 0, 1)
+  (GENIUS ``EvaluatorReal``), or ``ftype="constant"`` (``parameter0``).
+
+An evaluator's values are utilities in [0, 1] and enter U as they are (GENIUS does not divide
+them by their maximum, unlike item evaluations). Integer and real issues are written back in
+the same form (bounds and evaluators), so a domain read with ``discretise=N`` and written out
+reads back identically with the same N.
 """
 
 from __future__ import annotations
@@ -39,11 +57,19 @@ MAX_INTEGER_VALUES = 100_000
 
 @dataclass(frozen=True, slots=True)
 class GeniusIssue:
-    """An issue of a GENIUS domain: its 1-based index, name and values (in item order)."""
+    """An issue of a GENIUS domain: its 1-based index, name and values (in item order).
+
+    ``kind`` is ``discrete``, ``integer`` or ``real``; for the last two ``lower``/``upper`` are
+    the bounds and ``numbers`` the numeric value of each (discretised) value.
+    """
 
     index: int
     name: str
     values: tuple[str, ...]
+    kind: str = "discrete"
+    lower: float | None = None
+    upper: float | None = None
+    numbers: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +88,7 @@ class GeniusProfile:
     discount: float
     has_reservation: bool
     has_discount: bool
+    evaluators: tuple[tuple[str, tuple[float, ...]] | None, ...] = ()
 
 
 def _parse(path: Path) -> Element:
@@ -128,7 +155,37 @@ def _objective(root: Element, src: str) -> Element:
     return obj
 
 
-def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
+def _check_discretise(discretise: Any) -> int | None:
+    if discretise is None:
+        return None
+    if isinstance(discretise, bool) or not isinstance(discretise, (int, np.integer)) or discretise < 2:
+        raise ScenarioError(f"must be an integer >= 2 (got {discretise!r})", field="discretise")
+    if discretise > MAX_INTEGER_VALUES:
+        raise ScenarioError(f"at most {MAX_INTEGER_VALUES} values per issue (got {discretise})", field="discretise")
+    return int(discretise)
+
+
+def _bounds(el: Element, src: str, where: str, as_int: bool) -> tuple[float, float]:
+    """Bounds from the issue's attributes or its ``<range>`` child."""
+    host = el
+    if el.get("lowerbound") is None and el.get("upperbound") is None:
+        rng = el.find("range")
+        if rng is not None:
+            host, where = rng, f"{where}/<range>"
+    get = _int_attr if as_int else _float_attr
+    lo, hi = get(host, "lowerbound", src, where), get(host, "upperbound", src, where)
+    bad = hi < lo if as_int else not hi > lo  # an integer range may hold one value
+    if bad:
+        rel = "<" if as_int else "<="
+        raise ScenarioError(f"upperbound {hi} {rel} lowerbound {lo}", source=src, location=where, field="upperbound")
+    return lo, hi
+
+
+def _label(v: float) -> str:
+    return f"{v:.12g}"
+
+
+def _issues(obj: Element, src: str, discretise: int | None = None) -> list[tuple[GeniusIssue, Element]]:
     out = []
     seen: dict[int, int] = {}
     for k, el in enumerate(obj.findall("issue")):
@@ -143,15 +200,30 @@ def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
         seen[idx] = k
         kind = (el.get("etype") or el.get("type") or el.get("vtype") or "discrete").lower()
         if kind == "integer":
-            lo = _int_attr(el, "lowerbound", src, where)
-            hi = _int_attr(el, "upperbound", src, where)
-            if hi < lo:
-                raise ScenarioError(f"upperbound {hi} < lowerbound {lo}", source=src, location=where)
-            if hi - lo + 1 > MAX_INTEGER_VALUES:  # each value becomes an outcome: refuse, never exhaust memory
+            lo, hi = _bounds(el, src, where, as_int=True)
+            ints: np.ndarray
+            if discretise is not None and hi - lo + 1 > discretise:
+                ints = np.unique(np.round(np.linspace(lo, hi, discretise)).astype(np.int64))
+            else:
+                if hi - lo + 1 > MAX_INTEGER_VALUES:  # each value becomes an outcome: refuse, never exhaust memory
+                    raise ScenarioError(
+                        f"integer issue with {hi - lo + 1} values (lowerbound {lo}, upperbound {hi}); at most "
+                        f"{MAX_INTEGER_VALUES} allowed (or read it with discretise=N)", source=src, location=where,
+                        field="upperbound")
+                ints = np.arange(lo, hi + 1)
+            out.append((GeniusIssue(idx, name, tuple(str(int(v)) for v in ints), "integer", float(lo), float(hi),
+                                    tuple(float(v) for v in ints)), el))
+            continue
+        elif kind == "real":
+            lo, hi = _bounds(el, src, where, as_int=False)
+            if discretise is None:
                 raise ScenarioError(
-                    f"integer issue with {hi - lo + 1} values (lowerbound {lo}, upperbound {hi}); at most "
-                    f"{MAX_INTEGER_VALUES} allowed", source=src, location=where, field="upperbound")
-            values = tuple(str(v) for v in range(lo, hi + 1))
+                    f"issue {name!r} of type 'real' has a continuous range [{lo:g}, {hi:g}]; read it "
+                    "with discretise=N (N >= 2 evenly spaced values)", source=src, location=where, field="etype")
+            xs = np.linspace(lo, hi, discretise)
+            out.append((GeniusIssue(idx, name, tuple(_label(v) for v in xs), "real", lo, hi,
+                                    tuple(float(v) for v in xs)), el))
+            continue
         elif kind == "discrete":
             items = el.findall("item")
             if not items:
@@ -168,7 +240,7 @@ def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
             values = tuple(labels)
         else:
             raise ScenarioError(
-                f"issue type {kind!r} is not supported (allowed: discrete, integer)",
+                f"issue type {kind!r} is not supported (allowed: discrete, integer, real)",
                 source=src,
                 location=where,
                 field="etype",
@@ -180,17 +252,24 @@ def _issues(obj: Element, src: str) -> list[tuple[GeniusIssue, Element]]:
     return out
 
 
-def read_genius_domain(path: str | Path) -> tuple[GeniusIssue, ...]:
+def read_genius_domain(path: str | Path, *, discretise: int | None = None) -> tuple[GeniusIssue, ...]:
     """Read a GENIUS domain file: its issues in index order.
+
+    Parameters
+    ----------
+    discretise : int, optional
+        Values per real issue (evenly spaced over its range; required when the domain has
+        one), and at most that many values per integer issue.
 
     Raises
     ------
     ScenarioError
-        Malformed XML, a wrong root element, an issue without values, ...
+        Malformed XML, a wrong root element, an issue without values, a real issue without
+        ``discretise``, bounds that are missing or reversed, ...
     """
     p = Path(path)
     root = _parse(p)
-    return tuple(i for i, _ in _issues(_objective(root, p.name), p.name))
+    return tuple(i for i, _ in _issues(_objective(root, p.name), p.name, _check_discretise(discretise)))
 
 
 def _root_value(root: Element, tag: str, src: str) -> float | None:
@@ -218,7 +297,8 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
     if root.tag != "utility_space":
         raise ScenarioError(f"a profile's root element must be <utility_space> (got <{root.tag}>)", source=src, location=f"<{root.tag}>")
     obj = _objective(root, src)
-    prof = {i.name: (i, el) for i, el in _issues(obj, src)}
+    disc = max((len(i.values) for i in issues if i.kind == "real"), default=None)
+    prof = {i.name: (i, el) for i, el in _issues(obj, src, disc)}
     dom_names = [i.name for i in issues]
     extra = sorted(set(prof) - set(dom_names))
     if extra:
@@ -233,6 +313,7 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
         weights_el[_int_attr(wel, "index", src, where)] = _float_attr(wel, "value", src, where)
     evals: list[tuple[float, ...]] = []
     weights: list[float] = []
+    evaluators: list[tuple[str, tuple[float, ...]] | None] = []
     for iss in issues:
         if iss.name not in prof:
             raise ScenarioError(
@@ -242,6 +323,29 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
             )
         piss, el = prof[iss.name]
         where = f"<issue name={iss.name!r}>"
+        if piss.kind != iss.kind or (iss.kind != "discrete" and (piss.lower, piss.upper) != (iss.lower, iss.upper)):
+            raise ScenarioError(
+                f"issue {iss.name!r} is {piss.kind} [{piss.lower}, {piss.upper}] in the profile but "
+                f"{iss.kind} [{iss.lower}, {iss.upper}] in the domain", source=src, location=where)
+        ev_el = el.find("evaluator")
+        if iss.kind != "discrete" and (ev_el is not None or iss.kind == "real"):
+            if ev_el is None:
+                raise ScenarioError(f"real issue {iss.name!r} needs an <evaluator>", source=src, location=where)
+            spec, sc = _evaluate(ev_el, iss, src, f"{where}/<evaluator>")
+            evaluators.append(spec)
+            if max(sc) <= 0:
+                raise ScenarioError(f"every evaluation of issue {iss.name!r} is 0", source=src, location=where)
+            evals.append(sc)
+            if piss.index not in weights_el:
+                raise ScenarioError(
+                    f"no <weight index=\"{piss.index}\"> for issue {iss.name!r}", source=src, location="<objective>", field="weight"
+                )
+            wv = weights_el[piss.index]
+            if wv < 0:
+                raise ScenarioError(f"weight must be >= 0 (got {wv})", source=src, location=f"<weight index=\"{piss.index}\">")
+            weights.append(wv)
+            continue
+        evaluators.append(None)
         scores: dict[str, float] = {}
         for it in el.findall("item"):
             iw = f"{where}/<item value={it.get('value')!r}>"
@@ -295,7 +399,39 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
         discount=1.0 if d is None else d,
         has_reservation=r is not None,
         has_discount=d is not None,
+        evaluators=tuple(evaluators),
     )
+
+
+def _evaluate(ev: Element, iss: GeniusIssue, src: str, where: str) -> tuple[tuple[str, tuple[float, ...]], tuple[float, ...]]:
+    """The evaluator of an integer or real issue and its scores at the issue's values.
+
+    Integer (GENIUS ``EvaluatorInteger``): ``ftype="linear"`` with ``slope``/``offset``,
+    e(v) = clip(offset + slope (v - lowerbound), 0, 1). Real (``EvaluatorReal``):
+    ``ftype="linear"`` with ``parameter0``/``parameter1``, e(x) = clip(parameter0 +
+    parameter1 x, 0, 1), or ``ftype="constant"`` with ``parameter0``. Either form is accepted
+    for either kind.
+    """
+    ftype = (ev.get("ftype") or "linear").strip().lower()
+    x = np.asarray(iss.numbers, dtype=float)
+    spec: tuple[str, tuple[float, ...]]
+    if ftype == "linear":
+        if ev.get("slope") is not None or ev.get("offset") is not None:
+            a, b = _float_attr(ev, "slope", src, where), _float_attr(ev, "offset", src, where)
+            spec = ("slope_offset", (a, b))
+            e = b + a * (x - float(iss.lower or 0.0))
+        else:
+            c, a = _float_attr(ev, "parameter0", src, where), _float_attr(ev, "parameter1", src, where)
+            spec = ("linear", (c, a))
+            e = c + a * x
+    elif ftype == "constant":
+        c = _float_attr(ev, "parameter0", src, where)
+        spec = ("constant", (c,))
+        e = np.full(x.shape, c)
+    else:
+        raise ScenarioError(f"evaluator ftype {ftype!r} is not supported (allowed: linear, constant)",
+                            source=src, location=where, field="ftype")
+    return spec, tuple(float(v) for v in np.clip(e, 0.0, 1.0))
 
 
 def _is_domain_file(path: Path) -> bool:
@@ -311,6 +447,7 @@ def load_genius_folder(
     *,
     profiles: list[str] | tuple[str, ...] | None = None,
     name: str | None = None,
+    discretise: int | None = None,
 ) -> Domain:
     """Load a GENIUS scenario folder (one domain file + profiles) as a :class:`Domain`.
 
@@ -325,6 +462,9 @@ def load_genius_folder(
         alphabetical order (NegMAS's ``from_genius_folder`` order).
     name : str, optional
         Domain name (default: the folder name).
+    discretise : int, optional
+        Values per real issue (required when the domain has one) and at most that many per
+        integer issue (see :func:`read_genius_domain`).
 
     Raises
     ------
@@ -356,7 +496,7 @@ def load_genius_folder(
             profiles = [f.name for f in files if f != dom_file and f.name.lower() != "pareto.xml"]
     if len(profiles) < 2:
         raise ScenarioError(f"a negotiation needs at least two profiles; found {list(profiles)}", source=str(xml_dir))
-    issues = read_genius_domain(dom_file)
+    issues = read_genius_domain(dom_file, discretise=discretise)
     profs = [read_genius_profile(xml_dir / p, issues) for p in profiles]
     scores = tuple(
         np.array([pr.evaluations[k] for pr in profs], dtype=float) for k in range(len(issues))
@@ -377,7 +517,22 @@ def load_genius_folder(
         reservation=np.array([pr.reservation for pr in profs]),
         discount=np.array([pr.discount for pr in profs]),
         source=dom_file.name,
+        issue_meta=_meta(issues, profs),
     )
+
+
+def _meta(issues, profs) -> tuple | None:
+    """Per issue: None (discrete) or (kind, lower, upper, evaluator per party or None)."""
+    if all(i.kind == "discrete" for i in issues):
+        return None
+    out: list[tuple[Any, ...] | None] = []
+    for k, iss in enumerate(issues):
+        if iss.kind == "discrete":
+            out.append(None)
+            continue
+        evs = tuple(pr.evaluators[k] if pr.evaluators else None for pr in profs)
+        out.append((iss.kind, iss.lower, iss.upper, evs))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------- writing
@@ -388,6 +543,31 @@ def _esc(s: Any) -> str:
 
 
 def _issue_xml(domain: Domain, k: int, party: int | None, indent: str) -> list[str]:
+    meta = None if domain.issue_meta is None else domain.issue_meta[k]
+    if meta is not None:
+        kind, lo, hi, evs = meta
+        fmt = (lambda v: str(int(v))) if kind == "integer" else (lambda v: repr(float(v)))
+        bounds = f'lowerbound="{fmt(lo)}" upperbound="{fmt(hi)}"'
+        lines = [f'{indent}<issue index="{k + 1}" etype="{kind}" type="{kind}" vtype="{kind}" '
+                 f'name={_esc(domain.issues[k])} {bounds}>']
+        if kind == "real":
+            lines.append(f"{indent}    <range {bounds}></range>")
+        ev = None if party is None else evs[party]
+        if party is not None and ev is not None:
+            form, params = ev
+            if form == "slope_offset":
+                attrs = f'ftype="linear" slope="{params[0]!r}" offset="{params[1]!r}"'
+            elif form == "linear":
+                attrs = f'ftype="linear" parameter0="{params[0]!r}" parameter1="{params[1]!r}"'
+            else:
+                attrs = f'ftype="constant" parameter0="{params[0]!r}"'
+            lines.append(f"{indent}    <evaluator {attrs}></evaluator>")
+        elif party is not None:  # integer issue evaluated item by item
+            for j, v in enumerate(domain.values[k]):
+                lines.append(f'{indent}    <item index="{j + 1}" value={_esc(v)} '
+                             f'evaluation="{float(domain.scores[k][party, j])!r}"></item>')
+        lines.append(f"{indent}</issue>")
+        return lines
     lines = [f'{indent}<issue index="{k + 1}" etype="discrete" type="discrete" vtype="discrete" name={_esc(domain.issues[k])}>']
     for j, v in enumerate(domain.values[k]):
         ev = "" if party is None else f' evaluation="{float(domain.scores[k][party, j])!r}"'

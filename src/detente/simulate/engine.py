@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ScenarioError
+from ..negotiation.batch import DomainBatch, _n_runs, scenario_domains
 from ..negotiation.domain import Domain
 from ..negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
 from ..rng import as_seed_sequence, chunk_generators, seed_entropy
@@ -36,6 +37,19 @@ __all__ = ["PROTOCOLS", "load_source", "simulate"]
 
 PROTOCOLS = ("alternating", "single_text", "summit")
 MAX_RUNS = 100_000_000
+DEFAULT_CHUNK = 50_000
+#: Memory budget of one chunk's per-run tables (utility tables, sorted copies) when every run
+#: has its own scenario; sets the default chunk size of that path.
+PER_RUN_BUDGET = 160 * 2**20
+#: Bytes per outcome and negotiating party held by a chunk with per-run tables (measured:
+#: about 67): the party's utility table and its copy per strategy group with the opponent's
+#: (8 + 16), sorted utilities, ids and tie positions (24), the search keys (16), temporaries.
+PER_RUN_BYTES = 72
+
+
+def per_run_chunk(n_outcomes: int, n_negotiators: int, budget: int = PER_RUN_BUDGET) -> int:
+    """Default runs per chunk when every run has its own scenario (bounded memory)."""
+    return int(max(16, min(DEFAULT_CHUNK, budget // max(1, n_outcomes * n_negotiators * PER_RUN_BYTES))))
 
 
 def load_source(source: Any) -> Any:
@@ -117,13 +131,13 @@ def _tables(U: np.ndarray, neg: Sequence[int], r: np.ndarray, nominal: np.ndarra
 def simulate(
     source: Any,
     *,
-    runs: int = 1000,
+    runs: int | None = None,
     protocol: str = "alternating",
     strategies: Any = ("boulware", "boulware"),
     steps: int = 100,
     seed: None | int | np.random.SeedSequence = None,
     traces: bool = False,
-    chunk_size: int = 50_000,
+    chunk_size: int | None = None,
     levels: int = 5,
     walk_away: bool | None = None,
     walk_patience: float = 0.5,
@@ -133,14 +147,19 @@ def simulate(
     time_limit: float | None = None,
     step_time: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    arrays: Any = None,
+    credibility: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate ``runs`` negotiations at once.
 
     Parameters
     ----------
-    source : Domain, Scenario, built-in name, scenario file or GENIUS folder
-    runs : int
-        Number of negotiations (the batch axis).
+    source : Domain, DomainBatch, Scenario, built-in name, scenario file or GENIUS folder
+        A :class:`~detente.negotiation.batch.DomainBatch` gives every run its own utilities,
+        red lines and reservation values over one outcome space.
+    runs : int, optional
+        Number of negotiations (the batch axis); default 1000, or the number of per-run
+        scenarios (``arrays``, a DomainBatch).
     protocol : {"alternating", "single_text", "summit"}
         Stacked alternating offers (NegMAS SAO semantics), the mediated single text, or the
         staged summit over a scenario's ``stages``.
@@ -155,9 +174,11 @@ def simulate(
     seed : None, int or SeedSequence
     traces : bool
         Keep every offer (memory: runs x steps x parties int32).
-    chunk_size : int
-        Runs per chunk (default 50,000; memory bound; results do not depend on it for deterministic
+    chunk_size : int, optional
+        Runs per chunk (memory bound; results do not depend on it for deterministic
         strategies, and for random ones they depend only on it, never on the machine).
+        Default 50,000; with per-run scenarios :func:`per_run_chunk` (about 192 MiB of tables
+        per chunk, a function of the outcome-space size only).
     levels : int
         Grid values per issue when a scenario is discretised.
     walk_away : bool, optional
@@ -179,6 +200,15 @@ def simulate(
         elapsed, and strategies see t = max((s + 1)/(steps + 1), elapsed / time_limit).
     progress : callable(done_runs, total_runs), optional
         Called after every chunk (the CLI's progress bar).
+    arrays : ScenarioArrays, optional
+        **Per-run scenarios** (with a Scenario source): arrays with one leading run axis on any
+        of position, salience, power, red_low/red_high, walk_utility, walk_position (e.g. a
+        Monte Carlo ensemble, :meth:`detente.uncertainty.Perturbation.draw`). Run i negotiates
+        draw i: its own utilities, red lines and reservation values (built vectorised,
+        :func:`~detente.negotiation.batch.scenario_domains`). With deterministic strategies
+        run i gives exactly the result of simulating draw i alone. ``dedup`` does not apply.
+    credibility : (n_runs, n_threats), optional
+        Per-run threat credibilities (with ``arrays``; default the scenario's).
 
     Returns
     -------
@@ -189,9 +219,9 @@ def simulate(
     ScenarioError
         Unknown protocol or strategy, runs/steps <= 0, a summit without a scenario.
     """
-    runs = _check_int("runs", runs, 1, MAX_RUNS)
     steps = _check_int("steps", steps, 1, 1_000_000)
-    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    if chunk_size is not None:
+        chunk_size = _check_int("chunk_size", chunk_size, 1)
     if protocol not in PROTOCOLS:
         raise ScenarioError(f"unknown protocol {protocol!r}; valid: {', '.join(PROTOCOLS)}", field="protocol")
     if discounting not in ("none", "genius"):
@@ -205,9 +235,33 @@ def simulate(
     if not step_time > 0:
         raise ScenarioError(f"must be > 0 (got {step_time})", field="step_time")
     clock = {"time_limit": time_limit, "step_time": step_time}
-    src = load_source(source)
+    src = source if isinstance(source, DomainBatch) else load_source(source)
+    per_run = isinstance(src, DomainBatch) or arrays is not None or credibility is not None
+    if per_run:
+        if isinstance(src, DomainBatch):
+            if arrays is not None or credibility is not None:
+                raise ScenarioError("a DomainBatch already holds its runs; do not pass arrays/credibility too",
+                                    field="arrays")
+            n_per = src.n_runs
+        elif isinstance(src, Domain):
+            raise ScenarioError("per-run arrays need a scenario; for a GENIUS domain pass "
+                                "DomainBatch.from_domain(domain, runs, reservation=...)", field="arrays")
+        else:
+            if arrays is None:
+                arrays = src.arrays()
+            n_per = _n_runs(arrays, credibility)
+        if runs is None:
+            runs = n_per
+        if _check_int("runs", runs, 1, MAX_RUNS) != n_per:
+            raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
+                                field="runs")
+    runs = _check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
     ss = as_seed_sequence(seed)
     entropy = seed_entropy(ss)
+    if per_run:
+        return _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
+                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock)
+    chunk_size = DEFAULT_CHUNK if chunk_size is None else chunk_size
     if isinstance(src, Domain):
         if protocol == "summit":
             raise ScenarioError("the summit protocol needs a scenario with stages, not a GENIUS domain", field="protocol")
@@ -290,6 +344,8 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
             t = (out["step"] + 1) / (steps + 1)
             util = np.where(ag[:, None] >= 0, util * dom.discount[None, :] ** t[:, None], util)
         out["utilities"] = util
+        eb = out.pop("ended_by")
+        out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
         parts.append({k: v for k, v in out.items() if k != "last_offer"})
         done += size
         if progress is not None:
@@ -323,18 +379,130 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
                 "discounting": discounting, **clock, "negotiators": tuple(dom.parties[k] for k in neg)},
         seed_entropy=entropy,
         notes=(),
+        ended_by=res["ended_by"],
+    )
+
+
+# ---------------------------------------------------------------------------- per-run scenarios
+def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
+                 chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress,
+                 clock) -> SimulationResult:
+    """Every run with its own scenario draw (or its own row of a DomainBatch).
+
+    The tables of a chunk are built for that chunk's runs only (vectorised over them), so
+    memory is bounded by ``chunk_size`` whatever the number of runs.
+    """
+    from ..negotiation.batch import take_runs
+
+    if protocol == "summit":
+        if isinstance(src, DomainBatch):
+            raise ScenarioError("the summit protocol needs a scenario with stages, not a DomainBatch", field="protocol")
+        return _run_summit(src, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
+                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost,
+                           progress, False, clock, per_run=(arrays, credibility))
+    scenario = None if isinstance(src, DomainBatch) else src
+    if scenario is None:
+        base = src.base
+        neg = list(range(base.n_parties))
+        vetoers: list[int] = []
+
+        def chunk_batch(rows: np.ndarray) -> DomainBatch:
+            return src.take(rows)
+    else:
+        base = scenario_domain(scenario, levels=levels, reservation=np.zeros(len(scenario.actors)))
+        neg = [k for k, a in enumerate(scenario.actors) if a.present]
+        vetoers = [k for k, a in enumerate(scenario.actors) if (not a.present) and a.veto]
+
+        def chunk_batch(rows: np.ndarray) -> DomainBatch:
+            a, c = take_runs(arrays, rows, credibility)
+            return scenario_domains(scenario, a, levels=levels, credibility=c)
+    if len(neg) < 2:
+        raise ScenarioError(f"a negotiation needs at least two parties at the table (got {[base.parties[k] for k in neg]})", field="actors")
+    combos = _combos(strategies, len(neg)) if protocol == "alternating" else []
+    if chunk_size is None:
+        chunk_size = per_run_chunk(base.n_outcomes, len(neg))
+    walk = bool(walk_away)
+    parts = []
+    done = 0
+    for start, size, rng in chunk_generators(ss, runs, chunk_size):
+        rows = np.arange(start, start + size)
+        b = chunk_batch(rows)
+        local = np.arange(size)
+        U = b.utilities(local, parties=neg)  # (n_neg, size, n_outcomes)
+        r = b.reservation.copy()
+        tabs = [PartyTables(U[j], r[:, a], U[(j + 1) % len(neg)], b.reservation[:, a], r[:, neg[(j + 1) % len(neg)]])
+                for j, a in enumerate(neg)]
+        if protocol == "alternating":
+            groups = [_groups(combos, rows, p) for p in range(len(neg))]
+            out = alternating_offers(tabs, groups, steps, rng, walk_away=walk, walk_patience=walk_patience,
+                                     trace=traces, **clock)
+        else:
+            out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
+        del U, tabs
+        ag = out["agreement"]
+        if vetoers:
+            ok = ag >= 0
+            vet = ok & ~np.all(b.feasible_of(local, ag)[vetoers], axis=0)
+            out["reason"] = np.where(vet, VETO, out["reason"])
+            out["vetoed"] = np.where(vet, ag, -1)
+            out["agreement"] = ag = np.where(vet, -1, ag)
+        else:
+            out["vetoed"] = np.full(size, -1, dtype=np.int64)
+        util = np.where(ag[:, None] >= 0, b.utility_of(local, ag).T, r)
+        if discounting == "genius":
+            t = (out["step"] + 1) / (steps + 1)
+            util = np.where(ag[:, None] >= 0, util * base.discount[None, :] ** t[:, None], util)
+        out["utilities"] = util
+        eb = out.pop("ended_by")
+        out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
+        parts.append({k: v for k, v in out.items() if k != "last_offer"})
+        done += size
+        if progress is not None:
+            progress(done, runs)
+    res = _concat(parts)
+    if protocol == "alternating":
+        labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
+        strat = labels[np.arange(runs) % len(combos)]
+    else:
+        strat = np.full(runs, "mediator", dtype=object)
+    return SimulationResult(
+        protocol=protocol,
+        scenario=base.name,
+        parties=base.parties,
+        issues=base.issues,
+        values=base.values,
+        strategies=strat,
+        agreement=res["agreement"],
+        agreement_values=_values(base, res["agreement"]),
+        reason=np.array(REASONS, dtype=object)[res["reason"]],
+        utilities=res["utilities"],
+        step=np.where(res["reason"] == DEADLINE, -1, res["step"]),
+        stage=np.full(runs, "", dtype=object),
+        n_offers=res["n_offers"],
+        last_proposer=res["last_proposer"],
+        offers=res["offers"],
+        vetoed=res["vetoed"] if vetoers else None,
+        params={"steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk,
+                "discounting": discounting, **clock, "negotiators": tuple(base.parties[k] for k in neg),
+                "per_run": True},
+        seed_entropy=entropy,
+        notes=(),
+        ended_by=res["ended_by"],
     )
 
 
 # ---------------------------------------------------------------------------- summit
 def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                walk_away, walk_patience, audience_cost, progress, dedup, clock) -> SimulationResult:
+                walk_away, walk_patience, audience_cost, progress, dedup, clock, per_run=None) -> SimulationResult:
     """The staged summit: the scenario's stages in order (rules in docs/simulation.md).
 
     Randomness enters only through the strategies and through whether a threat is carried out
     on a walk-away; those draws are made per run up front (chunk k from its own generator), so
     with deterministic strategies runs that share a strategy combination and the same
     carried-out pattern are the same negotiation, simulated once (``dedup``).
+
+    ``per_run = (arrays, credibility)``: every run its own scenario draw; each chunk builds the
+    base and stage domains of its runs (:func:`scenario_domains`), never all runs at once.
     """
     ids = scenario.actor_ids
     stages = list(scenario.stages)
@@ -344,8 +512,12 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
 
         stages = [Stage(id="talks", participants=[StageParticipant(actor=a.id) for a in scenario.actors if a.present])]
         notes.append("the scenario has no stages: one bargaining stage of the actors present")
-    base = scenario_domain(scenario, levels=levels)
-    r0 = actor_reservations(scenario, base) + threat_shifts(scenario)
+    if per_run is None:
+        base = scenario_domain(scenario, levels=levels)
+        r0 = actor_reservations(scenario, base) + threat_shifts(scenario)
+    else:
+        base = scenario_domain(scenario, levels=levels, reservation=np.zeros(len(ids)))
+        r0 = base.reservation
     bargaining = [k for k, st in enumerate(stages) if st.kind == "bargaining"]
     if not bargaining:
         raise ScenarioError("the scenario's stages include no bargaining stage", field="stages")
@@ -358,21 +530,24 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
         if st.kind == "bargaining":
             if len(present) < 2:
                 raise ScenarioError(f"stage {st.id!r} has fewer than two actors present", field="stages")
-            dom = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(len(ids)))
+            if per_run is None:
+                dom = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(len(ids)))
             c = _combos(strategies, len(present))
             if not combos:
                 combos = c
             elif len(c[0]) != len(combos[0]):
                 raise ScenarioError("every bargaining stage must seat the same number of actors present", field="stages")
-        plan.append((st, present, dom))
+        plan.append((st, present, dom, members))
     deterministic = all(getattr(x, "deterministic", False) for c in combos for x in c)
     ctx = dict(scenario=scenario, plan=plan, base=base, r0=r0, combos=combos, steps=steps, traces=traces,
                walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock,
                n_bargaining=len(bargaining), last_bargaining=bargaining[-1])
     threats = [(ids.index(t.issuer), ids.index(t.target), t.credibility) for t in scenario.threats]
     cred = np.array([t[2] for t in threats]).reshape(-1, 1)
+    if chunk_size is None:
+        chunk_size = per_run_chunk(base.n_outcomes, len(combos[0])) if per_run is not None else DEFAULT_CHUNK
     chunks = chunk_generators(ss, runs, chunk_size)
-    if dedup and deterministic:
+    if dedup and deterministic and per_run is None:
         draws = np.concatenate([rng.random((len(threats), size)) for _, size, rng in chunks], axis=1)
         key = np.vstack([np.arange(runs) % len(combos), draws < cred]).T
         _, rep, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
@@ -385,11 +560,14 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
         parts = []
         for start, size, rng in chunks:
             d = rng.random((len(threats), size))
-            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, rng))
+            pr = None if per_run is None else _chunk_domains(scenario, plan, per_run, start, size, levels)
+            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, rng, pr))
             if progress is not None:
                 progress(start + size, runs)
         res = _concat(parts)
     present_ids = tuple(a.id for a in scenario.actors if a.present)
+    if per_run is not None:
+        notes.append("per-run scenarios: every run negotiates its own scenario draw")
     labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
     return SimulationResult(
         protocol="summit",
@@ -410,24 +588,57 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
         vetoed=res["vetoed"],
         params={"steps": steps, "runs": runs, "chunk_size": chunk_size, "levels": levels, "walk_away": walk_away,
                 "walk_patience": walk_patience, "audience_cost": audience_cost, **clock,
-                "stages": tuple(st.id for st in stages), "negotiators": present_ids},
+                "stages": tuple(st.id for st in stages), "negotiators": present_ids,
+                "per_run": per_run is not None},
         seed_entropy=entropy,
         notes=tuple(notes),
+        ended_by=res["ended_by"],
     )
 
 
-def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
-    """Play the summit's stages for the runs ``run_ids`` (threat draws (n_threats, n) given)."""
+def _chunk_domains(scenario, plan, per_run, start: int, size: int, levels: int) -> dict[str, Any]:
+    """The base and bargaining-stage domains of the runs start..start+size (per-run scenarios)."""
+    from ..negotiation.batch import take_runs
+
+    arrays, cred = take_runs(per_run[0], np.arange(start, start + size), per_run[1])
+    base = scenario_domains(scenario, arrays, levels=levels, credibility=cred)
+    n_a = len(scenario.actors)
+    stages = {k: scenario_domains(scenario, arrays, levels=levels, members=members,
+                                  reservation=np.zeros((size, n_a)))
+              for k, (st, _present, _dom, members) in enumerate(plan) if st.kind == "bargaining"}
+    c = None if cred is None else np.broadcast_to(cred, (size, len(scenario.threats)))
+    return {"base": base, "stages": stages, "r0": base.reservation, "cred": c}
+
+
+def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.random.Generator,
+                  pr: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Play the summit's stages for the runs ``run_ids`` (threat draws (n_threats, n) given).
+
+    ``pr``: per-run domains of these runs (:func:`_chunk_domains`), row i = run_ids[i].
+    """
     scenario, base, r0, combos = ctx["scenario"], ctx["base"], ctx["r0"], ctx["combos"]
     steps, traces = ctx["steps"], ctx["traces"]
     ids = scenario.actor_ids
     vetoers = [k for k, a in enumerate(scenario.actors) if (not a.present) and a.veto]
-    feas = base.feasible()
-    Ub = base.utilities()
     threats = [(ids.index(t.issuer), ids.index(t.target), t.credibility, t.cost_to_target, t.cost_to_issuer)
                for t in scenario.threats]
     size = run_ids.size
-    r = np.broadcast_to(r0, (size, len(ids))).copy()
+    if pr is None:
+        feas = base.feasible()
+        Ub = base.utilities()
+
+        def u_of(rows: np.ndarray, o: np.ndarray) -> np.ndarray:
+            return Ub[:, np.maximum(o, 0)]
+
+        def f_of(rows: np.ndarray, o: np.ndarray) -> np.ndarray:
+            return feas[:, np.maximum(o, 0)]
+
+        r = np.broadcast_to(r0, (size, len(ids))).copy()
+    else:
+        u_of, f_of = pr["base"].utility_of, pr["base"].feasible_of
+        r = pr["r0"].copy()
+    cred = None if pr is None else pr["cred"]
+    ended_by = np.full(size, -1, dtype=np.int64)
     ended = np.zeros(size, dtype=bool)
     agreement = np.full(size, -1, dtype=np.int64)
     reason = np.full(size, DEADLINE, dtype=np.int64)
@@ -440,7 +651,7 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
     vetoed = np.full(size, -1, dtype=np.int64)
     offers = np.full((size, steps * ctx["n_bargaining"], len(ids)), -1, dtype=np.int32) if traces else None
     b_index = 0
-    for k, (st, present, dom) in enumerate(ctx["plan"]):
+    for k, (st, present, dom, _members) in enumerate(ctx["plan"]):
         rows = np.flatnonzero(~ended)
         if rows.size == 0:
             break
@@ -450,14 +661,19 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
             lam = ctx["audience_cost"]
             for a in present:
                 c = last_offer[a, rows]
-                uc = Ub[a, np.maximum(c, 0)]
+                uc = u_of(rows, c)[a]
                 rr = r[rows, a]
                 r[rows, a] = np.where((c >= 0) & (uc > rr), (rr + lam * uc) / (1 + lam), rr)
             stage_end[rows] = st.id
             continue
-        U = dom.utilities()
         n_steps = st.max_steps or steps
-        tabs = _tables(U, present, r[rows], r0)
+        if pr is None:
+            tabs = _tables(dom.utilities(), present, r[rows], r0)
+        else:
+            U = pr["stages"][k].utilities(rows, parties=present)
+            rr, n_pr = r[rows], len(present)
+            tabs = [PartyTables(U[j], rr[:, a], U[(j + 1) % n_pr], pr["r0"][rows, a], rr[:, present[(j + 1) % n_pr]])
+                    for j, a in enumerate(present)]
         groups = [_groups(combos, run_ids[rows], p) for p in range(len(present))]
         out = alternating_offers(tabs, groups, n_steps, rng, walk_away=ctx["walk_away"],
                                  walk_patience=ctx["walk_patience"], trace=traces, **ctx["clock"])
@@ -472,7 +688,7 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
         ag = out["agreement"]
         ok = ag >= 0
         if vetoers:
-            vet = ok & ~np.all(feas[np.ix_(vetoers, np.maximum(ag, 0))], axis=0)
+            vet = ok & ~np.all(f_of(rows, ag)[vetoers], axis=0)
         else:
             vet = np.zeros(rows.size, dtype=bool)
         deal = ok & ~vet
@@ -487,17 +703,24 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
         if walked.any():
             wr = rows[walked]
             walker = np.asarray(present)[out["ended_by"][walked]]
+            ended_by[wr] = walker
             for ti, (iss, tgt, cr, ct, ci) in enumerate(threats):
                 if iss not in present or tgt not in present:
                     continue
                 hit = pending[ti, wr] & ((walker == iss) | (walker == tgt))
+                if cred is not None:  # per-run credibility
+                    cr = cred[wr, ti]
                 carried = draws[ti, wr] < cr
-                h = wr[hit & carried]  # carried out: the full cost instead of the expected one
-                r[h, tgt] -= (1 - cr) * ct
-                r[h, iss] -= (1 - cr) * ci
-                h = wr[hit & ~carried]  # not carried out: the threat is spent
-                r[h, tgt] += cr * ct
-                r[h, iss] += cr * ci
+                sel = hit & carried
+                c = cr[sel] if cred is not None else cr
+                h = wr[sel]  # carried out: the full cost instead of the expected one
+                r[h, tgt] -= (1 - c) * ct
+                r[h, iss] -= (1 - c) * ci
+                sel = hit & ~carried
+                c = cr[sel] if cred is not None else cr
+                h = wr[sel]  # not carried out: the threat is spent
+                r[h, tgt] += c * ct
+                r[h, iss] += c * ci
                 pending[ti, wr[hit]] = False
             reason[wr] = WALK_AWAY
             step[wr] = out["step"][walked]
@@ -507,7 +730,7 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
         reason[rows[timed]] = DEADLINE
         step[rows[timed]] = -1
         b_index += 1
-    util = np.where(agreement[:, None] >= 0, Ub[:, np.maximum(agreement, 0)].T, r)
+    util = np.where(agreement[:, None] >= 0, u_of(np.arange(size), agreement).T, r)
     return {"agreement": agreement, "reason": reason, "step": step, "stage": stage_end,
             "n_offers": n_offers, "last_proposer": last_prop, "utilities": util, "offers": offers,
-            "vetoed": vetoed}
+            "vetoed": vetoed, "ended_by": np.where(reason == WALK_AWAY, ended_by, -1)}

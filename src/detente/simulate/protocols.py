@@ -129,9 +129,8 @@ def alternating_offers(
         for p in range(n_p):
             active = ~done
             has = active & (cur >= 0)
-            up = tabs[p].u
             safe = np.maximum(cur, 0)
-            offer_u = up[safe]
+            offer_u = tabs[p].at(safe)
             if walk_away and s > 0:
                 fu, ft = first_u[p], first_t[p]
                 seen = has & ~np.isnan(fu)
@@ -249,20 +248,25 @@ def single_text(
     text = rng.integers(0, n_out, size=n) if start is None else np.broadcast_to(np.asarray(start, dtype=np.int64), (n,)).copy()
     last = np.zeros(n, dtype=np.int64)
     texts = np.full((n, n_steps, 1), -1, dtype=np.int32) if trace else None
-    U = np.stack([t.u for t in tabs])
+    U = np.stack([t.u for t in tabs])  # (n_p, n_out), or (n_p, n, n_out) with per-run tables
+    rows = np.arange(n)
+
+    def at(o: Any) -> np.ndarray:
+        return U[:, o] if U.ndim == 2 else U[:, rows, o]
+
     for s in range(n_steps):
         issue = rng.integers(0, cards.size, size=n)
         val = np.floor(rng.random(n) * cards[issue]).astype(np.int64)
         cur_val = (text // stride[issue]) % cards[issue]
         new = text + (val - cur_val) * stride[issue]
-        ok = np.all(U[:, new] >= U[:, text], axis=0)
+        ok = np.all(at(new) >= at(text), axis=0)
         changed = ok & (new != text)
         text = np.where(ok, new, text)
         last = np.where(changed, s, last)
         if texts is not None:
             texts[:, s, 0] = text
     r = np.stack([t.reservation for t in tabs])
-    deal = np.all(U[:, text] >= r, axis=0)
+    deal = np.all(at(text) >= r, axis=0)
     return {
         "agreement": np.where(deal, text, -1),
         "reason": np.where(deal, AGREEMENT, DEADLINE),

@@ -76,6 +76,9 @@ class SimulationResult:
         Full offer traces (outcome ids, -1 = no offer) when asked for.
     vetoed : (n_runs,) int or None
         The outcome agreed at the table but vetoed by an absent veto holder (-1 otherwise).
+    ended_by : (n_runs,) int or None
+        Index (into ``parties``) of the party that walked away in runs ending ``walk_away``,
+        -1 otherwise.
     params : mapping
         Run settings (steps, strategies, protocol options).
     seed_entropy : int or None
@@ -101,11 +104,12 @@ class SimulationResult:
     params: Mapping[str, Any] = field(default_factory=dict)
     seed_entropy: int | None = None
     notes: tuple[str, ...] = ()
+    ended_by: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for f in ("strategies", "agreement", "agreement_values", "reason", "utilities", "step", "stage", "n_offers", "last_proposer"):
             object.__setattr__(self, f, _ro(getattr(self, f)))
-        for f in ("offers", "vetoed"):
+        for f in ("offers", "vetoed", "ended_by"):
             if getattr(self, f) is not None:
                 object.__setattr__(self, f, _ro(getattr(self, f)))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))

@@ -7,8 +7,10 @@ Every strategy is a frozen dataclass with two pure methods over a batch of runs:
 - ``propose(tab, mem, partner_u, t, step, mask, rng) -> (offer, mem)``: the outcome id to
   offer; ``partner_u`` is the utility of the offer it just rejected (NaN if there was none).
 
-``tab`` (:class:`PartyTables`) holds the party's utility of every outcome, shared by the batch,
-and its reservation values per run; ``mem`` is a dict of per-run arrays the strategy carries
+``tab`` (:class:`PartyTables`) holds the party's utility of every outcome, shared by the batch
+(or, with per-run scenarios, one table per run: every method then works row-wise on
+(n_runs, n_outcomes) tables, with the same results row by row as a lone run), and its
+reservation values per run; ``mem`` is a dict of per-run arrays the strategy carries
 between turns; ``mask`` marks the runs in which the call really happens (state only changes
 there); ``t`` is the normalised time (a float shared by the runs of a step, or an array);
 ``step`` the 0-based mechanism step. Nothing loops over runs.
@@ -44,7 +46,10 @@ __all__ = [
     "Strategy",
     "TimeDependent",
     "get_strategy",
+    "row_keys",
+    "searchsorted_rows",
     "strategy_names",
+    "worst_in_rows",
 ]
 
 #: NegMAS inverter tolerance for "nearly equal" utilities (negmas.preferences.inv_ufun._common.EPS)
@@ -53,54 +58,82 @@ _INV_EPS = 1e-6
 
 @dataclass(frozen=True, slots=True, eq=False)
 class PartyTables:
-    """One party's view of the outcome space, shared by every run of a batch.
+    """One party's view of the outcome space: shared by every run of a batch, or one per run.
 
     Attributes
     ----------
-    u : (n_outcomes,)
-        Utility of each outcome.
+    u : (n_outcomes,) or (n_runs, n_outcomes)
+        Utility of each outcome; 2-D when every run has its own scenario (``batched``).
     reservation : (n_runs,)
         Reservation value per run.
-    opponent_u : (n_outcomes,) or None
+    opponent_u : (n_outcomes,) or (n_runs, n_outcomes) or None
         The utility of the next party (used by best response, which knows it).
     opponent_reservation : (n_runs,) or None
         The next party's true reservation value per run (best response's default belief).
-    nominal_reservation : float
-        The reservation value the rational-only sort was built for.
+    nominal_reservation : float or (n_runs,)
+        The reservation value the rational-only sort was built for (per run when batched).
+
+    With per-run tables, ``umin``/``umax``/``best`` are (n_runs,) arrays, the sorted tables are
+    (n_runs, n_outcomes) and every row is sorted exactly as the 1-D table of that run alone
+    (the same ``numpy.argsort`` on the same values), so ties are broken the same way.
     """
 
     u: np.ndarray
     reservation: np.ndarray
     opponent_u: np.ndarray | None = None
-    nominal_reservation: float = 0.0
+    nominal_reservation: Any = 0.0
     opponent_reservation: np.ndarray | None = None
     _c: dict = field(default_factory=dict, repr=False)
 
     @property
-    def umin(self) -> float:
+    def batched(self) -> bool:
+        return self.u.ndim == 2
+
+    def at(self, outcome: Any) -> np.ndarray:
+        """Utility of one outcome id per run, (n_runs,)."""
+        if self.u.ndim == 1:
+            return self.u[outcome]
+        return self.u[np.arange(self.u.shape[0]), outcome]
+
+    @property
+    def umin(self) -> Any:
         if "umin" not in self._c:
-            self._c["umin"] = float(self.u.min())
+            self._c["umin"] = self.u.min(axis=1) if self.batched else float(self.u.min())
         return self._c["umin"]
 
     @property
-    def umax(self) -> float:
+    def umax(self) -> Any:
         if "umax" not in self._c:
-            self._c["umax"] = float(self.u.max())
+            self._c["umax"] = self.u.max(axis=1) if self.batched else float(self.u.max())
         return self._c["umax"]
 
     @property
-    def best(self) -> int:
+    def best(self) -> Any:
         if "best" not in self._c:
-            self._c["best"] = int(np.argmax(self.u))
+            self._c["best"] = np.argmax(self.u, axis=1) if self.batched else int(np.argmax(self.u))
         return self._c["best"]
 
     def sorted_all(self) -> tuple[np.ndarray, np.ndarray]:
         """All outcomes sorted by utility (NegMAS's ``np.argsort`` order, ties included)."""
         if "all" not in self._c:
+            if self.batched:
+                o = np.argsort(self.u, axis=1)
+                su = np.take_along_axis(self.u, o, axis=1)
+                self._c["all"] = (su, o)
+                self._c["all_first"] = _first_pos_rows(su)
+                return self._c["all"]
             o = np.argsort(self.u)
             self._c["all"] = (self.u[o], o)
             self._c["all_first"] = _first_pos(self.u[o])
         return self._c["all"]
+
+    def key(self, table: str) -> np.ndarray:
+        """Batched: :func:`row_keys` of the sorted table ``"all"`` or ``"rat"`` (cached)."""
+        k = f"{table}_key"
+        if k not in self._c:
+            s = (self.sorted_all() if table == "all" else self.sorted_rational())[0]
+            self._c[k] = row_keys(s)
+        return self._c[k]
 
     def first_all(self) -> np.ndarray:
         self.sorted_all()
@@ -108,12 +141,22 @@ class PartyTables:
 
     def first_rational(self) -> np.ndarray:
         if "rat_first" not in self._c:
+            if self.batched:
+                self._c["rat_first"] = _first_pos_rows(self.sorted_rational()[0])
+                return self._c["rat_first"]
             self._c["rat_first"] = _first_pos(self.sorted_rational()[0])
         return self._c["rat_first"]
 
-    def sorted_rational(self) -> tuple[np.ndarray, np.ndarray, float, int]:
+    def sorted_rational(self) -> tuple[np.ndarray, np.ndarray, Any, Any]:
         """Outcomes with U >= r sorted as NegMAS's rational-only inverter sorts them, plus the
-        largest irrational utility and its position in the appended (unsorted) tail."""
+        largest irrational utility and its position in the appended (unsorted) tail.
+
+        Batched: (s, o, irr_max, irr_id) with s, o (n_runs, n_outcomes) holding each run's
+        rational outcomes first (padded with +inf / 0; ``rational_count`` says how many), the
+        largest irrational utility per run (-inf if none) and its outcome id (-1 if none).
+        """
+        if self.batched:
+            return self._sorted_rational_rows()
         if "rat" not in self._c:
             r = self.nominal_reservation
             rat = np.flatnonzero(self.u >= r)
@@ -127,10 +170,150 @@ class PartyTables:
             self._c["rat"] = (self.u[o], o, irr_max, irr_pos)
         return self._c["rat"]
 
+    def rational_count(self) -> np.ndarray:
+        """Batched: the number of outcomes at or above each run's nominal reservation value."""
+        self._sorted_rational_rows()
+        return self._c["rat_n"]
+
+    def _sorted_rational_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if "rat" not in self._c:
+            u = self.u
+            n, m = u.shape
+            nom = np.broadcast_to(np.asarray(self.nominal_reservation, dtype=float), (n,))
+            mask = u >= nom[:, None]
+            cnt = mask.sum(axis=1)
+            # one sort of every row with the irrational outcomes pushed to the end (+inf); a row
+            # whose rational utilities are all distinct has exactly one sorted order, the same
+            # as the 1-D sort of that run alone. Rows with ties are sorted again at their own
+            # length, grouped by their number of rational outcomes (a loop over distinct counts,
+            # never over runs), so that ties come out in the order numpy's argsort gives them
+            # for that run alone
+            key = np.where(mask, u, np.inf)
+            o = np.argsort(key, axis=1)
+            s = np.take_along_axis(key, o, axis=1)
+            tied = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1)
+            redo = cnt * tied
+            for c in np.unique(redo):
+                if c == 0:
+                    continue
+                rows = np.flatnonzero(redo == c)
+                mk = mask[rows]
+                vals = u[rows][mk].reshape(rows.size, c)
+                ids = np.nonzero(mk)[1].reshape(rows.size, c)
+                order = np.argsort(vals, axis=1)
+                s[rows, :c] = np.take_along_axis(vals, order, axis=1)
+                o[rows, :c] = np.take_along_axis(ids, order, axis=1)
+            ui = np.where(mask, -np.inf, u)
+            k = np.argmax(ui, axis=1)
+            has = cnt < m
+            irr_max = np.where(has, ui[np.arange(n), k], -np.inf)
+            irr_id = np.where(has, k, -1)
+            self._c["rat"] = (s, o, irr_max, irr_id)
+            self._c["rat_n"] = cnt
+        return self._c["rat"]
+
     def slice(self, rows: np.ndarray) -> PartyTables:
-        """The same tables for a subset of runs (caches shared)."""
+        """The same tables for a subset of runs (caches shared, or sliced when per run)."""
         opp_r = None if self.opponent_reservation is None else self.opponent_reservation[rows]
+        if self.batched:
+            nom = np.broadcast_to(np.asarray(self.nominal_reservation, dtype=float), self.reservation.shape)
+            # row keys bake the row number in: rebuilt on demand, never sliced
+            cache = {k: _slice_cache(v, rows) for k, v in self._c.items() if not k.endswith("_key")}
+            return PartyTables(self.u[rows], self.reservation[rows],
+                               None if self.opponent_u is None else self.opponent_u[rows],
+                               nom[rows], opp_r, cache)
         return PartyTables(self.u, self.reservation[rows], self.opponent_u, self.nominal_reservation, opp_r, self._c)
+
+
+def _slice_cache(v: Any, rows: np.ndarray) -> Any:
+    if isinstance(v, tuple):
+        return tuple(_slice_cache(x, rows) for x in v)
+    if isinstance(v, np.ndarray) and v.ndim >= 1:
+        return v[rows]
+    return v
+
+
+def _first_pos_rows(s: np.ndarray) -> np.ndarray:
+    """:func:`_first_pos` along the last axis of a 2-D array."""
+    n, m = s.shape
+    new = np.ones((n, m), dtype=bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    return np.maximum.accumulate(np.where(new, np.arange(m), 0), axis=1)
+
+
+def row_keys(s: np.ndarray) -> np.ndarray:
+    """Flattened complex keys ``row + 1j * s[row]`` of a row-sorted table: numpy orders complex
+    numbers lexicographically (real part, then imaginary part), so the keys are sorted and one
+    C-level ``np.searchsorted`` finds a value within its own row, exactly."""
+    n, m = s.shape
+    key = np.empty((n, m), dtype=np.complex128)
+    key.real = np.arange(n, dtype=float)[:, None]
+    key.imag = s
+    return key.ravel()
+
+
+def searchsorted_rows(s: np.ndarray, v: np.ndarray, n_valid: Any = None, key: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise ``searchsorted(s[i, :n_valid[i]], v[i], side="left")``.
+
+    s : (n, m) sorted along axis 1 (at least in its first n_valid entries, +inf after them);
+    v : (n,). With ``key`` (:func:`row_keys` of ``s``) one lexicographic search over the
+    flattened table, else a vectorised bisection.
+    """
+    n, m = s.shape
+    if key is not None:
+        rows = np.arange(n, dtype=float)
+        q = np.empty(n, dtype=np.complex128)
+        q.real = rows
+        q.imag = v
+        pos = np.searchsorted(key, q, side="left") - np.arange(n) * m
+        return pos if n_valid is None else np.minimum(pos, n_valid)
+    rows = np.arange(n)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, m, dtype=np.int64) if n_valid is None else np.broadcast_to(
+        np.asarray(n_valid, dtype=np.int64), (n,)).copy()
+    v = np.broadcast_to(v, (n,))
+    while True:
+        act = lo < hi
+        if not act.any():
+            return lo
+        mid = (lo + hi) >> 1
+        below = s[rows, np.minimum(mid, m - 1)] < v
+        go = act & below
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(act & ~below, mid, hi)
+
+
+def worst_in_rows(s: np.ndarray, o: np.ndarray, n_valid: Any, mn: np.ndarray, mx: np.ndarray,
+                  first: np.ndarray, floor: Any = -np.inf, irr_max: np.ndarray | None = None,
+                  irr_id: np.ndarray | None = None, key: np.ndarray | None = None) -> np.ndarray:
+    """:func:`worst_in` with one sorted table per run (rows of ``s``/``o``, the first
+    ``n_valid`` entries valid); the largest irrational outcome (``irr_max``, ``irr_id``) is
+    resolved here rather than by the caller. Runs without valid entries get outcome 0."""
+    n, m = s.shape
+    rows = np.arange(n)
+    nv = np.broadcast_to(np.asarray(m if n_valid is None else n_valid, dtype=np.int64), (n,))
+    L = np.maximum(nv - 1, 0)
+    mn = np.broadcast_to(mn, (n,))
+    i = np.minimum(searchsorted_rows(s, mn, nv, key), L)
+    si = s[rows, i]
+    dist = np.abs(si - mn)
+    j = np.maximum(i - 1, 0)
+    sj = s[rows, j]
+    take = (i >= 1) & (si >= mn) & (sj >= mn - _INV_EPS) & (sj <= mx + 2 * _INV_EPS) & ((mn - sj) < dist) & (sj >= floor)
+    pos = np.where(take, first[rows, j], i)
+    out = o[rows, pos]
+    if irr_max is not None:
+        bd = np.where(take, mn - sj, dist)
+        take_irr = (irr_max >= mn - _INV_EPS) & ((mn - irr_max) < bd) & ~((i == 0) & (si < mn)) & (irr_max >= floor)
+        out = np.where(take_irr, irr_id, out)
+    return out
+
+
+def _take_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """a[i, idx[i]] for a 2-D table, a[idx] for a 1-D one."""
+    if a.ndim == 1:
+        return a[idx]
+    return a[np.arange(a.shape[0]), idx]
 
 
 def _first_pos(s: np.ndarray) -> np.ndarray:
@@ -252,6 +435,15 @@ class TimeDependent:
 
     def propose(self, tab, mem, partner_u, t, step, mask, rng):
         lo, hi = self._band(tab, t)
+        if tab.batched:
+            if self.rational_only:
+                s, o, irr_max, irr_id = tab.sorted_rational()
+                cnt = tab.rational_count()
+                out = worst_in_rows(s, o, cnt, lo, hi, tab.first_rational(), tab.reservation, irr_max, irr_id,
+                                    tab.key("rat"))
+                return np.where(cnt > 0, out, tab.best), mem
+            s, o = tab.sorted_all()
+            return worst_in_rows(s, o, None, lo, hi, tab.first_all(), tab.reservation, key=tab.key("all")), mem
         if self.rational_only:
             s, o, irr_max, irr_pos = tab.sorted_rational()
             if s.size == 0:
@@ -323,14 +515,14 @@ class NaiveTitForTat:
 
     def _concession(self, tab, mem, pc, step, mask):
         s, _ = tab.sorted_all()
-        L = s.size - 1
+        L = s.shape[-1] - 1
         conc = np.where(pc < 0, 0.0, pc)
         calls = mem["calls"]
         k = calls
         ia, ib = L - 2 * k, L - 2 * k - 1
-        ua = np.where(ia >= 0, s[np.clip(ia, 0, L)], tab.reservation)
-        ub = np.where(ib >= 0, s[np.clip(ib, 0, L)], tab.reservation)
-        rng_u = s[L] - s[0]
+        ua = np.where(ia >= 0, _take_rows(s, np.clip(ia, 0, L)), tab.reservation)
+        ub = np.where(ib >= 0, _take_rows(s, np.clip(ib, 0, L)), tab.reservation)
+        rng_u = s[..., L] - s[..., 0]
         with np.errstate(divide="ignore", invalid="ignore"):
             gap = (ua - ub + 1e-12) / rng_u
         if step <= 0:
@@ -359,6 +551,13 @@ class NaiveTitForTat:
         mc, mem = self._concession(tab, mem, pc, step, mask)
         target = 1.0 - mc
         s, o = tab.sorted_all()
+        if tab.batched:
+            d = s[:, -1] - s[:, 0]
+            flat = d < _INV_EPS
+            lo = np.where(flat, 0.0, target * d + s[:, 0])
+            hi = np.where(flat, 0.0, 1.0 * d + s[:, 0])
+            lo = np.maximum(lo, tab.reservation)
+            return worst_in_rows(s, o, None, lo, hi, tab.first_all(), tab.reservation, key=tab.key("all")), mem
         d = s[-1] - s[0]
         if d < _INV_EPS:
             lo = np.zeros_like(target)
@@ -397,10 +596,14 @@ class RandomStrategy:
 
     def propose(self, tab, mem, partner_u, t, step, mask, rng):
         s, o = tab.sorted_all()
-        start = np.searchsorted(s, tab.reservation, side="left")
-        start = np.minimum(start, s.size - 1)
-        k = start + np.floor(rng.random(start.shape) * (s.size - start)).astype(np.int64)
-        return o[np.minimum(k, s.size - 1)], mem
+        m = s.shape[-1]
+        if tab.batched:
+            start = searchsorted_rows(s, tab.reservation, key=tab.key("all"))
+        else:
+            start = np.searchsorted(s, tab.reservation, side="left")
+        start = np.minimum(start, m - 1)
+        k = start + np.floor(rng.random(start.shape) * (m - start)).astype(np.int64)
+        return _take_rows(o, np.minimum(k, m - 1)), mem
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +639,16 @@ class BestResponse:
 
     def _tables(self, tab: PartyTables):
         key = "br"
+        if key not in tab._c and tab.batched:
+            ou = tab.opponent_u
+            assert ou is not None  # checked in init()
+            order = np.argsort(-ou, axis=1, kind="stable")
+            own = np.take_along_axis(tab.u, order, axis=1)
+            run = np.maximum.accumulate(own, axis=1)
+            is_new = np.ones(own.shape, dtype=bool)
+            is_new[:, 1:] = own[:, 1:] > run[:, :-1]
+            best_pos = np.maximum.accumulate(np.where(is_new, np.arange(own.shape[1]), 0), axis=1)
+            tab._c[key] = (np.sort(ou, axis=1), order, best_pos)
         if key not in tab._c:
             ou = tab.opponent_u
             assert ou is not None  # checked in init()
@@ -453,6 +666,10 @@ class BestResponse:
         asc, order, best_pos = self._tables(tab)
         b = opp_r if self.belief is None else np.full(np.shape(opp_r), float(self.belief))
         b = b * (1.0 - self.concede * t)
+        m = asc.shape[-1]
+        if tab.batched:
+            count = np.clip(m - searchsorted_rows(asc, b), 1, m)
+            return _take_rows(order, _take_rows(best_pos, count - 1))
         count = asc.size - np.searchsorted(asc, b, side="left")  # outcomes with opp_u >= b
         count = np.clip(count, 1, asc.size)
         out = order[best_pos[count - 1]]
@@ -460,13 +677,13 @@ class BestResponse:
 
     def respond(self, tab, mem, offer_u, t, step, mask, rng):
         out = self._target(tab, t, self._opp_r(tab, t))
-        target_u = tab.u[out]
+        target_u = tab.at(out)
         return (offer_u >= target_u) & (offer_u >= tab.reservation), mem
 
     def propose(self, tab, mem, partner_u, t, step, mask, rng):
         out = self._target(tab, t, self._opp_r(tab, t))
         # an ultimatum below one's own reservation value is not worth making: offer the best
-        return np.where(tab.u[out] >= tab.reservation, out, tab.best), mem
+        return np.where(tab.at(out) >= tab.reservation, out, tab.best), mem
 
     @staticmethod
     def _opp_r(tab, t):

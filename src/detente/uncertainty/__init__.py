@@ -9,6 +9,7 @@ from .distributions import Beta, Discrete, Triangular, TruncNormal, Uniform
 from .montecarlo import SEED_BLOCK, monte_carlo
 from .perturb import Perturbation, UncertainInput, build_perturbation
 from .result import MonteCarloResult, SensitivityResult
+from .simulator import SimulatorModel
 from .sobol import sensitivity, sobol_indices
 from .spec import (
     InputSpec,
@@ -29,6 +30,7 @@ __all__ = [
     "NoiseSpec",
     "Perturbation",
     "SensitivityResult",
+    "SimulatorModel",
     "Triangular",
     "TruncNormal",
     "UncertainInput",

@@ -8,6 +8,11 @@ whole blocks, so the numbers depend only on the seed: not on the backend, the nu
 workers or the chunk size. Within a block the model sees one batched call
 (``model.forecast_arrays``), never a loop over draws.
 
+The negotiation simulator is a model too (``model="simulator"`` with ``simulator={...}``
+options, or a :class:`~detente.uncertainty.simulator.SimulatorModel`): each seed block's draws
+are negotiated as one batch of per-run scenarios (draw i with its own utilities, red lines
+and reservation values); the outcome is the agreement, and a deal is a run that reached one.
+
 Aggregation streams: each chunk returns its outcomes (when kept) or a fine histogram per
 issue, and per-block sums; chunks are combined in block order. Quantiles are exact when the
 draws are kept (``keep_draws``, default when ``n_draws * n_issues <= 20 million``, i.e. at
@@ -34,6 +39,7 @@ from .backends import DaskBackend, LocalBackend, get_backend
 from .deal import deal_flags
 from .perturb import Perturbation, build_perturbation
 from .result import MonteCarloResult
+from .simulator import SIMULATOR_NAMES, SimulatorModel
 from .spec import NoiseSpec, UncertaintySpec, load_scenario_with_uncertainty, load_uncertainty
 
 __all__ = [
@@ -53,8 +59,21 @@ HIST_BINS = 16384
 KEEP_LIMIT = 20_000_000
 
 
-def resolve_model(model: Any) -> Any:
-    """A model instance from a registry name or an instance with ``forecast_arrays``."""
+def resolve_model(model: Any, simulator: dict[str, Any] | None = None) -> Any:
+    """A model instance from a registry name or an instance with ``forecast_arrays``, or the
+    simulator (``"simulator"`` with ``simulator`` options, or a SimulatorModel)."""
+    if isinstance(model, str) and model.strip().lower() in SIMULATOR_NAMES:
+        opts = dict(simulator or {})
+        try:
+            return SimulatorModel(**opts)
+        except TypeError:
+            valid = ", ".join(SimulatorModel.__dataclass_fields__)
+            raise ScenarioError(f"unknown simulator option in {sorted(opts)}; valid: {valid}",
+                                field="simulator") from None
+    if simulator:
+        raise ScenarioError("simulator options need model='simulator'", field="simulator")
+    if isinstance(model, SimulatorModel):
+        return model
     m = get_model(model) if isinstance(model, str) else model
     if not callable(getattr(m, "forecast_arrays", None)):
         raise ModelError(
@@ -84,9 +103,14 @@ def prepare(
 
 
 def evaluate(
-    pert: Perturbation, model: Any, unit: np.ndarray, rng: np.random.Generator | None
+    pert: Perturbation, model: Any, unit: np.ndarray, rng: np.random.Generator | None,
+    *, scenario: Scenario | None = None, first_draw: int = 0,
 ) -> tuple[np.ndarray, ...]:
     """Run ``model`` on the ensemble of a unit design.
+
+    The simulator (a model with ``evaluate_draws``) needs the ``scenario`` (its stages,
+    delegations and threats) and ``first_draw``, the global index of the design's first row
+    (it sets the strategy combination of each draw).
 
     Returns
     -------
@@ -94,9 +118,20 @@ def evaluate(
     deal, no_outcome : (n,) bool
     red_block, walk_block : (n, n_actors) bool
     margin : (n,)
-        Deal margin (see :func:`~detente.uncertainty.deal.deal_flags`).
+        Deal margin (see :func:`~detente.uncertainty.deal.deal_flags`; +1/-1 for the simulator).
     """
+    return _evaluate(pert, model, unit, rng, scenario, first_draw)[:6]
+
+
+def _evaluate(pert, model, unit, rng, scenario, first_draw) -> tuple[Any, ...]:
+    """:func:`evaluate` plus the simulator's reason codes per draw (None for other models)."""
     arrays, cred = pert.from_unit(unit)
+    if callable(getattr(model, "evaluate_draws", None)):
+        if scenario is None:
+            raise ModelError("the simulator needs the scenario itself (stages, delegations, threats)")
+        if rng is None:
+            raise ModelError("the simulator needs a random generator")
+        return model.evaluate_draws(scenario, arrays, cred if len(pert.threat_cost) else None, rng, first_draw)
     n = unit.shape[0]
     out = np.asarray(model.forecast_arrays(arrays, rng=rng), dtype=float)
     if out.shape != (n, arrays.n_issues):
@@ -107,7 +142,7 @@ def evaluate(
     deal, no_out, red, walk, margin = deal_flags(
         arrays, out, credibility=cred, threat_target=pert.threat_target, threat_cost=pert.threat_cost
     )
-    return out, deal, no_out, red, walk, margin
+    return out, deal, no_out, red, walk, margin, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +150,7 @@ class _Common:
     pert: Perturbation
     model: Any
     keep: bool
+    scenario: Scenario | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +165,7 @@ class _ChunkOut:
     deals: int
     red: np.ndarray
     walk: np.ndarray
+    reasons: np.ndarray | None = None  # simulator: runs per end reason (REASONS order)
 
 
 def _histogram(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -148,9 +185,15 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
     deals = 0
     red = np.zeros(a.n_actors, dtype=np.int64)
     walk = np.zeros(a.n_actors, dtype=np.int64)
-    for _start, size, rng in blocks:
+    reasons = None
+    for start, size, rng in blocks:
         unit = rng.random((size, pert.n_inputs))
-        out, deal, _no, r, w, _margin = evaluate(pert, model, unit, rng)
+        out, deal, _no, r, w, _margin, why = _evaluate(pert, model, unit, rng, common.scenario, start)
+        if why is not None:
+            from ..simulate.protocols import REASONS
+
+            cnt = np.bincount(why, minlength=len(REASONS))
+            reasons = cnt if reasons is None else reasons + cnt
         fin = np.isfinite(out)
         z = np.where(fin, out, 0.0)
         sums.append(z.sum(axis=0))
@@ -175,6 +218,7 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
         deals=deals,
         red=red,
         walk=walk,
+        reasons=reasons,
     )
 
 
@@ -218,6 +262,7 @@ def monte_carlo(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     keep_draws: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    simulator: dict[str, Any] | None = None,
 ) -> MonteCarloResult:
     """Forecast distribution and deal probability over uncertain inputs.
 
@@ -226,7 +271,11 @@ def monte_carlo(
     scenario : Scenario, built-in name, file or dict
         A file may carry an inline ``uncertainty:`` section.
     model : str or model instance
-        Any registered model (its ``forecast_arrays`` is called once per seed block).
+        Any registered model (its ``forecast_arrays`` is called once per seed block), or
+        ``"simulator"`` / a :class:`~detente.uncertainty.simulator.SimulatorModel`: every draw
+        is negotiated by :func:`detente.simulate.simulate` (per-run scenarios); the outcome is
+        the agreement (NaN without one) and the deal probability the share of draws that reach
+        an agreement (no deadline, walk-away or veto).
     draws : int
         Number of draws (> 0).
     seed : int, SeedSequence or None
@@ -248,6 +297,10 @@ def monte_carlo(
         ``draws * n_issues <= 20e6``.
     progress : callable(done, total), optional
         Called after each chunk with the draws done so far.
+    simulator : dict, optional
+        Options of the simulator model (``protocol``, ``strategies``, ``steps``, ``levels``,
+        ``walk_away``, ...; see :class:`~detente.uncertainty.simulator.SimulatorModel`), with
+        ``model="simulator"``.
 
     Returns
     -------
@@ -266,7 +319,7 @@ def monte_carlo(
         raise ScenarioError(f"quantile levels must lie in [0, 1] (got {list(quantiles)})",
                             field="quantiles")
     ss = as_seed_sequence(seed)
-    m = resolve_model(model)
+    m = resolve_model(model, simulator)
     sc, pert = prepare(scenario, uncertainty, noise)
     be = get_backend(backend, scheduler=scheduler, workers=workers)
     a = pert.base
@@ -278,7 +331,7 @@ def monte_carlo(
     n_tasks = len(tasks)
     sums: list = [None] * n_tasks
     outcomes: list = [None] * n_tasks
-    agg = {"done": 0, "hist": None, "deals": 0, "red": 0, "walk": 0}
+    agg: dict[str, Any] = {"done": 0, "hist": None, "deals": 0, "red": 0, "walk": 0, "reasons": None}
 
     def on_done(k: int, res: _ChunkOut) -> None:
         # streaming: keep per-block sums (tiny) and the outcomes only when asked; integer
@@ -291,12 +344,15 @@ def monte_carlo(
         agg["deals"] += res.deals
         agg["red"] = agg["red"] + res.red
         agg["walk"] = agg["walk"] + res.walk
+        if res.reasons is not None:
+            agg["reasons"] = res.reasons if agg["reasons"] is None else agg["reasons"] + res.reasons
         agg["done"] += res.size
         if progress is not None:
             progress(agg["done"], n_draws)
 
     with be:
-        be.map(_run_chunk, tasks, common=_Common(pert, m, keep), on_done=on_done, keep=False)
+        sim = isinstance(m, SimulatorModel)
+        be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None), on_done=on_done, keep=False)
 
     block_sum = np.concatenate([c[0] for c in sums])
     block_sq = np.concatenate([c[1] for c in sums])
@@ -332,6 +388,14 @@ def monte_carlo(
     if pert.n_inputs == 0:
         notes.append("no uncertain inputs: every draw is the same scenario")
     deals, red, walk = agg["deals"], agg["red"], agg["walk"]
+    end_reasons: tuple[tuple[str, float], ...] = ()
+    if isinstance(m, SimulatorModel):
+        from ..simulate.protocols import REASONS
+
+        cnt = agg["reasons"] if agg["reasons"] is not None else np.zeros(len(REASONS), dtype=np.int64)
+        end_reasons = tuple((name, int(c) / n_draws) for name, c in zip(REASONS, cnt, strict=True))
+        notes.append(f"simulator: {m.describe()}; a deal is a run that reaches an agreement; "
+                     "red_line_block = vetoed by the actor, walk_away_block = the actor walked away")
     return MonteCarloResult(
         model=m.name,
         scenario=sc.name,
@@ -353,4 +417,5 @@ def monte_carlo(
         walk_away_block=walk / n_draws,
         draws=draws_arr,
         notes=tuple(notes),
+        end_reasons=end_reasons,
     )

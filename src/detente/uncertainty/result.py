@@ -85,6 +85,9 @@ class MonteCarloResult:
     draws : (n_draws, n_issues) or None
         Every draw's outcome, when kept.
     notes : tuple of str
+    end_reasons : tuple of (reason, share)
+        The simulator only: the share of draws ending in ``agreement``, ``deadline``,
+        ``walk_away`` and ``veto`` (empty for other models).
     """
 
     model: str
@@ -107,8 +110,10 @@ class MonteCarloResult:
     walk_away_block: np.ndarray
     draws: np.ndarray | None = None
     notes: tuple[str, ...] = field(default=())
+    end_reasons: tuple[tuple[str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "end_reasons", tuple((str(k), float(v)) for k, v in self.end_reasons))
         for n in ("issues", "actors", "inputs", "quantile_levels", "notes"):
             object.__setattr__(self, n, tuple(getattr(self, n)))
         _freeze(self, ("quantiles", "mean", "sd", "no_outcome_share", "red_line_block",
@@ -158,6 +163,8 @@ class MonteCarloResult:
                     rows.append((iss, f"q{q:g}", float(self.quantiles[j, k])))
                 rows.append((iss, "no_outcome_share", float(self.no_outcome_share[k])))
             rows.append(("(deal)", "deal_probability", float(self.deal_probability)))
+            for reason, share in self.end_reasons:
+                rows.append(("(deal)", f"share_{reason}", share))
             df = pd.DataFrame(rows, columns=["issue", "statistic", "value"])
             df.insert(0, "scenario", self.scenario)
             df.insert(0, "model", self.model)
@@ -209,6 +216,7 @@ class MonteCarloResult:
                 act: {"red_line": self.red_line_block[i], "walk_away": self.walk_away_block[i]}
                 for i, act in enumerate(self.actors)
             },
+            "end_reasons": dict(self.end_reasons),
             "notes": list(self.notes),
         })
 

@@ -226,11 +226,13 @@ def sobol_indices(
 class _SCommon:
     pert: Perturbation
     model: Any
+    scenario: Any = None  # the simulator needs the Scenario itself
 
 
 def _sens_chunk(common: _SCommon, task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    unit, rng = task
-    out, deal, _no, _red, _walk, margin = evaluate(common.pert, common.model, unit, rng)
+    unit, rng, start = task
+    out, deal, _no, _red, _walk, margin = evaluate(common.pert, common.model, unit, rng,
+                                                   scenario=common.scenario, first_draw=start)
     return out, deal.astype(float), margin
 
 
@@ -300,7 +302,7 @@ def sensitivity(
     def evaluate_unit(unit: np.ndarray) -> dict[str, np.ndarray]:
         n = unit.shape[0]
         blocks = chunk_generators(eval_ss, n, SEED_BLOCK)
-        tasks = [(unit[s:s + size], rng) for s, size, rng in blocks]
+        tasks = [(unit[s:s + size], rng, s) for s, size, rng in blocks]
         done = [0]
 
         def on_done(k, res):
@@ -309,7 +311,8 @@ def sensitivity(
                 progress(done[0], n)
 
         with be:
-            parts = be.map(_sens_chunk, tasks, common=_SCommon(pert, m), on_done=on_done)
+            parts = be.map(_sens_chunk, tasks, common=_SCommon(pert, m, sc if hasattr(m, "evaluate_draws") else None),
+                           on_done=on_done)
         out = np.concatenate([p[0] for p in parts])
         ys = {iss: out[:, k] for k, iss in enumerate(sc.issue_ids)}
         ys[DEAL] = np.concatenate([p[1] for p in parts])
