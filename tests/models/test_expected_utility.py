@@ -1,5 +1,6 @@
 """Unit tests of the expected-utility model: hand-derived values, the published EU example,
-parameters, bad input and the tables."""
+parameters, bad input and the tables. Tests of the maths run with both backends (numpy and the
+compiled numba kernel, skipped with the reason when numba is not installed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detente
+from detente._jit import HAVE_NUMBA
 from detente.errors import ModelParameterError, ScenarioError
 from detente.models.expected_utility import (
     ExpectedUtility,
@@ -36,6 +38,12 @@ Greece,0.08,7,0.7
 """
 
 
+BACKENDS = [
+    pytest.param("numpy"),
+    pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")),
+]
+with_backends = pytest.mark.parametrize("backend", BACKENDS)
+
 HONDURAS = (  # dmasad HondurasCrisisData.csv: position, capability, salience
     np.array([1.0, 0.0, 0.5, 0.5, 0.5]),
     np.array([0.0001958, 0.0001515, 0.0001189, 0.2550486, 0.0005362]),
@@ -57,7 +65,8 @@ def two(s_b: float = 0.5):
 
 
 # --------------------------------------------------------------------------- by hand
-def test_two_actors_by_hand_replication():
+@with_backends
+def test_two_actors_by_hand_replication(backend):
     """Worked by hand from spec sections 3-6 (L = 1, d = 1, w = (1, 0.5)):
     supports N_AB = 1, N_BA = 0.5, D = 2 (1 + 0.5) = 3, so P_AB = 1/3, P_BA = 1/6.
     r = 1: EU_A(AB) = 0.5 (2/3 - 4/3) + 0.5 * 2 = 2/3; EU_B(BA) = 2/6 - 10/6 = -4/3, so
@@ -65,7 +74,7 @@ def test_two_actors_by_hand_replication():
     a = -4/3 - U^sq = 2 sqrt 2 - 10/3 < 0 < b = 2/3 - U^sq = 2 sqrt 2 - 4/3, b > |a|: B
     compromises |a/b| of the way to A."""
     x, s, c = two()
-    r = expected_utility_round(x, s, c * s, np.array([1.0]))
+    r = expected_utility_round(x, s, c * s, np.array([1.0]), backend=backend)
     assert r.D1[0] == pytest.approx(3.0)
     np.testing.assert_allclose(r.P1[0], [[0, 1 / 3], [1 / 6, 0]], atol=1e-15)
     np.testing.assert_allclose(r.eu1[0], [[0, 2 / 3], [-4 / 3, 0]], atol=1e-15)
@@ -86,13 +95,14 @@ def test_two_actors_by_hand_replication():
     assert r.median[0] == 0.0  # F(A) = 0.5 < F(B) = 1
 
 
-def test_two_actors_by_hand_paper_probability():
+@with_backends
+def test_two_actors_by_hand_paper_probability(backend):
     """Paper's per-pair P: P_AB = 1/(1 + 0.5) = 2/3, P_BA = 1/3 (they sum to one).
     r = 1: EU_A(AB) = 0.5 (4/3 - 2/3) + 1 = 4/3, EU_B(BA) = 2/3 - 4/3 = -2/3, so again
     r = (2, 1/2). In B's view a = -2/3 + 2 sqrt 2 - 2 > 0 and b = 1/3 + 1 + 2 sqrt 2 - 2 > a:
     B loses a conflict and moves to A."""
     x, s, c = two()
-    r = expected_utility_round(x, s, c * s, np.array([1.0]), probability="paper")
+    r = expected_utility_round(x, s, c * s, np.array([1.0]), probability="paper", backend=backend)
     np.testing.assert_allclose(r.P1[0], [[0, 2 / 3], [1 / 3, 0]], atol=1e-15)
     np.testing.assert_allclose(r.P1[0] + r.P1[0].T, [[0, 1], [1, 0]], atol=1e-15)
     np.testing.assert_allclose(r.eu1[0], [[0, 4 / 3], [-2 / 3, 0]], atol=1e-15)
@@ -104,50 +114,55 @@ def test_two_actors_by_hand_paper_probability():
     np.testing.assert_allclose(r.new_position[0], [0.0, 0.0])
 
 
-def test_q_below_one_by_hand():
+@with_backends
+def test_q_below_one_by_hand(backend):
     """Q = 0.5, r = 1, mu = 0 (A). A challenging B: m = (0 + 1)/1, T = 1 (A is nearer mu than
     B), U^b = 2 - 4 (0.5 - 0.25) = 1: not challenging is worth 0.5 * 0 + 0.5 * 1, so
     EU_A(AB) = 2/3 - 1/2 = 1/6. B challenging A: m = 2, T = 0, U^w = 2 - 4 (1) = -2:
     EU_B(BA) = -4/3 + 1 = -1/3."""
     x, s, c = two()
-    r = expected_utility_round(x, s, c * s, np.array([1.0]), q=0.5)
+    r = expected_utility_round(x, s, c * s, np.array([1.0]), q=0.5, backend=backend)
     np.testing.assert_allclose(r.eu1[0], [[0, 1 / 6], [-1 / 3, 0]], atol=1e-15)
     np.testing.assert_allclose(r.security[0], [-1 / 3, 1 / 6], atol=1e-15)
 
 
-def test_q_below_one_no_contest_at_one_position():
+@with_backends
+def test_q_below_one_no_contest_at_one_position(backend):
     """With Q < 1 the not-challenge value is no longer 0 at d = 0; actors at one position (and
     each actor with itself) still have no contest: their EUs are exactly 0."""
     x = np.array([[0.0, 0.0, 1.0]])
     s = np.array([[1.0, 0.6, 0.5]])
     c = np.array([[1.0, 2.0, 1.0]])
-    r = expected_utility_round(x, s, c * s, np.array([1.0]), q=0.3)
+    r = expected_utility_round(x, s, c * s, np.array([1.0]), q=0.3, backend=backend)
     for m in (r.eu1, r.a, r.b):
         assert m[0, 0, 1] == m[0, 1, 0] == 0.0
         np.testing.assert_array_equal(np.diagonal(m[0]), 0.0)
         assert m[0, 0, 2] != 0.0
 
 
-def test_equal_security_keeps_r_one():
+@with_backends
+def test_equal_security_keeps_r_one(backend):
     """Symmetric pair (spec section 5 guard): S_A = S_B, so R = 0 and r = 1 (no 0/0)."""
     x, s, c = two(s_b=1.0)
-    r = expected_utility_round(x, s, c * s, np.array([1.0]))
+    r = expected_utility_round(x, s, c * s, np.array([1.0]), backend=backend)
     np.testing.assert_allclose(r.security[0], [-1.0, -1.0], atol=1e-15)  # 1*(0.5 - 1.5)
     np.testing.assert_array_equal(r.r[0], [1.0, 1.0])
     assert not r.move_type.any()
 
 
-def test_capitulation_rule_optional():
+@with_backends
+def test_capitulation_rule_optional(backend):
     """b > 0 > a with |a| > b: the replication never moves (its branch is unreachable);
     ``capitulation=True`` moves i to x_j. On the Honduras-Nicaragua data (dmasad
     HondurasCrisisData.csv) the spec (section 6) reports 20 capitulations in 10 rounds with the
     rule fixed."""
     x, c, s = HONDURAS
-    off = expected_utility_path(x, s, c)
-    on = expected_utility_path(x, s, c, capitulation=True)
+    off = expected_utility_path(x, s, c, backend=backend)
+    on = expected_utility_path(x, s, c, capitulation=True, backend=backend)
     assert not (off.move_type == 3).any()
     assert (on.move_type == 3).sum() == 20
-    r = expected_utility_round(x[None], s[None], (c * s)[None], np.array([1.0]), capitulation=True)
+    r = expected_utility_round(x[None], s[None], (c * s)[None], np.array([1.0]), capitulation=True,
+                               backend=backend)
     for i in np.flatnonzero(r.move_type[0] == 3):
         j = r.move_with[0, i]
         a, b = r.a[0, i, j], r.b[0, i, j]
@@ -156,11 +171,12 @@ def test_capitulation_rule_optional():
 
 
 # --------------------------------------------------------------------------- published example
-def test_eu_example_matches_spec_numbers(eu):
+@with_backends
+def test_eu_example_matches_spec_numbers(eu, backend):
     """Spec section 9 (the Scholz-code numbers, printed to 3-4 decimals): medians after rounds
     1..10, means and round-1 risk exponents; round 1: Belgium compromises with France to
     8.41593, Luxembourg loses to Belgium (-> 7), Ireland to Luxembourg (-> 4)."""
-    f = ExpectedUtility().forecast(eu)
+    f = ExpectedUtility(backend=backend).forecast(eu)
     rounds = f.to_frame("rounds")
     med = rounds.groupby("round")["median"].first().to_numpy()
     mean = rounds.groupby("round")["mean"].first().to_numpy()
@@ -189,8 +205,9 @@ def test_eu_example_matches_spec_numbers(eu):
     assert f.diagnostics["initial_median"][0] == 7.0
 
 
+@with_backends
 @pytest.mark.parametrize("case", ["eu", "honduras"])
-def test_path_equals_rounds_run_one_by_one(case, eu):
+def test_path_equals_rounds_run_one_by_one(case, eu, backend):
     """The driver (chunks, the reuse of repeated states) gives exactly what applying
     :func:`expected_utility_round` twelve times gives; Honduras-Nicaragua cycles with period 2
     (README: the median alternates 0.123 / 0.5), so most of its rounds are reused states."""
@@ -201,9 +218,9 @@ def test_path_equals_rounds_run_one_by_one(case, eu):
         x0, c0, s0 = HONDURAS
     x, s, c = x0[None], s0[None], c0[None]
     L = np.array([np.ptp(x)])
-    p = expected_utility_path(x0, s0, c0, rounds=12)
+    p = expected_utility_path(x0, s0, c0, rounds=12, backend=backend)
     for t in range(12):
-        r = expected_utility_round(x, s, c * s, L)
+        r = expected_utility_round(x, s, c * s, L, backend=backend)
         assert r.median[0] == p.median[t]
         np.testing.assert_array_equal(r.r[0], p.risk[t])
         np.testing.assert_array_equal(r.move_type[0], p.move_type[t])
@@ -215,14 +232,15 @@ def test_path_equals_rounds_run_one_by_one(case, eu):
         assert p.median[1] != p.median[2]
 
 
-def test_batch_of_draws():
+@with_backends
+def test_batch_of_draws(backend):
     """A batch mixing the EU case, a copy and a perturbed copy gives each draw's own path."""
     sc = scenario_from_csv_text(EU_TABLE, source="eu.csv").arrays()
     x, s, c = sc.position[:, 0], sc.salience[:, 0], sc.power
     xb = np.stack([x, x, np.where(x == 7, 6.5, x)])
-    batch = expected_utility_path(xb, s, c)
+    batch = expected_utility_path(xb, s, c, backend=backend)
     for d in range(3):
-        one = expected_utility_path(xb[d], s, c)
+        one = expected_utility_path(xb[d], s, c, backend=backend)
         np.testing.assert_array_equal(batch.position[d], one.position)
         np.testing.assert_array_equal(batch.median[d], one.median)
     assert not np.array_equal(batch.median[2], batch.median[0])
@@ -246,7 +264,8 @@ def test_parameters_validated():
         get_model("expected_utility", probability="code")
 
 
-def test_tolerance_stops_when_nobody_moves():
+@with_backends
+def test_tolerance_stops_when_nobody_moves(backend):
     """With tolerance 0 a run stops after the first round without a move; the EU example
     never settles, so it still runs all ten rounds."""
     sc = scenario_from_data(
@@ -260,12 +279,12 @@ def test_tolerance_stops_when_nobody_moves():
             ],
         }
     )
-    f = ExpectedUtility(tolerance=0.0).forecast(sc)
+    f = ExpectedUtility(tolerance=0.0, backend=backend).forecast(sc)
     assert f.diagnostics["rounds_run"][0] == 1
     assert f.to_frame("rounds")["round"].max() == 1
     assert any("stopped after 1 rounds" in n for n in f.notes)
     eu = scenario_from_csv_text(EU_TABLE, source="eu.csv")
-    assert ExpectedUtility(tolerance=0.0).forecast(eu).diagnostics["rounds_run"][0] == 10
+    assert ExpectedUtility(tolerance=0.0, backend=backend).forecast(eu).diagnostics["rounds_run"][0] == 10
 
 
 # --------------------------------------------------------------------------- bad input
@@ -364,9 +383,10 @@ def test_nan_input(eu):
     assert "draw 2" in e.value.location and "Belgium" in e.value.location
 
 
-def test_unanimous_returns_position_with_zero_moves():
+@with_backends
+def test_unanimous_returns_position_with_zero_moves(backend):
     text = "actor,capability,position,salience\nA,1,6,0.5\nB,2,6,0.9\nC,0.5,6,1\n"
-    f = ExpectedUtility().forecast(scenario_from_csv_text(text, source="same.csv"))
+    f = ExpectedUtility(backend=backend).forecast(scenario_from_csv_text(text, source="same.csv"))
     assert f.outcome[0] == 6.0
     assert len(f.to_frame("moves")) == 0
     assert f.diagnostics["moves"][0] == 0
@@ -375,28 +395,31 @@ def test_unanimous_returns_position_with_zero_moves():
     assert any("same position" in n for n in f.notes)
 
 
-def test_zero_weight_actor_takes_no_part(eu):
+@with_backends
+def test_zero_weight_actor_takes_no_part(eu, backend):
     """An actor with salience 0 neither votes nor sets the range nor is a target; it is left
     out of the tables and a note says so."""
     text = EU_TABLE + "Malta,0.5,20,0\n"
-    f = ExpectedUtility().forecast(scenario_from_csv_text(text, source="eu.csv"))
-    g = ExpectedUtility().forecast(eu)
+    f = ExpectedUtility(backend=backend).forecast(scenario_from_csv_text(text, source="eu.csv"))
+    g = ExpectedUtility(backend=backend).forecast(eu)
     np.testing.assert_array_equal(f.outcome, g.outcome)
     assert "Malta" not in set(f.to_frame("rounds")["actor"])
     assert any("Malta" in n for n in f.notes)
 
 
 # --------------------------------------------------------------------------- scenarios
-def test_multi_issue_runs_each_issue_alone():
+@with_backends
+def test_multi_issue_runs_each_issue_alone(backend):
     """The Alaska default: every issue's forecast equals the model run on that issue alone."""
     s = detente.load_scenario("alaska-2025")
-    f = ExpectedUtility().forecast(s)
+    f = ExpectedUtility(backend=backend).forecast(s)
     a = s.arrays()
     rounds = f.to_frame("rounds")
     assert set(rounds["issue"]) == set(s.issue_ids)
     for k, iid in enumerate(s.issue_ids):
         stake = a.stake[:, k]
-        p = expected_utility_path(a.position[stake, k], a.salience[stake, k], a.power[stake])
+        p = expected_utility_path(a.position[stake, k], a.salience[stake, k], a.power[stake],
+                                  backend=backend)
         assert f.outcome[k] == p.median[-1]
         sub = rounds[rounds["issue"] == iid]
         np.testing.assert_array_equal(sub[sub["round"] == 10]["position"], p.position[-1])
@@ -427,18 +450,21 @@ def test_tables_are_tidy(eu):
     data=st.data(),
     probability=st.sampled_from(["replication", "paper"]),
 )
-def test_path_properties(n, data, probability):
+@with_backends
+def test_path_properties(n, data, probability, backend):
     """Every position stays inside the initial range (moves go towards other actors);
     scaling all capabilities changes nothing; each recorded move lands where the table says."""
     x = np.array(data.draw(st.lists(st.floats(-50, 50, allow_nan=False), min_size=n, max_size=n)))
     s = np.array(data.draw(st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n)))
     c = np.array(data.draw(st.lists(st.floats(0.01, 100.0), min_size=n, max_size=n)))
-    p = expected_utility_path(x, s, c, probability=probability)
+    p = expected_utility_path(x, s, c, probability=probability, backend=backend)
     lo, hi = x.min(), x.max()
     assert np.all(p.position >= lo) and np.all(p.position <= hi)
     assert np.all((p.median >= lo) & (p.median <= hi))
-    q = expected_utility_path(x, s, c * 7.25, probability=probability)
+    q = expected_utility_path(x, s, c * 7.25, probability=probability, backend=backend)
     np.testing.assert_allclose(q.position, p.position, atol=1e-9 * max(1.0, hi - lo))
     moved = p.move_type != 0
     np.testing.assert_array_equal(p.position[1:][~moved], p.position[:-1][~moved])
     assert np.all(p.risk >= 0.5 - 1e-12) and np.all(p.risk <= 2 + 1e-12)
+
+

@@ -118,15 +118,31 @@ def test_exchanges_identical(run):
                     assert abs(a[f"eu_max_{tag}"] - side["eu_max"]) <= TOL, (where, "eu_max")
 
 
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+BACKENDS = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(
+        not _has_numba(), reason="numba (the 'fast' extra) is not installed")),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", ["rex_fixture_2x2", "sample_data", "cop21"])
-def test_stokman_equals_decide_until_first_near_tie(case):
-    """``variant="stokman"`` (float64) against ``variant="decide"`` on the deterministic runs
-    (``<case>.equal_gain_noties.json``): identical (1e-9) on every round before the first round
-    in which a branch of the reference was decided by Decimal rounding noise (``near_ties``:
-    near-equal gains, an outcome on a partner's position up to noise), and the first round
-    where they differ is such a round."""
+def test_stokman_equals_decide_until_first_near_tie(case, backend):
+    """``variant="stokman"`` (float64, each backend) against ``variant="decide"`` on the
+    deterministic runs (``<case>.equal_gain_noties.json``): identical (1e-9) on every round
+    before the first round in which a branch of the reference was decided by Decimal rounding
+    noise (``near_ties``: near-equal gains, an outcome on a partner's position up to noise),
+    and the first round where they differ is such a round."""
     data, ref, dec = _case(f"{case}.equal_gain_noties")
-    st = exchange_run(data, variant="stokman")
+    st = exchange_run(data, variant="stokman", backend=backend)
     diff = np.abs(st.voting_scaled[0] - dec.voting_scaled[0]).max(axis=-1)
     diff = np.maximum(diff, np.abs(st.before_scaled[0] - dec.before_scaled[0]).max(axis=-1))
     near = dec.near_ties[0]
@@ -138,6 +154,28 @@ def test_stokman_equals_decide_until_first_near_tie(case):
     if case == "rex_fixture_2x2":
         assert not bad.size and not near.any()
         np.testing.assert_allclose(st.final_scaled, dec.final_scaled, atol=TOL, rtol=0)
+
+
+INPUTS = ["rex_fixture_2x2.txt", "sample_data.txt", "cop21.csv", "copenhagen.csv",
+          "sample_data_salience_perturbed.txt"]
+
+
+@pytest.mark.skipif(not _has_numba(), reason="numba (the 'fast' extra) is not installed")
+@pytest.mark.parametrize("rule", ["equal_gain", "rex"])
+@pytest.mark.parametrize("name", INPUTS)
+def test_stokman_backends_identical_on_reference_inputs(name, rule):
+    """Every reference input (``$DETENTE_REFERENCE/exchange/inputs/``), 10 rounds, equal gain
+    and REX (p = 0.5, 2 repetitions from one seed): the compiled kernel (``backend="numba"``)
+    gives the numpy engine's run: the same executed exchanges (actors, supply issues, order)
+    and every number (outcomes per round, final positions, exchange records) to 1e-12."""
+    from tests.models.test_exchange_backends import assert_same_run
+
+    data = read_decide(reference_dir("exchange") / "inputs" / name)
+    kw = dict(variant="stokman", rule=rule, p=0.5, repetitions=2, record=2)
+    a = exchange_run(data, backend="numpy", rng=np.random.default_rng(42), **kw)
+    b = exchange_run(data, backend="numba", rng=np.random.default_rng(42), **kw)
+    assert a.n_exchanges.sum() > 0
+    assert_same_run(a, b, f"{name} {rule}")
 
 
 def test_faulty_input_names_row_and_field():

@@ -3,8 +3,9 @@
 Reference: ``$DETENTE_REFERENCE/expected-utility/<case>.outputs.json`` (key
 ``implementations.jmckib_scholz``: jmckib/bdm-scholz-expected-utility-model @ 55f63e9, run
 through its Python 3 port), ``<case>.round1_internals.json`` and ``<case>.csv`` (the input,
-read with :func:`detente.load_scenario`). Every case in the folder is tested; tolerances are
-given in each test's docstring.
+read with :func:`detente.load_scenario`). Every case in the folder is tested, with both
+computation backends (``numpy`` and the compiled ``numba`` kernel; the latter is skipped, with
+the reason, when numba is not installed); tolerances are given in each test's docstring.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import detente
+from detente._jit import HAVE_NUMBA
 from detente.models.expected_utility import MOVE_TYPES, ExpectedUtility, expected_utility_round
 from detente.models.weighted_mean import weighted_mean
 from detente.models.weighted_median import weighted_median_bounds
@@ -26,6 +28,10 @@ TOL = 1e-9  # positions, medians, means and exponents per round
 TOL_INTERNALS = 1e-12  # round-1 internals
 #: the replication names a lost conflict "confrontation"
 _TYPE = {"confrontation": "conflict", "compromise": "compromise", "capitulation": "capitulation"}
+BACKENDS = [
+    pytest.param("numpy"),
+    pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")),
+]
 
 
 def _names(pattern: str) -> list[str]:
@@ -64,22 +70,23 @@ def runs() -> dict:
     return {}
 
 
-def _run(case: str, cache: dict):
-    if case not in cache:
+def _run(case: str, backend: str, cache: dict):
+    if (case, backend) not in cache:
         data, scenario = _load(case)
         ref = data["implementations"]["jmckib_scholz"]
-        f = ExpectedUtility(rounds=int(data["rounds_run"])).forecast(scenario)
-        cache[case] = (data, ref, scenario, f)
-    return cache[case]
+        f = ExpectedUtility(rounds=int(data["rounds_run"]), backend=backend).forecast(scenario)
+        cache[case, backend] = (data, ref, scenario, f)
+    return cache[case, backend]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", CASES)
-def test_positions_median_mean_every_round(case, runs):
+def test_positions_median_mean_every_round(case, backend, runs):
     """Positions of every actor, median and mean after rounds 0..10 equal ``jmckib_scholz``
     within 1e-9 (absolute). A case may differ only from a round that starts with two distinct
     actors within 1e-9 x range of each other (floating-point noise, spec section 7), and then
     every earlier round must still match."""
-    data, ref, scenario, f = _run(case, runs)
+    data, ref, scenario, f = _run(case, backend, runs)
     issue = scenario.issue_ids[0]
     rounds = f.to_frame("rounds")
     assert (rounds["issue"] == issue).all()
@@ -107,12 +114,13 @@ def test_positions_median_mean_every_round(case, runs):
     np.testing.assert_allclose(f.diagnostics["mean"], [expected[-1]["mean"]], rtol=0, atol=TOL)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", CASES)
-def test_moves_and_risk_exponents_every_round(case, runs):
+def test_moves_and_risk_exponents_every_round(case, backend, runs):
     """Per round: the moves' actors, types and counterparts are identical to ``jmckib_scholz``
     (France/Italy-type ties go to the first actor in input order in both); their EUs and new
     positions and every risk exponent r_i agree within 1e-9."""
-    data, ref, scenario, f = _run(case, runs)
+    data, ref, scenario, f = _run(case, backend, runs)
     label = {a.id: a.name for a in scenario.actors}
     moves = f.to_frame("moves")
     risk = f.to_frame("risk")
@@ -142,8 +150,9 @@ def _matrix(rows) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", INTERNAL_CASES)
-def test_round1_internals(case):
+def test_round1_internals(case, backend):
     """Round-1 internals on the initial positions (Q = 1) equal
     ``<case>.round1_internals.json`` within 1e-12 absolute: P matrices and the global vote
     normaliser D of both passes, the r = 1 EUs, the security sums S_i, R_i, r_i, the second-pass
@@ -154,7 +163,7 @@ def test_round1_internals(case):
     x, s, c = a.position[:, 0], a.salience[:, 0], a.power
     L = float(np.ptp(x))
     assert L == ref["position_range"]
-    rnd = expected_utility_round(x[None], s[None], (c * s)[None], np.array([L]))
+    rnd = expected_utility_round(x[None], s[None], (c * s)[None], np.array([L]), backend=backend)
     off = ~np.eye(len(x), dtype=bool)
 
     def same(ours, exp):
@@ -207,7 +216,8 @@ def test_baselines_initial_positions(case):
         assert weighted_mean(x, w)[0] == pytest.approx(stated, abs=0.005)
 
 
-def test_fifty_rounds_keep_cycling():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fifty_rounds_keep_cycling(backend):
     """EU emissions continued to 50 rounds (``jmckib_scholz_50_rounds``): median and mean after
     rounds 1..30 within 1e-9, and after every round up to 50 (plus the positions after round 50)
     within 1e-7. From about round 36 Belgium, Luxembourg and Ireland spiral away from 4 and the
@@ -215,7 +225,7 @@ def test_fifty_rounds_keep_cycling():
     at round 36, ~2e-8 at round 50. The path keeps cycling between 7 and ~9.9 either way."""
     data, scenario = _load("eu_emissions_1994")
     ref = data["jmckib_scholz_50_rounds"]
-    f = ExpectedUtility(rounds=50).forecast(scenario)
+    f = ExpectedUtility(rounds=50, backend=backend).forecast(scenario)
     rounds = f.to_frame("rounds")
     med = rounds.groupby("round")["median"].first().to_numpy()[1:]
     mean = rounds.groupby("round")["mean"].first().to_numpy()[1:]

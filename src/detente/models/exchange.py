@@ -26,7 +26,9 @@ Two variants share this maths:
   generator).
 * ``variant="stokman"`` (default) is float64 with a deterministic tie rule (gains equal within a
   relative 1e-9 go by creation order) and without the reference's bugs; many scenarios run at
-  once as a batch (:meth:`Exchange.forecast_arrays`).
+  once as a batch (:meth:`Exchange.forecast_arrays`). It has two backends with identical
+  results: a compiled kernel (``_exchange_kernel``, with numba: ``detente[fast]``) and the numpy
+  engine ``_Batch`` (without numba); ``backend=`` of :func:`exchange_run` picks one.
 
 The full equations, every step and the list of differences are in ``docs/models/exchange.md``.
 
@@ -52,7 +54,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import ModelParameterError
+from .._jit import HAVE_NUMBA
+from ..errors import MissingExtraError, ModelParameterError
 from ..io.decide import DecideData, data_from_scenario
 from ..results import Forecast
 from ..rng import as_generator
@@ -549,6 +552,42 @@ def _pack(vals: np.ndarray, keep: np.ndarray, fill) -> np.ndarray:
                     np.take_along_axis(vals, order[:, None], axis=2), fill)
 
 
+def _candidates(stake: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Candidate exchanges of a stake pattern (n_actors, n_issues), in creation order.
+
+    Returns (a1, a2, p, q, pair, touch): actor pairs a1 < a2 with a stake on both issues of
+    the issue pair (p, q) (index ``pair`` in ``itertools.combinations`` order), and ``touch``
+    (n_actors * n_issues, W): the candidates involving each (actor, issue), padded with C.
+    """
+    n, m = stake.shape
+    a1, a2, pp, qq, pair = [], [], [], [], []
+    for k, (p_, q_) in enumerate(itertools.combinations(range(m), 2)):
+        both = np.flatnonzero(stake[:, p_] & stake[:, q_])
+        u, v = np.triu_indices(both.size, 1)
+        a1.append(both[u])
+        a2.append(both[v])
+        pp.append(np.full(u.size, p_))
+        qq.append(np.full(u.size, q_))
+        pair.append(np.full(u.size, k))
+
+    def cat(parts: list) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    a1_, a2_, p, q, pr = map(cat, (a1, a2, pp, qq, pair))
+    C = a1_.size
+    # candidates by (actor, issue) they involve: the ones an execution can touch
+    keys = np.concatenate([a1_ * m + p, a1_ * m + q, a2_ * m + p, a2_ * m + q])
+    ids = np.tile(np.arange(C), 4)
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    counts = np.bincount(keys, minlength=n * m)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    width = max(int(counts.max()) if counts.size else 1, 1)
+    touch = np.full((n * m, width), C, dtype=np.int64)  # C = padding (dummy slot)
+    touch[keys, np.arange(keys.size) - start[keys]] = ids
+    return a1_, a2_, p, q, pr, touch
+
+
 class _Batch:
     """The exchange model for a batch of B draws on one actor/issue structure, in numpy.
 
@@ -570,31 +609,8 @@ class _Batch:
         self.w = self.sal * self.pw
         self.dsum = self.w.sum(axis=1)                       # (B, m)
         self.tradable = self.stake & (self.sal != 0) & (self.pw != 0)
-        a1, a2, pp, qq, pair = [], [], [], [], []
-        for k, (p_, q_) in enumerate(itertools.combinations(range(m), 2)):
-            both = np.flatnonzero(self.stake[:, p_] & self.stake[:, q_])
-            u, v = np.triu_indices(both.size, 1)
-            a1.append(both[u])
-            a2.append(both[v])
-            pp.append(np.full(u.size, p_))
-            qq.append(np.full(u.size, q_))
-            pair.append(np.full(u.size, k))
-        def cat(parts: list) -> np.ndarray:
-            return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-
-        self.a1, self.a2, self.p, self.q, self.pair = map(cat, (a1, a2, pp, qq, pair))
+        self.a1, self.a2, self.p, self.q, self.pair, self.touch = _candidates(self.stake)
         self.C = C = self.a1.size
-        # candidates by (actor, issue) they involve: the ones an execution can touch
-        keys = np.concatenate([self.a1 * m + self.p, self.a1 * m + self.q,
-                               self.a2 * m + self.p, self.a2 * m + self.q])
-        ids = np.tile(np.arange(C), 4)
-        order = np.argsort(keys, kind="stable")
-        keys, ids = keys[order], ids[order]
-        counts = np.bincount(keys, minlength=n * m)
-        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        width = max(int(counts.max()) if counts.size else 1, 1)
-        self.touch = np.full((n * m, width), C, dtype=np.int64)  # C = padding (dummy slot)
-        self.touch[keys, np.arange(keys.size) - start[keys]] = ids
         self.rex = rule == "rex"
         self.p_rex = float(p)
         # one generator per draw: a draw's REX numbers do not depend on the rest of the batch
@@ -1127,6 +1143,110 @@ class _Batch:
 
 
 # ---------------------------------------------------------------------------------------------
+# backends of variant="stokman": the compiled kernel (numba, the ``fast`` extra) or numpy
+# ---------------------------------------------------------------------------------------------
+_BACKENDS = ("auto", "numba", "numpy")
+# first REX buffer of the kernel: uniforms per candidate and round (3 per computation)
+_REX_BUFFER_PER_CANDIDATE = 6
+
+
+def _kernel(backend: str):
+    """The compiled kernel module if ``backend`` asks for it ("auto": when numba is installed
+    and imports), else None (the numpy engine)."""
+    if backend not in _BACKENDS:
+        raise ModelParameterError(
+            f"exchange model: backend must be one of {_BACKENDS} (got {backend!r})")
+    if backend == "numpy" or (backend == "auto" and not HAVE_NUMBA):
+        return None
+    if not HAVE_NUMBA:
+        raise MissingExtraError("numba", "fast")
+    try:
+        from . import _exchange_kernel
+    except ImportError as err:  # installed but broken: "auto" falls back to numpy
+        if backend == "numba":
+            raise MissingExtraError("numba", "fast") from err
+        return None
+    return _exchange_kernel
+
+
+def _run_batch(x, s, c, stake, *, rule: str, p: float, rngs: list[np.random.Generator],
+               rounds: int, record: int, backend: str = "auto") -> dict:
+    """Run B draws (x, s, c: (B, n, m), 0..100 scale) with the chosen backend.
+
+    Returns the dict of :meth:`_Batch.run`; exchange records (a list per round of dicts with
+    the key ``draw``) are kept for the first ``record`` draws. Both backends give the same
+    numbers and exchanges; draw b takes its REX uniforms from ``rngs[b]`` in the same order.
+    """
+    stake = np.asarray(stake, dtype=bool)
+    kern = _kernel(backend)
+    if kern is None:
+        return _Batch(x, s, c, stake, rule=rule, p=p, rngs=rngs, record=record > 0).run(rounds)
+    x = np.where(stake, np.asarray(x, dtype=float), 0.0)        # (B, n, m), as _Batch has them
+    s = np.where(stake, np.asarray(s, dtype=float), 0.0)
+    c = np.where(stake, np.asarray(c, dtype=float), 0.0)
+    w = s * c
+    dsum = w.sum(axis=1)
+    wsal = _FLT.w_fix + _FLT.w_sal * (1.0 - s)
+    trad = stake & (s != 0) & (c != 0)
+    B, n, m = x.shape
+    a1, a2, cp, cq, pair, touch = _candidates(stake)
+    C = max(a1.size, 1)
+    rex = rule == "rex"
+    before, voting = np.empty((B, rounds, m)), np.empty((B, rounds, m))
+    final = np.empty((B, m))
+    n_ex = np.empty((B, rounds), dtype=np.int64)
+    work = (np.empty((C, 19)), np.empty((C, 14)), np.empty((C, 11)), np.empty(C),
+            np.empty((C, 3)), np.empty(2 * C * n), np.empty((10, C), dtype=np.int64),
+            np.empty((n, m)), np.empty((n, m)), np.empty(m), np.empty(m))
+    recs = np.empty((rounds * C if record > 0 else 0, kern.N_REC))
+    info = np.zeros(2, dtype=np.int64)
+    records: list[list[dict]] = [[] for _ in range(rounds)]
+    # REX uniforms: a buffer per draw from its own generator; a run that needs more is re-run
+    # with a longer buffer (the same stream, continued)
+    size = _REX_BUFFER_PER_CANDIDATE * C * rounds
+    buf = np.zeros(0)
+    for b in range(B):
+        if rex:
+            buf = rngs[b].random(size)
+        while True:
+            xb = x[b].copy()
+            kern.run_draw(xb, s[b], c[b], w[b], wsal[b], trad[b], dsum[b], a1, a2, cp, cq, pair,
+                          touch, rounds, rex, float(p), buf, int(b < record), *work, before[b],
+                          voting[b], final[b], n_ex[b], recs, info)
+            if info[1] >= 0:
+                break
+            buf = np.concatenate([buf, rngs[b].random(max(buf.size, 48))])
+        x[b] = xb
+        if rex:  # the next draw's buffer: what this one needed, with a margin
+            size = int(1.25 * info[1]) + 48
+        if b < record:
+            for row in recs[:info[0]]:
+                records[int(row[0])].append(_kernel_record(b, row, kern.REC))
+    return {"before": before, "voting": voting, "final": final, "final_positions": x,
+            "n_exchanges": n_ex, "exchanges": records}
+
+
+def _kernel_record(b: int, row: np.ndarray, columns: tuple[str, ...]) -> dict:
+    """A kernel record row (``columns``: ``_exchange_kernel.REC``) as the dict of
+    :meth:`_Batch._records`."""
+    r = dict(zip(columns, row.tolist(), strict=True))
+    d = {"draw": b, "gain": r["gain"], "valid": bool(r["valid"]),
+         "group": "ad" if r["kind"] == 0 else "bc"}
+    for tag, a, k, xs, mv, do, eu, em in (("i", "ai", "q", "xi", "mi", "doi", "eui", "emi"),
+                                          ("j", "aj", "p", "xj", "mj", "doj", "euj", "emj")):
+        d[f"actor_{tag}"] = int(r[a])
+        d[f"supply_{tag}"] = int(r[k])
+        d[f"x_supply_{tag}"] = r[xs]
+        d[f"move_{tag}"] = r[mv]
+        d[f"y_{tag}"] = r[xs] + r[mv]
+        d[f"d_outcome_{tag}"] = r[do]
+        d[f"eu_{tag}"] = r[eu]
+        d[f"eu_max_{tag}"] = r[em]
+    d.update(u=r["u"], v=r["v"], z=r["z"])
+    return d
+
+
+# ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -1252,15 +1372,14 @@ def _raw(x: np.ndarray, lower: np.ndarray, step: np.ndarray) -> np.ndarray:
 
 
 def _stokman_run(inp: _Input, *, rule: str, p, rounds: int, repetitions: int,
-                 rng: np.random.Generator | None, record: int) -> ExchangeRun:
+                 rng: np.random.Generator | None, record: int, backend: str = "auto") -> ExchangeRun:
     x, s, c, stake = _arrays_from_input(inp)
     B = repetitions
     rng = rng if rng is not None else np.random.default_rng(0)
     rngs = [rng] if B == 1 else list(rng.spawn(B))
-    batch = _Batch(np.broadcast_to(x, (B, *x.shape)), np.broadcast_to(s, (B, *s.shape)),
-                   np.broadcast_to(c, (B, *c.shape)), stake, rule=rule, p=float(p), rngs=rngs,
-                   record=record > 0)
-    res = batch.run(rounds)
+    res = _run_batch(np.broadcast_to(x, (B, *x.shape)), np.broadcast_to(s, (B, *s.shape)),
+                     np.broadcast_to(c, (B, *c.shape)), stake, rule=rule, p=float(p), rngs=rngs,
+                     rounds=rounds, record=record, backend=backend)
     lower = np.array([float(v) for v in inp.lower])
     step = np.array([float(v) for v in inp.step])
     fpos = np.where(stake, _raw(res["final_positions"], lower, step), np.nan)
@@ -1300,6 +1419,7 @@ def exchange_run(
     rng: np.random.Generator | None = None,
     allow_random: bool = True,
     record: int = 1,
+    backend: Literal["auto", "numba", "numpy"] = "auto",
 ) -> ExchangeRun:
     """Run the exchange model on Decide data (or a prepared input).
 
@@ -1325,12 +1445,16 @@ def exchange_run(
         decide variant: False is the reference's ``ALLOW_RANDOM = False`` (no tie coin flip).
     record : int
         How many repetitions keep their exchange records.
+    backend : {"auto", "numba", "numpy"}
+        stokman variant: the compiled kernel (numba, ``pip install 'detente[fast]'``) or the
+        numpy engine; "auto" takes numba when it is installed. Both give the same exchanges in
+        the same order and the same numbers. "numba" without numba raises MissingExtraError.
     """
     exact = variant == "decide"
     inp = data if isinstance(data, _Input) else _input_from_decide(data, exact)
     if not exact:
         return _stokman_run(inp, rule=rule, p=p, rounds=rounds, repetitions=repetitions,
-                            rng=rng, record=record)
+                            rng=rng, record=record, backend=backend)
     with decimal.localcontext(_CTX):
         eng = _Engine(inp, rule=rule, p=p, seed=seed or 0, allow_random=allow_random)
         return _collect(eng, rounds, repetitions, record)
@@ -1354,6 +1478,7 @@ def exchange_outcome(
     p: float = 0.5,
     rounds: int = 10,
     rng: np.random.Generator | _SeedOnly | None = None,
+    backend: Literal["auto", "numba", "numpy"] = "auto",
 ) -> np.ndarray:
     """Exchange-model forecast for arrays with leading batch axes.
 
@@ -1365,6 +1490,8 @@ def exchange_outcome(
     scale_min, scale_max : (n_issues,)
     rng : Generator
         REX draws (stokman) or the source of each draw's seed (decide).
+    backend : {"auto", "numba", "numpy"}
+        stokman variant: see :func:`exchange_run`.
 
     Returns
     -------
@@ -1400,9 +1527,10 @@ def exchange_outcome(
         step = 100.0 / (np.asarray(scale_max, dtype=float) - lo)
         xn = np.where(stake, (xs - lo) * step, 0.0)
         rngs = [np.random.default_rng(seed) for _ in range(xs.shape[0])]
-        b = _Batch(xn, np.where(stake, ss, 0.0), np.where(stake, cs, 0.0), stake, rule=rule,
-                   p=p, rngs=rngs, record=False)
-        out = _raw(b.run(rounds)["voting"][:, -1], lo, step)
+        res = _run_batch(xn, np.where(stake, ss, 0.0), np.where(stake, cs, 0.0), stake,
+                         rule=rule, p=float(p), rngs=rngs, rounds=rounds, record=0,
+                         backend=backend)
+        out = _raw(res["voting"][:, -1], lo, step)
     return out.reshape(*batch, m)
 
 
@@ -1431,7 +1559,8 @@ class Exchange:
     Parameters
     ----------
     variant : {"stokman", "decide"}
-        ``"stokman"`` (default): float64, deterministic ties, no reference bugs, batchable.
+        ``"stokman"`` (default): float64, deterministic ties, no reference bugs, batchable;
+        compiled with numba when it is installed (the same results as without).
         ``"decide"``: the Decide reference's numbers exactly (Decimal arithmetic, its tie coin
         flip and quirks).
     rule : {"equal_gain", "rex"}
