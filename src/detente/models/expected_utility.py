@@ -818,13 +818,9 @@ def expected_utility_path(
     )
 
 
-def _parts(position, salience, power, take_part, *, rounds, q, probability, capitulation,
-           compromise, tolerance, record):
-    """Inputs of :func:`expected_utility_path` as (B, n) rows, and a generator of
-    ``(row slice, chunk result)`` running them chunk by chunk (or the one-draw lean path).
-
-    Returns ``lead, n, B, parts``.
-    """
+def _broadcast_inputs(position, salience, power):
+    """``x, s, c`` as float arrays of one shape, the batch axes ``lead``, ``n`` actors and
+    ``B`` draws."""
     x = np.asarray(position, dtype=float)
     s = np.asarray(salience, dtype=float)
     c = np.asarray(power, dtype=float)
@@ -834,6 +830,17 @@ def _parts(position, salience, power, take_part, *, rounds, q, probability, capi
     B = math.prod(lead)
     if B == 0:
         raise ValueError(f"no draws to run: the batch axes {lead} are empty")
+    return x, s, c, lead, n, B
+
+
+def _parts(position, salience, power, take_part, *, rounds, q, probability, capitulation,
+           compromise, tolerance, record):
+    """Inputs of :func:`expected_utility_path` as (B, n) rows, and a generator of
+    ``(row slice, chunk result)`` running them chunk by chunk (or the one-draw lean path).
+
+    Returns ``lead, n, B, parts``.
+    """
+    x, s, c, lead, n, B = _broadcast_inputs(position, salience, power)
     w = (c * s).reshape(B, n)
     x = x.reshape(B, n)
     s = s.reshape(B, n)
@@ -917,15 +924,7 @@ def _nb_inputs(position, salience, power, take_part):
     """Inputs of :func:`expected_utility_path` for the kernel: ``lead, n, B, xsc, take_part``
     with ``xsc`` (3, B, n) C-contiguous (position, salience, power; one copy) and
     ``take_part`` (B, n), or (0, 0) for None."""
-    x = np.asarray(position, dtype=float)
-    s = np.asarray(salience, dtype=float)
-    c = np.asarray(power, dtype=float)
-    if not x.shape == s.shape == c.shape:
-        x, s, c = np.broadcast_arrays(x, s, c)
-    lead, n = x.shape[:-1], x.shape[-1]
-    B = math.prod(lead)
-    if B == 0:
-        raise ValueError(f"no draws to run: the batch axes {lead} are empty")
+    x, s, c, lead, n, B = _broadcast_inputs(position, salience, power)
     xsc = np.array((x, s, c)).reshape(3, B, n)
     if take_part is None:
         return lead, n, B, xsc, _NO_TAKE_PART
