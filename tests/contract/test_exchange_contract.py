@@ -27,3 +27,9 @@ class TestExchangeStokmanRex(ModelContract):
 class TestExchangeDecideRex(ModelContract):
     model = Exchange(variant="decide", rule="rex", p=0.5, rounds=3)
     contract_xfail = {"test_actor_order_irrelevant": _REX_ORDER}
+
+
+class TestExchangeStokmanNumpy(ModelContract):
+    """The numpy engine of the stokman variant (the one used without the ``fast`` extra)."""
+
+    model = Exchange(backend="numpy")

@@ -200,3 +200,19 @@ def test_backend_choice_and_errors(monkeypatch):
     assert exchange_run(data, backend="auto").n_exchanges[0, 0] == 1
     with pytest.raises(MissingExtraError, match="fast"):
         exchange_run(data, backend="numba")
+
+
+def test_model_backend_parameter():
+    """The model's ``backend`` is validated and both engines give the same forecast."""
+    import pytest
+
+    from detente import load_scenario
+    from detente.errors import ModelParameterError
+    from detente.models.exchange import Exchange
+
+    with pytest.raises(ModelParameterError, match="backend"):
+        Exchange(backend="gpu")
+    sc = load_scenario("alaska-2025")
+    a = Exchange(backend="numpy").forecast(sc)
+    b = Exchange(backend="auto").forecast(sc)
+    np.testing.assert_array_equal(a.outcome, b.outcome)

@@ -1577,6 +1577,10 @@ class Exchange:
         Fixes the model's own draws: decide reproduces the reference run after
         ``random.seed(seed)``; stokman seeds its numpy generator. When None, ``rng`` (or fresh
         entropy) supplies them.
+    backend : {"auto", "numba", "numpy"}
+        Engine of the stokman variant: "auto" (default) compiles with numba when it is
+        installed; "numba" requires it (the ``fast`` extra); "numpy" never uses it. Both give
+        the same numbers. Ignored by the decide variant.
     """
 
     variant: Literal["stokman", "decide"] = "stokman"
@@ -1585,6 +1589,7 @@ class Exchange:
     rounds: int = 10
     repetitions: int = 1
     seed: int | None = None
+    backend: Literal["auto", "numba", "numpy"] = "auto"
 
     name: ClassVar[str] = "exchange"
     reference: ClassVar[str] = (
@@ -1611,6 +1616,9 @@ class Exchange:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ModelParameterError(
                     f"model 'exchange': parameter {fld!r}: must be a positive integer (got {v!r})")
+        if self.backend not in _BACKENDS:
+            raise ModelParameterError(
+                f"model 'exchange': parameter 'backend': {self.backend!r} is not one of {_BACKENDS}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
                                       or self.seed < 0):
             raise ModelParameterError(
@@ -1643,7 +1651,7 @@ class Exchange:
         p = repr(float(self.p)) if self.variant == "decide" else float(self.p)
         return exchange_run(data, variant=self.variant, rule=self.rule, p=p, rounds=self.rounds,
                             repetitions=self.repetitions, seed=seed if seed is not None else 0,
-                            rng=gen)
+                            rng=gen, backend=self.backend)
 
     def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
         seed, gen = self._random(rng)
@@ -1678,7 +1686,7 @@ class Exchange:
         return exchange_outcome(
             arrays.position, arrays.salience, _power2(arrays.power, arrays.stake), arrays.stake,
             arrays.scale_min, arrays.scale_max, variant=self.variant, rule=self.rule, p=self.p,
-            rounds=self.rounds, rng=_SeedOnly(seed or 0),
+            rounds=self.rounds, rng=_SeedOnly(seed or 0), backend=self.backend,
         )
 
 
