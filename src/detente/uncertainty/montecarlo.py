@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +224,33 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
     )
 
 
+def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles (len(levels), n_issues) and sd per issue of the kept draws (finite ones).
+
+    Issues are independent, so they are summarised on up to ``threads`` threads (numpy's
+    partition and reductions release the GIL): the tail after the last chunk is serial work.
+    """
+    m = x.shape[1]
+    qs = np.full((len(levels), m), np.nan)
+    sd = np.full(m, np.nan)
+
+    def one(k: int) -> None:
+        col = x[:, k]
+        col = col[np.isfinite(col)]
+        if col.size:
+            qs[:, k] = np.quantile(col, levels)
+            sd[k] = float(np.std(col))
+
+    n = max(1, min(int(threads), m))
+    if n == 1:
+        for k in range(m):
+            one(k)
+    else:
+        with ThreadPoolExecutor(n, thread_name_prefix="detente-summary") as pool:
+            list(pool.map(one, range(m)))
+    return qs, sd
+
+
 def _hist_quantiles(hist: np.ndarray, levels: Sequence[float], lo, hi) -> np.ndarray:
     m = hist.shape[0]
     out = np.full((len(levels), m), np.nan)
@@ -367,15 +396,7 @@ def monte_carlo(
     if keep:
         draws_arr = np.concatenate(outcomes)
         outcomes.clear()
-        with np.errstate(invalid="ignore"):
-            fin = np.isfinite(draws_arr)
-            qs = np.full((len(levels), a.n_issues), np.nan)
-            sd = np.full(a.n_issues, np.nan)
-            for k in range(a.n_issues):
-                col = draws_arr[fin[:, k], k]
-                if col.size:
-                    qs[:, k] = np.quantile(col, levels)
-                    sd[k] = float(np.std(col))
+        qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)))
         method = "exact"
     else:
         hist = agg["hist"]
