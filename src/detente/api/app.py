@@ -534,16 +534,31 @@ def create_app(config: ApiConfig | None = None):
         """Monte Carlo over uncertain inputs: up to ``sync_draws`` answered at once, more as a job."""
         if req.draws > cfg.max_draws:
             return _limit("draws", req.draws, cfg.max_draws)
-        _check_models([req.model])
+        negotiated = req.model in tasks.SIMULATOR_MODELS
+        if not negotiated:
+            _check_models([req.model])
+            if req.simulator is not None:
+                raise ScenarioError(f"simulator options need model 'simulator' (got model {req.model!r})",
+                                    location="body", field="simulator")
         if not tasks.capability("detente.uncertainty", "monte_carlo"):
             return _error(501, "NotAvailable",
                           "Monte Carlo (detente.uncertainty) is not available on this server")
-        from ..models.registry import get_model
+        if negotiated:
+            if tasks.simulate_fn() is None:
+                return _error(501, "NotAvailable",
+                              "the negotiation simulator (detente.simulate) is not available on this server")
+            if req.params:
+                raise ScenarioError("model 'simulator' takes its options in 'simulator', not 'params' "
+                                    f"(got {sorted(req.params)})", location="body", field="params")
+            tasks.simulator_model(req.simulator.model_dump() if req.simulator else None)  # 422 on bad options
+        else:
+            from ..models.registry import get_model
 
-        get_model(req.model, **req.params)
+            get_model(req.model, **req.params)
         sc = tasks.resolve_scenario(req.scenario)
         payload = {**req.model_dump(mode="json", exclude={"scenario"}), "scenario": sc.model_dump(mode="json")}
-        if req.draws <= cfg.sync_draws:
+        # a negotiated draw costs a simulated negotiation: answered at once up to sync_runs
+        if req.draws <= (cfg.sync_runs if negotiated else cfg.sync_draws):
             return await _run(lambda: tasks.monte_carlo_job(payload, lambda x: None))
         return _submit("montecarlo", "detente.api.tasks:monte_carlo_job", payload)
 

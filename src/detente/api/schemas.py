@@ -31,6 +31,7 @@ __all__ = [
     "ScenarioRef",
     "SensitivityRequest",
     "SimulateRequest",
+    "SimulatorOptions",
     "ValidateResponse",
     "ZoneOut",
 ]
@@ -150,12 +151,30 @@ _Noise = dict[
 ]
 
 
+class SimulatorOptions(_Body):
+    """Options of the negotiation simulator as a Monte Carlo model (``model: "simulator"``);
+    see :class:`detente.uncertainty.simulator.SimulatorModel`."""
+
+    protocol: Literal["summit", "alternating", "single_text"] = "summit"
+    strategies: (Annotated[str, Field(min_length=1, max_length=500)]
+                 | Annotated[list[list[_ModelName]], Field(min_length=1, max_length=100)]) = Field(
+        default="mix", description="'mix' (every ordered pair of the five NegMAS strategies), comma-separated "
+                                   "names (one per negotiator, or one for all), or a list of such lists")
+    steps: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 100
+    levels: Annotated[int, Field(ge=2, le=20, strict=True)] = 5
+    walk_away: bool | None = Field(default=None, description="default: on for the summit, off otherwise")
+    walk_patience: Annotated[float, Field(ge=0, le=1)] = 0.5
+    audience_cost: Annotated[float, Field(ge=0, le=1e6)] = 0.5
+
+
 class MonteCarloRequest(_Body):
     """Forecast distribution and deal probability over uncertain inputs."""
 
     scenario: ScenarioRef
-    model: _ModelName = "weighted_median"
+    model: _ModelName = Field(default="weighted_median",
+                              description="a registered model, or 'simulator': every draw negotiated")
     params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
+    simulator: SimulatorOptions | None = Field(default=None, description="options of model 'simulator'")
     draws: Annotated[int, Field(ge=1, strict=True, description="number of draws (capped by the server)")] = 10_000
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "SIMULATOR_MODELS",
     "capability",
     "clean",
     "forecast_document",
@@ -25,6 +26,7 @@ __all__ = [
     "sensitivity_job",
     "simulate_fn",
     "simulate_job",
+    "simulator_model",
 ]
 
 
@@ -148,13 +150,31 @@ def monte_carlo_job(payload: dict, progress: Callable[[float], None]) -> dict:
     from ..uncertainty import monte_carlo
 
     sc = resolve_scenario(payload["scenario"])
-    model = get_model(payload["model"], **payload.get("params", {}))
+    if payload["model"] in SIMULATOR_MODELS:
+        model = simulator_model(payload.get("simulator"))
+    else:
+        model = get_model(payload["model"], **payload.get("params", {}))
     res = monte_carlo(
         sc.without_outcome(), model, draws=payload["draws"], seed=payload.get("seed"),
         noise=payload.get("noise") or DEFAULT_NOISE, keep_draws=False,
         progress=lambda done, total: progress(done / total if total else 0.0),
     )
     return clean(res.summary())
+
+
+#: Model names under which the Monte Carlo endpoint runs the negotiation simulator.
+SIMULATOR_MODELS = ("simulator", "simulate")
+
+
+def simulator_model(options: dict | None) -> Any:
+    """:class:`detente.uncertainty.simulator.SimulatorModel` from the request's ``simulator``
+    options (validated there: ScenarioError naming the field)."""
+    from ..uncertainty.simulator import SimulatorModel
+
+    opts = dict(options or {})
+    if isinstance(opts.get("strategies"), list):
+        opts["strategies"] = [tuple(c) for c in opts["strategies"]]
+    return SimulatorModel(**opts)
 
 
 def sensitivity_job(payload: dict, progress: Callable[[float], None]) -> dict:

@@ -152,7 +152,7 @@ class DomainBatch:
             w = self._rows(self.weights, rows, ps)[:, :, k]  # (n or 1, P)
             vt = self._rows(self.value_tables[k], rows, ps)  # (n or 1, P, V)
             term = (w[:, :, None] * vt).transpose(1, 0, 2)  # (P, n or 1, V)
-            acc = (acc[:, :, :, None] + term[:, :, None, :]).reshape(len(ps), n, -1)
+            acc = _outer(acc, term, np.add)
         if self.allowed is not None:
             ok = self.feasible(rows, ps)
             np.subtract(acc, VIOLATION_PENALTY, out=acc, where=~ok)
@@ -167,7 +167,7 @@ class DomainBatch:
         ok = np.ones((len(ps), rows.size, 1), dtype=bool)
         for k in range(self.base.n_issues):
             al = self._rows(self.allowed[k], rows, ps).transpose(1, 0, 2)
-            ok = (ok[:, :, :, None] & al[:, :, None, :]).reshape(len(ps), rows.size, -1)
+            ok = _outer(ok, al, np.logical_and)
         return ok
 
     def utility_of(self, rows: np.ndarray, outcome: np.ndarray) -> np.ndarray:
@@ -223,6 +223,19 @@ class DomainBatch:
     def table_bytes(self) -> int:
         """Bytes of one run's utility tables (all parties), for sizing chunks."""
         return 8 * self.n_parties * self.n_outcomes
+
+
+def _outer(acc: np.ndarray, term: np.ndarray, op) -> np.ndarray:
+    """``op(acc[:, :, :, None], term[:, :, None, :])`` flattened to (P, n, N * V): the outcome
+    grid extended by one issue (its values varying fastest). Written value by value, so that
+    every numpy call runs over the N outcomes of the prefix rather than over the V values of
+    one issue (the same elementwise operations, many times fewer inner loops)."""
+    P, n, N = acc.shape
+    V = term.shape[-1]
+    out = np.empty((P, n, N, V), dtype=np.result_type(acc, term))
+    for j in range(V):
+        op(acc, term[:, :, j:j + 1], out=out[:, :, :, j])
+    return out.reshape(P, n, N * V)
 
 
 def take_runs(arrays, rows: np.ndarray, credibility: np.ndarray | None = None):
@@ -329,13 +342,10 @@ def scenario_domains(
     tot = s.sum(axis=-1, keepdims=True)
     weights = np.where(tot > 0, s / np.where(tot > 0, tot, 1.0), 0.0)
     base = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(n_a))
-    batch = DomainBatch(base=base, value_tables=tuple(vts), weights=weights,
-                        reservation=np.zeros((n, n_a)), allowed=tuple(allowed))
     if reservation is None:
-        reservation = _reservations(scenario, arrays, n, batch.weights, raw_max, credibility)
+        reservation = _reservations(scenario, arrays, n, weights, raw_max, credibility)
     r = np.broadcast_to(np.asarray(reservation, dtype=float), (n, n_a))
-    return DomainBatch(base=base, value_tables=batch.value_tables, weights=batch.weights,
-                       reservation=r, allowed=batch.allowed)
+    return DomainBatch(base=base, value_tables=tuple(vts), weights=weights, reservation=r, allowed=tuple(allowed))
 
 
 def scenario_reservations(scenario, arrays, *, credibility: np.ndarray | None = None,

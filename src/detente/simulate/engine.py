@@ -20,6 +20,7 @@ from ..negotiation.batch import DomainBatch, _n_runs, scenario_domains
 from ..negotiation.domain import Domain
 from ..negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
 from ..rng import as_seed_sequence, chunk_generators, seed_entropy
+from ._fast import kernel_plays, kernel_plays_combos, merge_chunks, play_batch
 from .protocols import (
     AGREEMENT,
     DEADLINE,
@@ -424,21 +425,29 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
     walk = bool(walk_away)
     parts = []
     done = 0
-    for start, size, rng in chunk_generators(ss, runs, chunk_size):
+    merge = protocol == "alternating" and kernel_plays_combos(combos)
+    for grp in merge_chunks(chunk_generators(ss, runs, chunk_size), merge):
+        # merged only when the kernel plays every run (no generator is consumed)
+        start, size, rng = grp[0][0], sum(c[1] for c in grp), grp[0][2]
         rows = np.arange(start, start + size)
         b = chunk_batch(rows)
         local = np.arange(size)
-        U = b.utilities(local, parties=neg)  # (n_neg, size, n_outcomes)
         r = b.reservation.copy()
-        tabs = [PartyTables(U[j], r[:, a], U[(j + 1) % len(neg)], b.reservation[:, a], r[:, neg[(j + 1) % len(neg)]])
-                for j, a in enumerate(neg)]
-        if protocol == "alternating":
-            groups = [_groups(combos, rows, p) for p in range(len(neg))]
-            out = alternating_offers(tabs, groups, steps, rng, walk_away=walk, walk_patience=walk_patience,
-                                     trace=traces, **clock)
+        groups = [_groups(combos, rows, p) for p in range(len(neg))] if protocol == "alternating" else []
+        if groups and kernel_plays(groups):
+            # compiled kernel: each run's tables built in cache, never the chunk's (same result)
+            out = play_batch(b, local, neg, r[:, neg], b.reservation[:, neg], groups, steps, walk_away=walk,
+                             walk_patience=walk_patience, trace=traces, **clock)
         else:
-            out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
-        del U, tabs
+            U = b.utilities(local, parties=neg)  # (n_neg, size, n_outcomes)
+            tabs = [PartyTables(U[j], r[:, a], U[(j + 1) % len(neg)], b.reservation[:, a], r[:, neg[(j + 1) % len(neg)]])
+                    for j, a in enumerate(neg)]
+            if protocol == "alternating":
+                out = alternating_offers(tabs, groups, steps, rng, walk_away=walk, walk_patience=walk_patience,
+                                         trace=traces, **clock)
+            else:
+                out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
+            del U, tabs
         ag = out["agreement"]
         if vetoers:
             ok = ag >= 0
@@ -558,10 +567,14 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
             progress(runs, runs)
     else:
         parts = []
-        for start, size, rng in chunks:
-            d = rng.random((len(threats), size))
+        # per-run tables played by the compiled kernel: consecutive chunks in one batch (each
+        # chunk's threat draws from its own generator, which is all the generators are used for)
+        merge = per_run is not None and deterministic and kernel_plays_combos(combos)
+        for grp in merge_chunks(chunks, merge):
+            start, size = grp[0][0], sum(c[1] for c in grp)
+            d = np.concatenate([g.random((len(threats), sz)) for _, sz, g in grp], axis=1)
             pr = None if per_run is None else _chunk_domains(scenario, plan, per_run, start, size, levels)
-            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, rng, pr))
+            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, grp[0][2], pr))
             if progress is not None:
                 progress(start + size, runs)
         res = _concat(parts)
@@ -667,16 +680,23 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
             stage_end[rows] = st.id
             continue
         n_steps = st.max_steps or steps
-        if pr is None:
-            tabs = _tables(dom.utilities(), present, r[rows], r0)
-        else:
-            U = pr["stages"][k].utilities(rows, parties=present)
-            rr, n_pr = r[rows], len(present)
-            tabs = [PartyTables(U[j], rr[:, a], U[(j + 1) % n_pr], pr["r0"][rows, a], rr[:, present[(j + 1) % n_pr]])
-                    for j, a in enumerate(present)]
         groups = [_groups(combos, run_ids[rows], p) for p in range(len(present))]
-        out = alternating_offers(tabs, groups, n_steps, rng, walk_away=ctx["walk_away"],
-                                 walk_patience=ctx["walk_patience"], trace=traces, **ctx["clock"])
+        if pr is not None and kernel_plays(groups):
+            # compiled kernel: each run's tables built in cache, never the chunk's (same result)
+            out = play_batch(pr["stages"][k], rows, present, r[rows][:, present], pr["r0"][rows][:, present], groups,
+                             n_steps, walk_away=ctx["walk_away"], walk_patience=ctx["walk_patience"], trace=traces,
+                             **ctx["clock"])
+        else:
+            if pr is None:
+                tabs = _tables(dom.utilities(), present, r[rows], r0)
+            else:
+                U = pr["stages"][k].utilities(rows, parties=present)
+                rr, n_pr = r[rows], len(present)
+                tabs = [PartyTables(U[j], rr[:, a], U[(j + 1) % n_pr], pr["r0"][rows, a], rr[:, present[(j + 1) % n_pr]])
+                        for j, a in enumerate(present)]
+            out = alternating_offers(tabs, groups, n_steps, rng, walk_away=ctx["walk_away"],
+                                     walk_patience=ctx["walk_patience"], trace=traces, **ctx["clock"])
+            del tabs
         n_offers[rows] += out["n_offers"]
         if offers is not None:
             w = min(n_steps, steps)

@@ -40,6 +40,9 @@ __all__ = ["AGREEMENT", "DEADLINE", "REASONS", "VETO", "WALK_AWAY", "alternating
 AGREEMENT, DEADLINE, WALK_AWAY, VETO = 0, 1, 2, 3
 #: Reason codes of a run's end, in code order.
 REASONS = ("agreement", "deadline", "walk_away", "veto")
+#: Per-run tables with time-dependent / tit-for-tat strategies take the merged fast path
+#: (:mod:`._fast`, identical results); tests switch it off to compare with the general path.
+_FAST_ROWS = True
 
 
 @dataclass(slots=True)
@@ -97,6 +100,12 @@ def alternating_offers(
         ``ended_by`` (party who walked away, -1 otherwise), ``last_offer`` (n_parties, n_runs)
         each party's last offer (-1 if none), and ``offers`` if traced.
     """
+    if _FAST_ROWS:
+        from ._fast import alternating_offers_rows, eligible
+
+        if eligible(tabs, groups):
+            return alternating_offers_rows(tabs, groups, n_steps, walk_away=walk_away, walk_patience=walk_patience,
+                                           trace=trace, time_limit=time_limit, step_time=step_time)
     n_p = len(tabs)
     n = tabs[0].reservation.shape[0]
     cur = np.full(n, -1, dtype=np.int64)

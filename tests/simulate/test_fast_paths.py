@@ -1,0 +1,259 @@
+"""The fast paths of per-run negotiations give exactly the general path's results.
+
+Three implementations play stacked alternating offers on per-run tables:
+
+- the **general path** (``protocols.alternating_offers`` calling strategy objects group by
+  group), the reference here: it is itself tested against each draw simulated alone
+  (test_per_run.py) and against NegMAS (tests/parity);
+- the **numpy fast path** (``simulate._fast``: strategies merged per party, time-dependent
+  offers in blocks of steps), used without numba;
+- the **compiled kernel** (``simulate._kernel``, numba: tables built per run in cache, lazy
+  bucket sorting, runs with ties handed back to numpy), used with numba.
+
+Each test switches paths with ``monkeypatch`` on the private switches ``protocols._FAST_ROWS``
+and ``_fast._COMPILED`` and compares every field of the results bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detente._jit import HAVE_NUMBA
+from detente.negotiation.batch import DomainBatch, scenario_domains
+from detente.scenario.load import load_scenario, scenario_from_data
+from detente.simulate import _fast, protocols
+from detente.simulate.engine import simulate
+from detente.simulate.protocols import Group, alternating_offers
+from detente.simulate.strategies import NaiveTitForTat, PartyTables, TimeDependent, get_strategy
+from detente.uncertainty.perturb import build_perturbation
+
+from ..negotiation._domains import domains
+
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")
+FAST = ["boulware", "linear", "conceder", "hardliner", "aspiration", "tit_for_tat"]
+FIELDS = ("agreement", "reason", "step", "utilities", "n_offers", "last_proposer", "vetoed", "stage", "ended_by",
+          "offers")
+PATHS = ["general", "numpy", pytest.param("kernel", marks=needs_numba)]
+
+
+@pytest.fixture(scope="module")
+def alaska():
+    return load_scenario("alaska-2025")
+
+
+def _path(monkeypatch, path: str) -> None:
+    monkeypatch.setattr(protocols, "_FAST_ROWS", path != "general")
+    monkeypatch.setattr(_fast, "_COMPILED", path == "kernel")
+
+
+def _equal(a, b) -> None:
+    for f in FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        if x is None and y is None:
+            continue
+        assert x is not None and y is not None, f
+        np.testing.assert_array_equal(x, y, err_msg=f)
+        if np.asarray(x).dtype.kind == "f":  # bit for bit, signed zeros included
+            assert np.array_equal(np.asarray(x).view(np.int64), np.asarray(y).view(np.int64)), f
+
+
+def _run(monkeypatch, path, *args, **kw):
+    _path(monkeypatch, path)
+    return simulate(*args, **kw)
+
+
+@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
+def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, path):
+    """Perturbed Alaska summits (no ties): delegations, walk-aways, threats with per-run
+    credibility, press conference, veto; every ordered pair of the six fast strategies; traces."""
+    pert = build_perturbation(alaska, noise={"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1,
+                                             "credibility": 0.3})
+    arrays, cred = pert.draw(144, np.random.default_rng(11))
+    mix = [(a, b) for a in FAST for b in FAST]
+    kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=60, seed=4, traces=True,
+              chunk_size=50)
+    ref = _run(monkeypatch, "general", alaska, **kw)
+    fast = _run(monkeypatch, path, alaska, **kw)
+    assert {"walk_away", "veto"} <= set(ref.reason)
+    _equal(ref, fast)
+
+
+@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
+@pytest.mark.parametrize("walk_away, time_limit", [(False, None), (True, None), (True, 23.5)])
+def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, path, walk_away, time_limit):
+    """Alternating offers among the actors present, every input perturbed, with and without
+    walk-away and a deadline in simulated time."""
+    pert = build_perturbation(alaska, noise={"position": 15, "salience": 0.3, "red_line": 10, "walk_away": 0.15})
+    arrays, cred = pert.draw(108, np.random.default_rng(3))
+    mix = [(a, b) for a in FAST for b in FAST]
+    kw = dict(arrays=arrays, credibility=cred, strategies=mix, steps=40, seed=1, traces=True, walk_away=walk_away,
+              time_limit=time_limit, chunk_size=40)
+    ref = _run(monkeypatch, "general", alaska, **kw)
+    fast = _run(monkeypatch, path, alaska, **kw)
+    assert len(set(ref.reason)) > 1
+    _equal(ref, fast)
+
+
+@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
+def test_tied_tables_are_played_exactly(alaska, monkeypatch, path):
+    """Positions as coded: the utility tables are full of ties (which of equal outcomes is
+    offered is numpy's argsort order); the kernel hands such runs to numpy. Credibility 1, so
+    that the threat draws cannot matter; tit-for-tat with a carried-over ranking pointer."""
+    data = alaska.model_dump(mode="python")
+    for th in data["threats"]:
+        th["credibility"] = 1.0
+    sc = scenario_from_data(data, source="test")
+    pert = build_perturbation(sc, noise={"red_line": 15, "walk_away": 0.15})
+    arrays, cred = pert.draw(60, np.random.default_rng(8))
+    strategies = [("boulware", NaiveTitForTat(start_calls=3)), ("linear", "tit_for_tat"), ("aspiration", "conceder"),
+                  (TimeDependent.from_faratin(0.5, label="faratin"), "hardliner")]
+    kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=strategies, steps=30, seed=2,
+              chunk_size=25)
+    _equal(_run(monkeypatch, "general", sc, **kw), _run(monkeypatch, path, sc, **kw))
+
+
+@needs_numba
+def test_kernel_hands_runs_with_ties_back(alaska):
+    """The kernel refuses (fail) exactly where its sorted part holds equal utilities."""
+    from detente.simulate._fast import _run_kernel
+
+    b = scenario_domains(alaska, alaska.arrays().replace(
+        position=np.broadcast_to(alaska.arrays().position, (4, 4, 5))))
+    U = b.utilities(np.arange(4), parties=[0, 1])
+    r = b.reservation[:, :2]
+    tabs = [PartyTables(U[0], r[:, 0], U[1], r[:, 0], r[:, 1]), PartyTables(U[1], r[:, 1], U[0], r[:, 1], r[:, 0])]
+    groups = [[Group(get_strategy("conceder"), np.arange(4))], [Group(get_strategy("conceder"), np.arange(4))]]
+    calls = []
+
+    def tables(F):
+        calls.append(F)
+        return [t.slice(F) for t in tabs]
+
+    VT = np.stack([t.u for t in tabs])[:, :, None, :]
+    R = np.stack([t.reservation for t in tabs])
+    out = _run_kernel(np.ones((2, 1, 1)), VT, np.zeros((2, 0, 1, VT.shape[-1]), dtype=bool),
+                      np.array([VT.shape[-1]]), 0.0, R, R.copy(), tables, groups, 50, True, 0.5, False, None, 1.0)
+    assert calls and calls[0].size >= 1  # coded positions: ties near the top of the rankings
+    ref = alternating_offers(tabs, groups, 50, np.random.default_rng(0), walk_away=True)
+    for k in ("agreement", "reason", "step", "n_offers", "last_proposer", "ended_by", "last_offer"):
+        np.testing.assert_array_equal(out[k], ref[k], err_msg=k)
+
+
+@needs_numba
+def test_kernel_tables_equal_domain_batch_utilities(alaska):
+    """The kernel builds each run's table with DomainBatch.utilities' operations: bit for bit,
+    red-line penalties included, with per-run and shared value tables."""
+    from detente.simulate._kernel import table_of
+
+    pert = build_perturbation(alaska, noise={"position": 10, "salience": 0.2, "red_line": 15})
+    arrays, _ = pert.draw(20, np.random.default_rng(0))
+    b = scenario_domains(alaska, arrays, members={"usa": ["trump", "rubio"]})
+    U = b.utilities(np.arange(20), parties=[1, 0, 3])
+    cards = np.asarray(b.base.cardinalities, dtype=np.int64)
+    m = int(np.prod(cards))
+    ps = [1, 0, 3]
+    W = np.ascontiguousarray(b.weights[:, ps].transpose(1, 0, 2))
+    VT = np.zeros((3, 20, cards.size, cards.max()))
+    AL = np.zeros((3, 20, cards.size, cards.max()), dtype=bool)
+    for k in range(cards.size):
+        VT[:, :, k, :cards[k]] = np.broadcast_to(b.value_tables[k][:, ps], (20, 3, cards[k])).transpose(1, 0, 2)
+        AL[:, :, k, :cards[k]] = np.broadcast_to(b.allowed[k][:, ps], (20, 3, cards[k])).transpose(1, 0, 2)
+    out, tmp = np.empty(m), np.empty(m)
+    ok, ok_tmp = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
+    for p in range(3):
+        for i in range(20):
+            nom = 0.3
+            mn, mx, best, cnt, im, ii = table_of(W, VT, AL, cards, 2.0, p, i, out, ok, tmp, ok_tmp, True, nom)
+            u = U[p, i]
+            assert np.array_equal(out.view(np.int64), u.view(np.int64))
+            assert (mn, mx, best, cnt) == (u.min(), u.max(), int(np.argmax(u)), int((u >= nom).sum()))
+            irr = np.where(u >= nom, -np.inf, u)
+            assert im == irr.max() and (ii == int(np.argmax(irr)) if cnt < m else ii == -1)
+
+
+@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
+def test_merged_kernel_batches_do_not_change_results(alaska, monkeypatch, path):
+    """Consecutive chunks merged into one kernel batch (threat draws still chunk by chunk):
+    the same numbers as chunk by chunk, for any chunk size."""
+    pert = build_perturbation(alaska, noise={"position": 10, "credibility": 0.3})
+    arrays, cred = pert.draw(90, np.random.default_rng(5))
+    mix = [(a, b) for a in FAST[:3] for b in FAST[3:]]
+    kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=30, seed=7)
+    ref = _run(monkeypatch, "general", alaska, chunk_size=16, **kw)
+    monkeypatch.setattr(_fast, "KERNEL_BATCH", 40)
+    _equal(ref, _run(monkeypatch, path, alaska, chunk_size=16, **kw))
+    assert _fast.merge_chunks([(0, 16, None), (16, 16, None), (32, 16, None), (48, 5, None)], True) == [
+        [(0, 16, None), (16, 16, None)], [(32, 16, None), (48, 5, None)]]
+    assert _fast.merge_chunks([(0, 16, None), (16, 16, None)], False) == [[(0, 16, None)], [(16, 16, None)]]
+
+
+def test_only_time_dependent_and_tit_for_tat_take_the_fast_paths():
+    tab = PartyTables(np.zeros((3, 4)), np.zeros(3))
+    rows = np.arange(3)
+    assert _fast.eligible([tab, tab], [[Group(get_strategy("linear"), rows)], [Group(get_strategy("tft"), rows)]])
+    for other in ("random", "best_response"):
+        assert not _fast.eligible([tab, tab], [[Group(get_strategy(other), rows)], [Group(get_strategy("linear"), rows)]])
+    two_tft = [[Group(NaiveTitForTat(), rows[:1]), Group(NaiveTitForTat(start_calls=2), rows[1:])],
+               [Group(get_strategy("linear"), rows)]]
+    assert not _fast.eligible([tab, tab], two_tft)
+    shared = PartyTables(np.zeros(4), np.zeros(3))
+    assert not _fast.eligible([shared, shared], [[Group(get_strategy("linear"), rows)]] * 2)
+
+
+@given(dom=domains(max_issues=3, max_values=4), a=st.sampled_from(FAST), b=st.sampled_from(FAST),
+       seed=st.integers(0, 50), walk=st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_property_fast_paths_equal_general_on_random_domains(dom, a, b, seed, walk):
+    """Property: on random small domains (many ties) with per-run reservation values and
+    weights, the numpy fast path and the kernel give the general path's results."""
+    n = 10
+    rng = np.random.default_rng(seed)
+    r = rng.choice([0.0, 0.2, 0.5, 0.8], size=(n, 2))
+    w = rng.uniform(0.1, 1.0, size=(n, 2, dom.n_issues))
+    w /= w.sum(axis=-1, keepdims=True)
+    batch = DomainBatch.from_domain(dom, n, reservation=r, weights=w)
+    kw = dict(strategies=(a, b), steps=12, seed=seed, walk_away=walk, traces=True)
+    saved = (protocols._FAST_ROWS, _fast._COMPILED)
+    try:
+        results = []
+        for fast_rows, compiled in ((False, False), (True, False), (True, HAVE_NUMBA)):
+            protocols._FAST_ROWS, _fast._COMPILED = fast_rows, compiled
+            results.append(simulate(batch, **kw))
+    finally:
+        protocols._FAST_ROWS, _fast._COMPILED = saved
+    _equal(results[0], results[1])
+    _equal(results[0], results[2])
+
+
+@given(dom=domains(n_parties=3, max_issues=2, max_values=4), seed=st.integers(0, 20))
+@settings(max_examples=10, deadline=None)
+def test_property_three_parties_on_tables_directly(dom, seed):
+    """Stacked alternating offers among three parties, called on ready tables
+    (``alternating_offers`` with per-run PartyTables): numpy fast path and kernel equal the
+    general path, offer by offer."""
+    n = 9
+    rng = np.random.default_rng(seed)
+    r = rng.choice([0.0, 0.3, 0.6], size=(n, 3))
+    w = rng.uniform(0.1, 1.0, size=(n, 3, dom.n_issues))
+    w /= w.sum(axis=-1, keepdims=True)
+    b = DomainBatch.from_domain(dom, n, reservation=r, weights=w)
+    U = b.utilities(np.arange(n))
+    tabs = [PartyTables(U[j], r[:, j], U[(j + 1) % 3], r[:, j], r[:, (j + 1) % 3]) for j in range(3)]
+    rows = np.arange(n)
+    names = [["conceder", "tit_for_tat", "linear"], ["aspiration", "boulware", "tit_for_tat"],
+             ["linear", "hardliner", "conceder"]]
+    groups = [[Group(get_strategy(names[p][k]), rows[rows % 3 == k]) for k in range(3)] for p in range(3)]
+    saved = (protocols._FAST_ROWS, _fast._COMPILED)
+    outs = []
+    try:
+        for fast_rows, compiled in ((False, False), (True, False), (True, HAVE_NUMBA)):
+            protocols._FAST_ROWS, _fast._COMPILED = fast_rows, compiled
+            outs.append(alternating_offers(tabs, groups, 15, np.random.default_rng(0), walk_away=True, trace=True))
+    finally:
+        protocols._FAST_ROWS, _fast._COMPILED = saved
+    for out in outs[1:]:
+        for k in ("agreement", "reason", "step", "n_offers", "last_proposer", "ended_by", "last_offer", "offers"):
+            np.testing.assert_array_equal(out[k], outs[0][k], err_msg=k)
