@@ -532,7 +532,8 @@ def _update(ex, yI, yJ, x, w, n, m, touch, posmap, ai, aj, fp, fq, st, res, scor
     return nre
 
 
-@njit(error_model="numpy")
+# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
+@njit(error_model="numpy", nogil=True)
 def run_draw(x, sal, pw, w, wsal, trad, dsum, a1, a2, cp, cq, pair, touch, rounds, rex, p_rex,
              buf, record, cst, st, res, score, drw, upd, ik, vote, new, num, o, before, voting,
              final, n_ex, recs, info):  # pragma: no cover - compiled

@@ -88,7 +88,8 @@ def _no_challenge(r, dm, dist_ij, L, q):
     return q * usq + (1.0 - q) * v
 
 
-@njit(error_model="numpy")
+# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
+@njit(error_model="numpy", nogil=True)
 def round_one(x, s, w, tp, everyone, L, q, paper, capitulation, weight_point,
              dist, d, u, N, P1, eu1, P2, a, b, S, R, r, mtype, mwith, eu_own, eu_other, new, dmu,
              first):
@@ -275,7 +276,8 @@ def round_one(x, s, w, tp, everyone, L, q, paper, capitulation, weight_point,
 _LOOKBACK = 64
 
 
-@njit(error_model="numpy")
+# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
+@njit(error_model="numpy", nogil=True)
 def path(xsc, take_part, rounds, q, paper, capitulation, weight_point, has_tol, tolerance,
          keep, record, pos, mm, rounds_run, Lf, rec, move_type, move_with):
     """Every draw of ``_run_chunk`` (in expected_utility), one after the other.
