@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ..errors import ScenarioError
-from .domain import VIOLATION_PENALTY, Domain
+from .domain import VIOLATION_PENALTY, Domain, _ro
 from .from_scenario import _grid, _members, _score, scenario_domain
 
 __all__ = ["DomainBatch", "scenario_domains", "scenario_reservations", "take_runs"]
@@ -32,12 +31,6 @@ __all__ = ["DomainBatch", "scenario_domains", "scenario_reservations", "take_run
 #: ScenarioArrays fields that may carry a run axis, with their unbatched number of dimensions
 _RUN_FIELDS = {"position": 2, "salience": 2, "power": 1, "red_low": 2, "red_high": 2,
                "walk_utility": 1, "walk_position": 2}
-
-
-def _ro(a: Any, dtype=float) -> np.ndarray:
-    arr = np.array(a, dtype=dtype, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True, slots=True, eq=False)

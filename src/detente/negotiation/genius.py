@@ -311,6 +311,18 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
     for j, wel in enumerate(obj.findall("weight")):
         where = f"<weight>[{j + 1}]"
         weights_el[_int_attr(wel, "index", src, where)] = _float_attr(wel, "value", src, where)
+
+    def issue_weight(index: int, name: str) -> float:
+        """The <weight> of the profile's issue ``index`` (domain issue ``name``), checked."""
+        if index not in weights_el:
+            raise ScenarioError(
+                f"no <weight index=\"{index}\"> for issue {name!r}", source=src, location="<objective>", field="weight"
+            )
+        wv = weights_el[index]
+        if wv < 0:
+            raise ScenarioError(f"weight must be >= 0 (got {wv})", source=src, location=f"<weight index=\"{index}\">")
+        return wv
+
     evals: list[tuple[float, ...]] = []
     weights: list[float] = []
     evaluators: list[tuple[str, tuple[float, ...]] | None] = []
@@ -336,14 +348,7 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
             if max(sc) <= 0:
                 raise ScenarioError(f"every evaluation of issue {iss.name!r} is 0", source=src, location=where)
             evals.append(sc)
-            if piss.index not in weights_el:
-                raise ScenarioError(
-                    f"no <weight index=\"{piss.index}\"> for issue {iss.name!r}", source=src, location="<objective>", field="weight"
-                )
-            wv = weights_el[piss.index]
-            if wv < 0:
-                raise ScenarioError(f"weight must be >= 0 (got {wv})", source=src, location=f"<weight index=\"{piss.index}\">")
-            weights.append(wv)
+            weights.append(issue_weight(piss.index, iss.name))
             continue
         evaluators.append(None)
         scores: dict[str, float] = {}
@@ -369,14 +374,7 @@ def read_genius_profile(path: str | Path, issues: tuple[GeniusIssue, ...]) -> Ge
         if max(scores.values()) <= 0:
             raise ScenarioError(f"every evaluation of issue {iss.name!r} is 0", source=src, location=where)
         evals.append(tuple(scores[v] for v in iss.values))
-        if piss.index not in weights_el:
-            raise ScenarioError(
-                f"no <weight index=\"{piss.index}\"> for issue {iss.name!r}", source=src, location="<objective>", field="weight"
-            )
-        wv = weights_el[piss.index]
-        if wv < 0:
-            raise ScenarioError(f"weight must be >= 0 (got {wv})", source=src, location=f"<weight index=\"{piss.index}\">")
-        weights.append(wv)
+        weights.append(issue_weight(piss.index, iss.name))
     total = 0.0
     for wv in weights:
         total += wv

@@ -35,7 +35,17 @@ from typing import Any
 import numpy as np
 
 from .._jit import HAVE_NUMBA
-from .strategies import _INV_EPS, NaiveTitForTat, PartyTables, TimeDependent, _aspiration
+from .protocols import Turns, step_times
+from .strategies import (
+    _INV_EPS,
+    NaiveTitForTat,
+    PartyTables,
+    TimeDependent,
+    _aspiration,
+    _sort_rows,
+    _tft_concession,
+    _tft_xnorm,
+)
 
 __all__ = ["BLOCK", "KERNEL_BATCH", "RowTables", "alternating_offers_rows", "eligible", "kernel_plays",
            "kernel_plays_combos", "merge_chunks", "play_batch"]
@@ -70,19 +80,6 @@ def eligible(tabs: list[PartyTables], groups: list[list[Any]]) -> bool:
     """Whether the fast path plays this batch: per-run tables, and every party's strategies
     time-dependent or (one parametrisation of) naive tit-for-tat."""
     return bool(tabs) and all(t.batched for t in tabs) and _eligible_groups(groups)
-
-
-def _times(n_steps: int, time_limit: float | None, step_time: float) -> list[float]:
-    """The normalised time of every step played (alternating_offers' clock)."""
-    ts: list[float] = []
-    for s in range(n_steps):
-        t_s = (s + 1) / (n_steps + 1)
-        if time_limit is not None:
-            if s * step_time >= time_limit:
-                break
-            t_s = min(1.0, max(t_s, s * step_time / time_limit))
-        ts.append(t_s)
-    return ts
 
 
 def _eligible_groups(groups: list[list[Any]]) -> bool:
@@ -122,32 +119,11 @@ class RowTables:
         mask = u >= nom[:, None]
         mask[~rational] = True
         cnt = mask.sum(axis=1)
-        key = np.where(mask, u, np.inf)
-        o = np.argsort(key, axis=1)
-        s = np.take_along_axis(key, o, axis=1)
-        del key
         # as PartyTables.sorted_rational: a row with ties among its rational outcomes is sorted
         # again at its own length (numpy's tie order for that run alone); a row whose outcomes
         # are all valid was already sorted at its own length
-        tied = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1)
-        redo = cnt * (tied & (cnt < m))
-        for c in np.unique(redo):
-            if c == 0:
-                continue
-            rows = np.flatnonzero(redo == c)
-            mk = mask[rows]
-            vals = u[rows][mk].reshape(rows.size, c)
-            ids = np.nonzero(mk)[1].reshape(rows.size, c)
-            order = np.argsort(vals, axis=1)
-            s[rows, :c] = np.take_along_axis(vals, order, axis=1)
-            o[rows, :c] = np.take_along_axis(ids, order, axis=1)
-        ui = np.where(mask, -np.inf, u)
+        s, o, self.irr_max, self.irr_id = _sort_rows(u, mask, cnt, full_sorted=True)
         del mask
-        k = np.argmax(ui, axis=1)
-        has = cnt < m
-        self.irr_max = np.where(has, ui[np.arange(n), k], -np.inf)
-        self.irr_id = np.where(has, k, -1)
-        del ui
         self.o = o.astype(np.int32)
         del o
         K = np.empty((n, m), dtype=np.complex128)
@@ -247,15 +223,7 @@ class _Party:
     # ------------------------------------------------------------------ tit-for-tat rows
     def _xnorm(self, R: np.ndarray, u: np.ndarray) -> np.ndarray:
         T = self.T
-        r = T.r[R]
-        mn0, mx = T.umin[R], T.umax[R]
-        mn = np.where(mn0 < r, r, mn0)
-        bad = mx < r
-        d = mx - mn
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = (u - mn) * (1 / d)
-        x = np.where(d < 1e-5, 1.0, x)
-        return np.where(bad, 0.0, x)
+        return _tft_xnorm(u, T.r[R], T.umin[R], T.umax[R])
 
     def _concession(self, R: np.ndarray, pc: np.ndarray, step: int) -> np.ndarray:
         T, tft = self.T, self.tft
@@ -267,17 +235,10 @@ class _Party:
         r = T.r[R]
         ua = np.where(ia >= 0, T.s[R, np.clip(ia, 0, L)], r)
         ub = np.where(ib >= 0, T.s[R, np.clip(ib, 0, L)], r)
-        rng_u = T.s[R, L] - T.s[R, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gap = (ua - ub + 1e-12) / rng_u
-        if step <= 0:
-            mc = np.zeros_like(conc)
-        elif step >= tft.kindness_start_step:
-            mc = conc + tft.kindness
-        else:
-            mc = gap
+        mc, counted = _tft_concession(tft, conc, ua, ub, T.s[R, L] - T.s[R, 0], step)
+        if counted:
             self.calls[R] = k + 1
-        return np.where(np.isfinite(mc) & (mc >= -1e-6) & (mc <= 1.0000001), mc, 0.0)
+        return mc
 
     def tft_respond(self, R: np.ndarray, offer_u: np.ndarray, step: int) -> np.ndarray:
         x = self._xnorm(R, offer_u)
@@ -321,73 +282,26 @@ def alternating_offers_rows(
     ``compiled``: play the runs with the numba kernel (:mod:`._kernel`; default: when numba is
     installed), runs with ties in their rankings on the numpy path; False: numpy only.
     """
-    from .protocols import AGREEMENT, DEADLINE, WALK_AWAY
-
     n_p = len(tabs)
     n = tabs[0].reservation.shape[0]
-    ts = _times(n_steps, time_limit, step_time)
+    ts = step_times(n_steps, time_limit, step_time)
     if _COMPILED if compiled is None else compiled:
         return _play_compiled(tabs, groups, n_steps, ts, walk_away, walk_patience, trace, time_limit, step_time)
     parties = [_Party(tabs[p], groups[p], n, ts) for p in range(n_p)]
-    cur = np.full(n, -1, dtype=np.int64)
-    proposer = np.full(n, -1, dtype=np.int64)
-    n_acc = np.zeros(n, dtype=np.int64)
-    done = np.zeros(n, dtype=bool)
-    agreement = np.full(n, -1, dtype=np.int64)
-    reason = np.full(n, DEADLINE, dtype=np.int64)
-    step_end = np.full(n, -1, dtype=np.int64)
-    n_offers = np.zeros(n, dtype=np.int64)
-    ended_by = np.full(n, -1, dtype=np.int64)
-    last_offer = np.full((n_p, n), -1, dtype=np.int64)
-    offers = np.full((n, n_steps, n_p), -1, dtype=np.int32) if trace else None
-    hopeless = [t.umax < t.reservation for t in tabs]
+    book = Turns.new(tabs, n_steps, walk_away=walk_away, trace=trace)
     rows_n = np.arange(n)
-    if walk_away:
-        first_u = np.full((n_p, n), np.nan)
-        first_t = np.full((n_p, n), np.nan)
     for s, t_s in enumerate(ts):
-        if done.all():
+        if book.done.all():
             break
         c = s % BLOCK
         if c == 0:
             for P in parties:
-                P.block(done, s, min(BLOCK, len(ts) - s))
+                P.block(book.done, s, min(BLOCK, len(ts) - s))
         for p in range(n_p):
             P = parties[p]
-            u = P.T.u
-            active = ~done
-            has = active & (cur >= 0)
-            offer_u = u[rows_n, np.maximum(cur, 0)]
-            if walk_away and s > 0:
-                fu, ft = first_u[p], first_t[p]
-                seen = has & ~np.isnan(fu)
-                if t_s >= walk_patience and seen.any():
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        slope = np.where(t_s > ft, (offer_u - fu) / (t_s - ft), 0.0)
-                    expect = offer_u + np.maximum(slope, 0.0) * (1.0 - t_s)
-                    r_p = tabs[p].reservation
-                    walk = seen & (expect < r_p) & (offer_u < r_p)
-                    if walk.any():
-                        done |= walk
-                        reason[walk] = WALK_AWAY
-                        step_end[walk] = s
-                        ended_by[walk] = p
-                        active = ~done
-                        has = active & (cur >= 0)
-            if hopeless[p].any():
-                quit_ = active & hopeless[p]
-                if quit_.any():
-                    done |= quit_
-                    reason[quit_] = WALK_AWAY
-                    step_end[quit_] = s
-                    ended_by[quit_] = p
-                    active = ~done
-                    has = active & (cur >= 0)
-            if walk_away:
-                newly = has & np.isnan(first_u[p])
-                if newly.any():
-                    first_u[p] = np.where(newly, offer_u, first_u[p])
-                    first_t[p] = np.where(newly, t_s, first_t[p])
+            cur = book.cur
+            offer_u = P.T.u[rows_n, np.maximum(cur, 0)]
+            active, has = book.exits(p, s, t_s, offer_u, walk_patience)
             if has.any():
                 accept = has & (offer_u >= P.lo[:, c]) & (offer_u <= P.hi[:, c])
                 if P.tf.size:
@@ -396,13 +310,7 @@ def alternating_offers_rows(
                         accept[R] = P.tft_respond(R, offer_u[R], s)
             else:
                 accept = np.zeros(n, dtype=bool)
-            n_acc += accept
-            agreed = accept & (n_acc >= n_p)
-            if agreed.any():
-                done |= agreed
-                agreement[agreed] = cur[agreed]
-                reason[agreed] = AGREEMENT
-                step_end[agreed] = s
+            book.accepted(accept, s)
             prop = active & ~accept
             if prop.any():
                 new = np.where(prop, P.off[:, c], cur)
@@ -411,23 +319,8 @@ def alternating_offers_rows(
                     if R.size:
                         pu = np.where(cur[R] >= 0, offer_u[R], np.nan)
                         new[R] = P.tft_propose(R, pu, s)
-                cur = new
-                proposer[prop] = p
-                n_acc[prop] = 1
-                n_offers += prop
-                last_offer[p] = np.where(prop, cur, last_offer[p])
-                if offers is not None:
-                    offers[prop, s, p] = cur[prop]
-    return {
-        "agreement": agreement,
-        "reason": reason,
-        "step": step_end,
-        "n_offers": n_offers,
-        "last_proposer": np.where(reason == AGREEMENT, proposer, -1),
-        "ended_by": ended_by,
-        "last_offer": last_offer,
-        "offers": offers,
-    }
+                book.proposed(p, s, prop, new)
+    return book.result()
 
 
 #: Fewest runs per kernel thread (below that a thread costs more than it saves).
@@ -525,7 +418,7 @@ def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_awa
     from .protocols import DEADLINE, Group
 
     n_p, n = R.shape
-    ts = _times(n_steps, time_limit, step_time)
+    ts = step_times(n_steps, time_limit, step_time)
     kind = np.zeros((n_p, n), dtype=np.int64)
     eidx = np.zeros((n_p, n), dtype=np.int64)
     eps = np.zeros((n_p, n))

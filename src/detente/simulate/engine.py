@@ -10,6 +10,7 @@ rounds and parties only, never over runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +278,68 @@ def simulate(
                        bool(walk_away), walk_patience, discounting, progress, dedup, clock)
 
 
+def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Sequence[int],
+                feasible: Callable[[np.ndarray], np.ndarray], utility: Callable[[np.ndarray], np.ndarray],
+                r: np.ndarray, discount: np.ndarray, steps: int, discounting: str) -> dict[str, Any]:
+    """One chunk's protocol result ``out`` (``size`` runs among the parties ``neg``) made a part
+    of the simulation result: agreements vetoed by ``vetoers`` (``feasible(agreement)``: whether
+    each run's outcome is feasible for each party, (n_parties, size)), every party's utility
+    (``utility(agreement)``, (n_parties, size); reservation values ``r`` without a deal),
+    discounted GENIUS-style if asked, and ``ended_by`` as a party index of the domain."""
+    ag = out["agreement"]
+    if vetoers:
+        ok = ag >= 0
+        vet = ok & ~np.all(feasible(ag)[vetoers], axis=0)
+        out["reason"] = np.where(vet, VETO, out["reason"])
+        out["vetoed"] = np.where(vet, ag, -1)
+        out["agreement"] = ag = np.where(vet, -1, ag)
+    else:
+        out["vetoed"] = np.full(size, -1, dtype=np.int64)
+    util = np.where(ag[:, None] >= 0, utility(ag).T, r)
+    if discounting == "genius":
+        t = (out["step"] + 1) / (steps + 1)
+        util = np.where(ag[:, None] >= 0, util * discount[None, :] ** t[:, None], util)
+    out["utilities"] = util
+    eb = out.pop("ended_by")
+    out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
+    return {k: v for k, v in out.items() if k != "last_offer"}
+
+
+def _domain_result(dom: Domain, protocol: str, combos: list[tuple[Any, ...]], runs: int,
+                   parts: list[dict[str, Any]], vetoers: Sequence[int], entropy: Any,
+                   params: dict[str, Any]) -> SimulationResult:
+    """The result of ``runs`` negotiations over ``dom``'s outcome space from the chunks' parts
+    (:func:`_chunk_part`); run i played strategy combination i mod len(combos)."""
+    res = _concat(parts)
+    if protocol == "alternating":
+        labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
+        strat = labels[np.arange(runs) % len(combos)]
+    else:
+        strat = np.full(runs, "mediator", dtype=object)
+    return SimulationResult(
+        protocol=protocol,
+        scenario=dom.name,
+        parties=dom.parties,
+        issues=dom.issues,
+        values=dom.values,
+        strategies=strat,
+        agreement=res["agreement"],
+        agreement_values=_values(dom, res["agreement"]),
+        reason=np.array(REASONS, dtype=object)[res["reason"]],
+        utilities=res["utilities"],
+        step=np.where(res["reason"] == DEADLINE, -1, res["step"]),
+        stage=np.full(runs, "", dtype=object),
+        n_offers=res["n_offers"],
+        last_proposer=res["last_proposer"],
+        offers=res["offers"],
+        vetoed=res["vetoed"] if vetoers else None,
+        params=params,
+        seed_entropy=entropy,
+        notes=(),
+        ended_by=res["ended_by"],
+    )
+
+
 def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k in parts[0]:
@@ -308,6 +371,11 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
     combos = _combos(strategies, len(neg)) if protocol == "alternating" else []
     use_dedup = dedup and bool(combos) and all(getattr(x, "deterministic", False) for c in combos for x in c)
     feas = dom.feasible() if vetoers else None
+
+    def feasible(ag: np.ndarray) -> np.ndarray:
+        assert feas is not None
+        return feas[:, np.maximum(ag, 0)]
+
     parts = []
     done = 0
     for start, size, rng in chunk_generators(ss, runs, chunk_size):
@@ -329,59 +397,14 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
                 out = alternating_offers(tabs, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces, **clock)
         else:
             out = single_text(tabs, dom.cardinalities, steps, rng, trace=traces)
-        if vetoers:
-            ag = out["agreement"]
-            ok = ag >= 0
-            assert feas is not None
-            vet = ok & ~np.all(feas[np.ix_(vetoers, np.maximum(ag, 0))], axis=0)
-            out["reason"] = np.where(vet, VETO, out["reason"])
-            out["agreement"] = np.where(vet, -1, ag)
-            out["vetoed"] = np.where(vet, ag, -1)
-        else:
-            out["vetoed"] = np.full(size, -1, dtype=np.int64)
-        ag = out["agreement"]
-        util = np.where(ag[:, None] >= 0, U[:, np.maximum(ag, 0)].T, r)
-        if discounting == "genius":
-            t = (out["step"] + 1) / (steps + 1)
-            util = np.where(ag[:, None] >= 0, util * dom.discount[None, :] ** t[:, None], util)
-        out["utilities"] = util
-        eb = out.pop("ended_by")
-        out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
-        parts.append({k: v for k, v in out.items() if k != "last_offer"})
+        parts.append(_chunk_part(out, size, neg, vetoers, feasible,
+                                 lambda ag: U[:, np.maximum(ag, 0)], r, dom.discount, steps, discounting))
         done += size
         if progress is not None:
             progress(done, runs)
-    res = _concat(parts)
-    if protocol == "alternating":
-        labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
-        strat = labels[np.arange(runs) % len(combos)]
-    else:
-        strat = np.full(runs, "mediator", dtype=object)
-    reason = np.array(REASONS, dtype=object)[res["reason"]]
-    parties = dom.parties
-    return SimulationResult(
-        protocol=protocol,
-        scenario=dom.name,
-        parties=parties,
-        issues=dom.issues,
-        values=dom.values,
-        strategies=strat,
-        agreement=res["agreement"],
-        agreement_values=_values(dom, res["agreement"]),
-        reason=reason,
-        utilities=res["utilities"],
-        step=np.where(res["reason"] == DEADLINE, -1, res["step"]),
-        stage=np.full(runs, "", dtype=object),
-        n_offers=res["n_offers"],
-        last_proposer=res["last_proposer"],
-        offers=res["offers"],
-        vetoed=res["vetoed"] if vetoers else None,
-        params={"steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk_away,
-                "discounting": discounting, **clock, "negotiators": tuple(dom.parties[k] for k in neg)},
-        seed_entropy=entropy,
-        notes=(),
-        ended_by=res["ended_by"],
-    )
+    return _domain_result(dom, protocol, combos, runs, parts, vetoers, entropy, {
+        "steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk_away,
+        "discounting": discounting, **clock, "negotiators": tuple(dom.parties[k] for k in neg)})
 
 
 # ---------------------------------------------------------------------------- per-run scenarios
@@ -448,56 +471,15 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
             else:
                 out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
             del U, tabs
-        ag = out["agreement"]
-        if vetoers:
-            ok = ag >= 0
-            vet = ok & ~np.all(b.feasible_of(local, ag)[vetoers], axis=0)
-            out["reason"] = np.where(vet, VETO, out["reason"])
-            out["vetoed"] = np.where(vet, ag, -1)
-            out["agreement"] = ag = np.where(vet, -1, ag)
-        else:
-            out["vetoed"] = np.full(size, -1, dtype=np.int64)
-        util = np.where(ag[:, None] >= 0, b.utility_of(local, ag).T, r)
-        if discounting == "genius":
-            t = (out["step"] + 1) / (steps + 1)
-            util = np.where(ag[:, None] >= 0, util * base.discount[None, :] ** t[:, None], util)
-        out["utilities"] = util
-        eb = out.pop("ended_by")
-        out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
-        parts.append({k: v for k, v in out.items() if k != "last_offer"})
+        parts.append(_chunk_part(out, size, neg, vetoers, partial(b.feasible_of, local),
+                                 partial(b.utility_of, local), r, base.discount, steps, discounting))
         done += size
         if progress is not None:
             progress(done, runs)
-    res = _concat(parts)
-    if protocol == "alternating":
-        labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
-        strat = labels[np.arange(runs) % len(combos)]
-    else:
-        strat = np.full(runs, "mediator", dtype=object)
-    return SimulationResult(
-        protocol=protocol,
-        scenario=base.name,
-        parties=base.parties,
-        issues=base.issues,
-        values=base.values,
-        strategies=strat,
-        agreement=res["agreement"],
-        agreement_values=_values(base, res["agreement"]),
-        reason=np.array(REASONS, dtype=object)[res["reason"]],
-        utilities=res["utilities"],
-        step=np.where(res["reason"] == DEADLINE, -1, res["step"]),
-        stage=np.full(runs, "", dtype=object),
-        n_offers=res["n_offers"],
-        last_proposer=res["last_proposer"],
-        offers=res["offers"],
-        vetoed=res["vetoed"] if vetoers else None,
-        params={"steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk,
-                "discounting": discounting, **clock, "negotiators": tuple(base.parties[k] for k in neg),
-                "per_run": True},
-        seed_entropy=entropy,
-        notes=(),
-        ended_by=res["ended_by"],
-    )
+    return _domain_result(base, protocol, combos, runs, parts, vetoers, entropy, {
+        "steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk,
+        "discounting": discounting, **clock, "negotiators": tuple(base.parties[k] for k in neg),
+        "per_run": True})
 
 
 # ---------------------------------------------------------------------------- summit

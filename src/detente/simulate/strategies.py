@@ -178,7 +178,7 @@ class PartyTables:
     def _sorted_rational_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if "rat" not in self._c:
             u = self.u
-            n, m = u.shape
+            n = u.shape[0]
             nom = np.broadcast_to(np.asarray(self.nominal_reservation, dtype=float), (n,))
             mask = u >= nom[:, None]
             cnt = mask.sum(axis=1)
@@ -188,27 +188,7 @@ class PartyTables:
             # length, grouped by their number of rational outcomes (a loop over distinct counts,
             # never over runs), so that ties come out in the order numpy's argsort gives them
             # for that run alone
-            key = np.where(mask, u, np.inf)
-            o = np.argsort(key, axis=1)
-            s = np.take_along_axis(key, o, axis=1)
-            tied = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1)
-            redo = cnt * tied
-            for c in np.unique(redo):
-                if c == 0:
-                    continue
-                rows = np.flatnonzero(redo == c)
-                mk = mask[rows]
-                vals = u[rows][mk].reshape(rows.size, c)
-                ids = np.nonzero(mk)[1].reshape(rows.size, c)
-                order = np.argsort(vals, axis=1)
-                s[rows, :c] = np.take_along_axis(vals, order, axis=1)
-                o[rows, :c] = np.take_along_axis(ids, order, axis=1)
-            ui = np.where(mask, -np.inf, u)
-            k = np.argmax(ui, axis=1)
-            has = cnt < m
-            irr_max = np.where(has, ui[np.arange(n), k], -np.inf)
-            irr_id = np.where(has, k, -1)
-            self._c["rat"] = (s, o, irr_max, irr_id)
+            self._c["rat"] = _sort_rows(u, mask, cnt)
             self._c["rat_n"] = cnt
         return self._c["rat"]
 
@@ -223,6 +203,70 @@ class PartyTables:
                                None if self.opponent_u is None else self.opponent_u[rows],
                                nom[rows], opp_r, cache)
         return PartyTables(self.u, self.reservation[rows], self.opponent_u, self.nominal_reservation, opp_r, self._c)
+
+
+def _tft_xnorm(u: np.ndarray, r: np.ndarray, mn0: np.ndarray, mx: np.ndarray) -> np.ndarray:
+    """Naive tit-for-tat's normalised utility of ``u`` between the larger of the worst utility
+    ``mn0`` and the reservation value ``r``, and the best ``mx`` (1 on a flat range, 0 when
+    even the best is below ``r``)."""
+    mn = np.where(mn0 < r, r, mn0)
+    bad = mx < r
+    d = mx - mn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = (u - mn) * (1 / d)
+    x = np.where(d < 1e-5, 1.0, x)
+    return np.where(bad, 0.0, x)
+
+
+def _tft_concession(tft: NaiveTitForTat, conc: np.ndarray, ua: np.ndarray, ub: np.ndarray, rng_u: np.ndarray,
+                    step: int) -> tuple[np.ndarray, bool]:
+    """Naive tit-for-tat's concession at ``step`` (KindConcessionRecommender): none at the
+    first step, the partner's concession ``conc`` plus kindness from ``kindness_start_step``
+    on, before that the utility gap ``ua - ub`` between the next two ranked outcomes over the
+    range ``rng_u``; values outside [-1e-6, 1.0000001] (or not finite) give 0. Second: whether
+    the gap was used (the ranking pointer moves on)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = (ua - ub + 1e-12) / rng_u
+    counted = False
+    if step <= 0:
+        mc = np.zeros_like(conc)
+    elif step >= tft.kindness_start_step:
+        mc = conc + tft.kindness
+    else:
+        mc = gap
+        counted = True
+    return np.where(np.isfinite(mc) & (mc >= -1e-6) & (mc <= 1.0000001), mc, 0.0), counted
+
+
+def _sort_rows(u: np.ndarray, mask: np.ndarray, cnt: np.ndarray, *, full_sorted: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row of the per-run utilities ``u`` (n, m) sorted over its valid outcomes (``mask``,
+    ``cnt`` per row), the others pushed to the end (+inf): sorted utilities, outcome ids, and
+    each row's best invalid utility and its outcome (-inf and -1 where every outcome is
+    valid). Rows with ties are sorted again at their own length (grouped by count), so that
+    ties come out in numpy's argsort order for that run alone; ``full_sorted``: rows whose
+    outcomes are all valid count as sorted already (they were sorted at their own length)."""
+    key = np.where(mask, u, np.inf)
+    o = np.argsort(key, axis=1)
+    s = np.take_along_axis(key, o, axis=1)
+    del key
+    tied = ((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1)
+    n, m = u.shape
+    redo = cnt * (tied & (cnt < m)) if full_sorted else cnt * tied
+    for c in np.unique(redo):
+        if c == 0:
+            continue
+        rows = np.flatnonzero(redo == c)
+        mk = mask[rows]
+        vals = u[rows][mk].reshape(rows.size, c)
+        ids = np.nonzero(mk)[1].reshape(rows.size, c)
+        order = np.argsort(vals, axis=1)
+        s[rows, :c] = np.take_along_axis(vals, order, axis=1)
+        o[rows, :c] = np.take_along_axis(ids, order, axis=1)
+    ui = np.where(mask, -np.inf, u)
+    k = np.argmax(ui, axis=1)
+    has = cnt < m
+    return s, o, np.where(has, ui[np.arange(n), k], -np.inf), np.where(has, k, -1)
 
 
 def _slice_cache(v: Any, rows: np.ndarray) -> Any:
@@ -503,15 +547,7 @@ class NaiveTitForTat:
         return {"calls": np.full(n, self.start_calls, dtype=np.int64)}
 
     def _xnorm(self, tab: PartyTables, u: np.ndarray) -> np.ndarray:
-        r = tab.reservation
-        mn0, mx = tab.umin, tab.umax
-        mn = np.where(mn0 < r, r, mn0)
-        bad = mx < r
-        d = mx - mn
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = (u - mn) * (1 / d)
-        x = np.where(d < 1e-5, 1.0, x)
-        return np.where(bad, 0.0, x)
+        return _tft_xnorm(u, tab.reservation, tab.umin, tab.umax)
 
     def _concession(self, tab, mem, pc, step, mask):
         s, _ = tab.sorted_all()
@@ -522,17 +558,9 @@ class NaiveTitForTat:
         ia, ib = L - 2 * k, L - 2 * k - 1
         ua = np.where(ia >= 0, _take_rows(s, np.clip(ia, 0, L)), tab.reservation)
         ub = np.where(ib >= 0, _take_rows(s, np.clip(ib, 0, L)), tab.reservation)
-        rng_u = s[..., L] - s[..., 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gap = (ua - ub + 1e-12) / rng_u
-        if step <= 0:
-            mc = np.zeros_like(conc)
-        elif step >= self.kindness_start_step:
-            mc = conc + self.kindness
-        else:
-            mc = gap
+        mc, counted = _tft_concession(self, conc, ua, ub, s[..., L] - s[..., 0], step)
+        if counted:
             mem = {**mem, "calls": np.where(mask, calls + 1, calls)}
-        mc = np.where(np.isfinite(mc) & (mc >= -1e-6) & (mc <= 1.0000001), mc, 0.0)
         return mc, mem
 
     def respond(self, tab, mem, offer_u, t, step, mask, rng):
