@@ -7,6 +7,7 @@ deterministic computation) and the labels it needs to be read on its own.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Forecast", "freeze_array"]
+__all__ = ["Forecast", "freeze_array", "json_ready", "wilson_interval"]
 
 OUTCOME_COLUMNS = ("model", "scenario", "draw", "issue", "outcome")
 UTILITY_COLUMNS = ("model", "scenario", "draw", "actor", "utility")
@@ -42,6 +43,48 @@ def _freeze_mapping(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
         out[k] = v
     return MappingProxyType(out)
 
+
+
+def json_ready(v: Any) -> Any:
+    """A JSON-ready copy: numpy scalars and arrays to Python, NaN/inf to None, mappings to dicts
+    with string keys, DataFrames dropped (None). Shared by every ``summary()`` and the API."""
+    if isinstance(v, np.ndarray):
+        return [json_ready(x) for x in v.tolist()] if v.ndim else json_ready(v.item())
+    if isinstance(v, (list, tuple)):
+        return [json_ready(x) for x in v]
+    if isinstance(v, pd.DataFrame):
+        return None
+    if isinstance(v, Mapping) or hasattr(v, "items"):
+        return {str(k): json_ready(x) for k, x in v.items()}
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return v
+
+
+def wilson_interval(k: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``k / n`` (sensible also at 0 or n successes).
+
+    NaN for ``n <= 0``. At ``k = 0`` (``k = n``) the lower (upper) end is exactly 0 (1), not
+    rounding noise. Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. JASA 22(158), 209-212. doi:10.1080/01621459.1927.10502953
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    from scipy.special import ndtri
+
+    z = float(ndtri(0.5 + level / 2))
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    lo = 0.0 if p == 0.0 else max(0.0, centre - half)
+    hi = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return lo, hi
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
@@ -175,33 +218,16 @@ class Forecast:
     def summary(self) -> dict[str, Any]:
         """A JSON-ready dict (full precision) for the CLI and API."""
 
-        def _clean(v: Any) -> Any:
-            if isinstance(v, np.ndarray):
-                return [_clean(x) for x in v.tolist()] if v.ndim else _clean(v.item())
-            if isinstance(v, (list, tuple)):
-                return [_clean(x) for x in v]
-            if isinstance(v, Mapping):
-                return {str(k): _clean(x) for k, x in v.items()}
-            if isinstance(v, (np.floating, float)):
-                f = float(v)
-                return None if not np.isfinite(f) else f
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, np.bool_):
-                return bool(v)
-            if isinstance(v, pd.DataFrame):
-                return None
-            return v
 
         return {
             "model": self.model,
             "scenario": self.scenario,
             "issues": list(self.issues),
             "actors": list(self.actors),
-            "outcome": _clean(self.outcome),
-            "utilities": _clean(self.utilities),
-            "params": _clean(dict(self.params)),
-            "diagnostics": _clean(dict(self.diagnostics)),
+            "outcome": json_ready(self.outcome),
+            "utilities": json_ready(self.utilities),
+            "params": json_ready(dict(self.params)),
+            "diagnostics": json_ready(dict(self.diagnostics)),
             "notes": list(self.notes),
             "seed_entropy": self.seed_entropy,
             "tables": sorted(self.tables),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ..results import json_ready
 
 __all__ = [
     "SIMULATOR_MODELS",
@@ -40,26 +41,8 @@ def capability(module: str, attr: str | None) -> bool:
         return False
 
 
-def clean(v: Any) -> Any:
-    """JSON-ready copy: numpy scalars/arrays to Python, NaN/inf to None, DataFrames dropped."""
-    import pandas as pd
-
-    if isinstance(v, np.ndarray):
-        return [clean(x) for x in v.tolist()] if v.ndim else clean(v.item())
-    if isinstance(v, (list, tuple)):
-        return [clean(x) for x in v]
-    if isinstance(v, dict) or hasattr(v, "items") and not isinstance(v, pd.DataFrame):
-        return {str(k): clean(x) for k, x in v.items()}
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, pd.DataFrame):
-        return None
-    return v
+#: JSON-ready copies for responses (the library's one converter)
+clean = json_ready
 
 
 def resolve_scenario(ref: Any):

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..errors import ScenarioError
 from ..models.registry import get_model
+from ..results import json_ready
 from ..rng import as_generator, as_seed_sequence
 from ..scenario.arrays import ScenarioArrays
 from . import metrics
@@ -144,7 +145,7 @@ class BacktestResult:
         def recs(df: pd.DataFrame) -> list[dict[str, Any]]:
             out = []
             for row in df.to_dict(orient="records"):
-                out.append({k: _clean(v) for k, v in row.items()})
+                out.append({k: json_ready(v) for k, v in row.items()})
             return out
 
         return {
@@ -156,23 +157,12 @@ class BacktestResult:
             "summary": recs(self.summaries["all"]),
             "by": {k: recs(self.summaries[k]) for k in BREAKDOWNS},
             "failures": recs(self.failures),
-            "timings_s": {k: _clean(v) for k, v in self.timings.items()},
+            "timings_s": {k: json_ready(v) for k, v in self.timings.items()},
         }
 
 
 def _rebuild(cls, kw):
     return cls(**kw)
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 # ------------------------------------------------------------------------------ running

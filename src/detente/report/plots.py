@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingExtraError
+from ..results import wilson_interval
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -523,23 +524,6 @@ def sobol_chart(indices: pd.DataFrame, *, top: int = 15) -> Figure:
 
 
 # ------------------------------------------------------------------------------ simulator
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a proportion (default 95%).
-
-    References
-    ----------
-    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
-    inference. JASA 22(158), 209-212. doi:10.1080/01621459.1927.10502953
-    """
-    if n <= 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def agreement_column(runs: pd.DataFrame) -> str:
     """The name of the deal flag in a runs table: ``agreement`` or ``agreed``.
 

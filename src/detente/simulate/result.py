@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..results import wilson_interval
+
 __all__ = ["RUN_COLUMNS", "SimulationResult", "wilson_interval"]
 
 #: Fixed leading columns of ``to_frame("runs")``; then ``u_<party>`` per party and one column
@@ -23,20 +25,6 @@ def _ro(a: Any) -> np.ndarray:
     arr = np.array(a, copy=True)
     arr.setflags(write=False)
     return arr
-
-
-def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927, doi:10.2307/2276774)."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + level / 2))
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _rebuild(cls, kw):

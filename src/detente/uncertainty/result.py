@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import freeze_array
+from ..results import freeze_array, json_ready, wilson_interval
 
 __all__ = [
     "DEAL",
@@ -30,23 +30,6 @@ MC_DRAW_COLUMNS = ("model", "scenario", "draw", "issue", "outcome")
 SOBOL_COLUMNS = ("model", "scenario", "output", "input", "rank", "S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("model", "scenario", "output", "input", "rank", "mu_star", "mu_star_conf", "mu", "sigma")
 S2_COLUMNS = ("model", "scenario", "output", "input_1", "input_2", "S2", "S2_conf")
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, np.ndarray):
-        return [_clean(x) for x in v.tolist()] if v.ndim else _clean(v.item())
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def _freeze(obj: Any, names: tuple[str, ...]) -> None:
@@ -131,15 +114,7 @@ class MonteCarloResult:
 
     def deal_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Wilson score interval of the deal probability (sensible also at 0 or n deals)."""
-        from scipy.special import ndtri
-
-        n, p = self.n_draws, self.deal_probability
-        z = float(ndtri(0.5 + level / 2))
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        lo = 0.0 if p == 0.0 else max(0.0, centre - half)  # exact ends, not rounding noise
-        hi = 1.0 if p == 1.0 else min(1.0, centre + half)
-        return lo, hi
+        return wilson_interval(self.deal_probability * self.n_draws, self.n_draws, level)
 
     def quantile(self, q: float, issue: str) -> float:
         """A stored quantile level of one issue."""
@@ -190,7 +165,7 @@ class MonteCarloResult:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready dict for the CLI and API."""
-        return _clean({
+        return json_ready({
             "model": self.model,
             "scenario": self.scenario,
             "n_draws": self.n_draws,
@@ -361,7 +336,7 @@ class SensitivityResult:
                 per[out]["second_order"] = [
                     {"input_1": a, "input_2": b, "S2": v, "S2_conf": c} for a, b, v, c in pairs
                 ]
-        return _clean({
+        return json_ready({
             "model": self.model,
             "scenario": self.scenario,
             "method": self.method,
