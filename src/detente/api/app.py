@@ -526,6 +526,10 @@ def create_app(config: ApiConfig | None = None):
             "Content-Disposition": f'attachment; filename="{sc.name}-report.html"'})
 
     # ---- uncertainty, simulation and sensitivity
+    def _no_simulator():
+        return _error(501, "NotAvailable",
+                      "the negotiation simulator (detente.simulate) is not available on this server")
+
     @app.post("/montecarlo", tags=["jobs"],
               responses={**responses, 202: {"model": S.JobAccepted, "description": "started as a job"},
                          429: {"model": S.ErrorBody, "description": "too many jobs running"},
@@ -545,8 +549,7 @@ def create_app(config: ApiConfig | None = None):
                           "Monte Carlo (detente.uncertainty) is not available on this server")
         if negotiated:
             if tasks.simulate_fn() is None:
-                return _error(501, "NotAvailable",
-                              "the negotiation simulator (detente.simulate) is not available on this server")
+                return _no_simulator()
             if req.params:
                 raise ScenarioError("model 'simulator' takes its options in 'simulator', not 'params' "
                                     f"(got {sorted(req.params)})", location="body", field="params")
@@ -571,8 +574,7 @@ def create_app(config: ApiConfig | None = None):
         if req.runs > cfg.max_runs:
             return _limit("runs", req.runs, cfg.max_runs)
         if tasks.simulate_fn() is None:
-            return _error(501, "NotAvailable",
-                          "the negotiation simulator (detente.simulate) is not available on this server")
+            return _no_simulator()
         sc = tasks.resolve_scenario(req.scenario)
         payload = {**req.model_dump(mode="json", exclude={"scenario"}), "scenario": sc.model_dump(mode="json")}
         if req.runs <= cfg.sync_runs:

@@ -160,23 +160,15 @@ def _col_sum(v: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _row_max(v: np.ndarray) -> np.ndarray:
-    """``v.max(axis=1, keepdims=True)`` for (B, n) (NaN propagates as there)."""
+def _row_extreme(v: np.ndarray, op: np.ufunc) -> np.ndarray:
+    """``v.max(axis=1, keepdims=True)`` (``op=np.maximum``) or the min (``np.minimum``) for
+    (B, n), NaN propagating as there; a loop over the few actors beats numpy's reduction over
+    a short strided axis."""
     if v.shape[1] > _LOOP_ACTORS:
-        return v.max(axis=1, keepdims=True)
+        return op.reduce(v, axis=1, keepdims=True)
     acc = v[:, 0].copy()
     for i in range(1, v.shape[1]):
-        np.maximum(acc, v[:, i], out=acc)
-    return acc[:, None]
-
-
-def _row_min(v: np.ndarray) -> np.ndarray:
-    """``v.min(axis=1, keepdims=True)`` for (B, n) (NaN propagates as there)."""
-    if v.shape[1] > _LOOP_ACTORS:
-        return v.min(axis=1, keepdims=True)
-    acc = v[:, 0].copy()
-    for i in range(1, v.shape[1]):
-        np.minimum(acc, v[:, i], out=acc)
+        op(acc, v[:, i], out=acc)
     return acc[:, None]
 
 
@@ -304,10 +296,10 @@ def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part
             eu1[~pair] = 0.0
         S = eu1.sum(axis=1)  # column sums
     if everyone:
-        smax, smin = _row_max(S), _row_min(S)
+        smax, smin = _row_extreme(S, np.maximum), _row_extreme(S, np.minimum)
     else:
-        smax = _row_max(np.where(take_part, S, -np.inf))
-        smin = _row_min(np.where(take_part, S, np.inf))
+        smax = _row_extreme(np.where(take_part, S, -np.inf), np.maximum)
+        smin = _row_extreme(np.where(take_part, S, np.inf), np.minimum)
     spread = smax - smin
     # all S_i equal: the numerator is exactly 0 too, so R = 0 and r = 1 (the guard)
     R = (2.0 * S - smax - smin) / (spread + (spread == 0))

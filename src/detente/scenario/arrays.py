@@ -136,7 +136,7 @@ class ScenarioArrays:
     @property
     def weight(self) -> np.ndarray:
         """power x salience, (..., n_actors, n_issues); 0 where the actor has no stake."""
-        sal = self.salience if self._full_stake else np.where(self.stake, self.salience, 0.0)
+        sal = self.salience if self.full_stake else np.where(self.stake, self.salience, 0.0)
         return self.power[..., :, None] * sal
 
     def filled_position(self) -> np.ndarray:
@@ -145,15 +145,15 @@ class ScenarioArrays:
         Those cells always carry zero weight, so the fill value never moves a forecast; it only
         keeps NaN out of the arithmetic.
         """
-        if self._full_stake:
+        if self.full_stake:
             return self.position
         mid = 0.5 * (self.scale_min + self.scale_max)
         return np.where(self.stake, self.position, np.broadcast_to(mid, self.position.shape))
 
     @property
-    def _full_stake(self) -> bool:
-        # every actor holds a position on every issue: nothing to mask (the common case, and
-        # the hot path of Monte Carlo ensembles)
+    def full_stake(self) -> bool:
+        """Every actor holds a position on every issue: nothing to mask (the common case, and
+        the hot path of Monte Carlo ensembles)."""
         return bool(self.stake.all())
 
     def replace(self, **changes) -> ScenarioArrays:

@@ -51,7 +51,7 @@ def actor_utilities(a: ScenarioArrays, outcome: np.ndarray, actors: np.ndarray |
         pos, sal, stake = pos[..., actors, :], sal[..., actors, :], stake[actors]
         if outcome.shape[-2] != 1:
             outcome = outcome[..., actors, :]
-    full = bool(np.all(stake))
+    full = a.full_stake
     s = sal if full else np.where(stake, sal, 0.0)
     tot = s.sum(axis=-1)
     dist = np.abs(outcome - (pos if full else np.where(stake, pos, mid)))
