@@ -18,16 +18,8 @@ from detente.errors import MissingExtraError, ModelParameterError
 from detente.io.decide import parse_decide
 from detente.models import exchange as ex_mod
 from detente.models.exchange import exchange_outcome, exchange_run
+from tests.numba_marks import needs_numba
 from tests.strategies import scenarios
-
-try:
-    import numba  # noqa: F401
-except ImportError:
-    HAS_NUMBA = False
-else:
-    HAS_NUMBA = True
-needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba (the 'fast' extra) is not "
-                                 "installed: only the numpy backend exists")
 
 TOL = 1e-12
 ARRAYS = ("before_scaled", "voting_scaled", "final_scaled", "before", "voting", "final",

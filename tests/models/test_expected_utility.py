@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detente
-from detente._jit import HAVE_NUMBA
 from detente.errors import ModelParameterError, ScenarioError
 from detente.models.expected_utility import (
     ExpectedUtility,
@@ -21,6 +20,7 @@ from detente.models.expected_utility import (
 )
 from detente.models.registry import get_model
 from detente.scenario.load import scenario_from_csv_text, scenario_from_data
+from tests.numba_marks import BACKENDS
 
 # Bueno de Mesquita (1994) EC emission standards, Scholz et al. (2011) Table 1:
 # actor, capability, position (years), salience
@@ -38,10 +38,6 @@ Greece,0.08,7,0.7
 """
 
 
-BACKENDS = [
-    pytest.param("numpy"),
-    pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")),
-]
 with_backends = pytest.mark.parametrize("backend", BACKENDS)
 
 HONDURAS = (  # dmasad HondurasCrisisData.csv: position, capability, salience

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 import detente
 from detente import _jit
-from detente._jit import HAVE_NUMBA
 from detente.errors import MissingExtraError, ModelParameterError
 from detente.models import expected_utility as eu_mod
 from detente.models.expected_utility import (
@@ -22,8 +21,8 @@ from detente.models.expected_utility import (
     expected_utility_path,
     expected_utility_round,
 )
+from tests.numba_marks import needs_numba
 
-needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")
 TOL = 1e-12
 
 #: outputs of a path; move_type / move_with must be identical, the rest within TOL x scale

@@ -16,6 +16,7 @@ import pytest
 
 from detente.io.decide import read_decide
 from detente.models.exchange import exchange_run
+from tests.numba_marks import BACKENDS, needs_numba
 from tests.parity._ref import reference_dir
 
 TOL = 1e-9
@@ -118,19 +119,6 @@ def test_exchanges_identical(run):
                     assert abs(a[f"eu_max_{tag}"] - side["eu_max"]) <= TOL, (where, "eu_max")
 
 
-def _has_numba() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-BACKENDS = [
-    "numpy",
-    pytest.param("numba", marks=pytest.mark.skipif(
-        not _has_numba(), reason="numba (the 'fast' extra) is not installed")),
-]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -160,7 +148,7 @@ INPUTS = ["rex_fixture_2x2.txt", "sample_data.txt", "cop21.csv", "copenhagen.csv
           "sample_data_salience_perturbed.txt"]
 
 
-@pytest.mark.skipif(not _has_numba(), reason="numba (the 'fast' extra) is not installed")
+@needs_numba
 @pytest.mark.parametrize("rule", ["equal_gain", "rex"])
 @pytest.mark.parametrize("name", INPUTS)
 def test_stokman_backends_identical_on_reference_inputs(name, rule):

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import detente
-from detente._jit import HAVE_NUMBA
 from detente.models.expected_utility import MOVE_TYPES, ExpectedUtility, expected_utility_round
 from detente.models.weighted_mean import weighted_mean
 from detente.models.weighted_median import weighted_median_bounds
+from tests.numba_marks import BACKENDS
 from tests.parity._ref import reference_dir, reference_root
 
 SUB = "expected-utility"
@@ -28,10 +28,6 @@ TOL = 1e-9  # positions, medians, means and exponents per round
 TOL_INTERNALS = 1e-12  # round-1 internals
 #: the replication names a lost conflict "confrontation"
 _TYPE = {"confrontation": "conflict", "compromise": "compromise", "capitulation": "capitulation"}
-BACKENDS = [
-    pytest.param("numpy"),
-    pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")),
-]
 
 
 def _names(pattern: str) -> list[str]:

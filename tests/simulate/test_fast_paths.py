@@ -29,10 +29,10 @@ from detente.simulate.engine import simulate
 from detente.simulate.protocols import Group, alternating_offers
 from detente.simulate.strategies import NaiveTitForTat, PartyTables, TimeDependent, get_strategy
 from detente.uncertainty.perturb import build_perturbation
+from tests.numba_marks import needs_numba
 
 from ..negotiation._domains import domains
 
-needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (extra 'fast')")
 FAST = ["boulware", "linear", "conceder", "hardliner", "aspiration", "tit_for_tat"]
 FIELDS = ("agreement", "reason", "step", "utilities", "n_offers", "last_proposer", "vetoed", "stage", "ended_by",
           "offers")
