@@ -44,14 +44,24 @@ def njit(fn: F | None = None, /, **options: Any) -> Any:
     Use bare (``@njit``) or with numba options (``@njit(error_model="numpy")``). Without
     numba the decorated function is returned as it is. ``fastmath`` stays off unless asked
     for, so the compiled code does the same IEEE operations as the Python source.
+
+    ``nrt=False`` compiles without numba's runtime, for kernels that allocate nothing (their
+    scratch comes from the caller): numba then emits no reference counting, which otherwise
+    costs an atomic increment and decrement for every array passed to an inlined helper.
+    It maps to numba's ``_nrt`` target option and is dropped (slower, same results) by a
+    numba without it.
     """
     options.setdefault("cache", True)
+    nrt = options.pop("nrt", True)
 
     def wrap(f: F) -> F:
         if not HAVE_NUMBA:
             return f
         import numba  # here, not at module level: only modules with kernels pay for it
+        from numba.core.cpu import CPUTargetOptions
 
+        if not nrt and hasattr(CPUTargetOptions, "_nrt"):
+            options["_nrt"] = False
         return numba.njit(**options)(f)
 
     return wrap if fn is None else wrap(fn)

@@ -942,9 +942,17 @@ def _nb_run(xsc, tp, rounds, q, probability, capitulation, compromise, tolerance
     _kernel().path(
         xsc, tp, int(rounds), float(q), probability == "paper", bool(capitulation),
         compromise == "weight_point", tolerance is not None,
-        0.0 if tolerance is None else float(tolerance), keep, record, *out,
+        0.0 if tolerance is None else float(tolerance), keep, record, *out, *_nb_scratch(n),
     )
     return out
+
+
+def _nb_scratch(n: int) -> tuple:
+    """Scratch of the kernel's rounds (it allocates nothing itself): matrices, vectors,
+    ``first`` and the take-part mask."""
+    K = _kernel()
+    return (np.empty((K.N_MATS, n, n)), np.empty((K.N_VECS, n)), np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.bool_))
 
 
 def _nb_path(position, salience, power, take_part, rounds, q, probability, capitulation,
@@ -971,27 +979,32 @@ def _nb_round(x, s, w, L, take_part, *, q, probability, capitulation, compromise
     """:func:`expected_utility_round` through the numba kernel (a Python loop over draws:
     this entry point serves internals and tests, so it reuses the kernel's one compiled
     round instead of compiling a batched variant)."""
+    K = _kernel()
     B, n = x.shape
-    x, s, w = (_contiguous(v, np.float64) for v in (x, s, w))
     tp = np.ones((B, n), dtype=bool) if take_part is None else _contiguous(take_part, np.bool_)
     L = np.asarray(L, dtype=float)
-    out = {k: np.empty((B, n, n)) for k in ("P1", "eu1", "P2", "a", "b")}
-    vec = {k: np.empty((B, n)) for k in ("security", "R", "r", "eu_own", "eu_other", "new_position")}
+    xsc = np.zeros((3, B, n))
+    xsc[1] = s  # the round reads the saliences there
+    rec = np.empty((5, B, 1, n))  # as the path records one round: risk, R, security, EUs
+    mtype = np.empty((B, 1, n), dtype=np.int8)
+    mwith = np.empty((B, 1, n), dtype=np.int64)
+    pos = np.empty((B, 2, n))
+    M, V, first, _ = _nb_scratch(n)
+    internals = np.empty((5, B, n, n))
     median, D1, D2 = np.empty(B), np.empty(B), np.empty(B)
-    mtype = np.empty((B, n), dtype=np.int8)
-    mwith = np.empty((B, n), dtype=np.int64)
-    dist, d, u, N = (np.empty((n, n)) for _ in range(4))
-    F = np.empty(n)
-    first = np.empty(n, dtype=np.int64)
     paper, wp = probability == "paper", compromise == "weight_point"
     for b in range(B):
-        median[b], D1[b], D2[b] = _kernel().round_one(
-            x[b], s[b], w[b], tp[b], bool(tp[b].all()), float(L[b]), float(q), paper,
-            bool(capitulation), wp, dist, d, u, N, out["P1"][b], out["eu1"][b], out["P2"][b],
-            out["a"][b], out["b"][b], vec["security"][b], vec["R"][b], vec["r"][b], mtype[b],
-            mwith[b], vec["eu_own"][b], vec["eu_other"][b], vec["new_position"][b], F, first,
+        V[K._X], V[K._WS], V[K._XL] = x[b], w[b], np.nan
+        median[b], D1[b], D2[b] = K.round_one(
+            xsc, b, tp[b], bool(tp[b].all()), float(L[b]), float(q), paper, bool(capitulation),
+            wp, M, V, first, rec, mtype, mwith, pos, b, b, 0,
         )
-    return Round(median=median, D1=D1, D2=D2, move_type=mtype, move_with=mwith, **out, **vec)
+        internals[:, b] = M[[K._P1, K._EU1, K._P2, K._A, K._B]]
+    P1, eu1, P2, a, b_ = internals
+    risk, R, security, eu_own, eu_other = rec[:, :, 0]
+    return Round(median=median, D1=D1, D2=D2, move_type=mtype[:, 0], move_with=mwith[:, 0], P1=P1,
+                 eu1=eu1, P2=P2, a=a, b=b_, security=security, R=R, r=risk, eu_own=eu_own,
+                 eu_other=eu_other, new_position=pos[:, 1])
 
 # --------------------------------------------------------------------------- model
 _PROBABILITY_NOTE = (
