@@ -16,7 +16,6 @@ from detente.commands.sensitivity import register
 from .conftest import two_actor_data
 
 runner = CliRunner()
-needs_salib = pytest.mark.usefixtures()  # SALib is in the dev extra: these tests always run
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +106,6 @@ def test_bad_uncertainty_file_names_field(app, tmp_path):
     assert "unc.yaml" in r.output and "field" in r.output and "not a numeric field" in r.output
 
 
-@needs_salib
 def test_sensitivity_table_json_csv(app, tmp_path):
     base = ["sensitivity", "-m", "weighted_mean", "--samples", "32", "--seed", "4",
             "--noise-position", "10", "--noise-red-line", "10"]
@@ -127,7 +125,6 @@ def test_sensitivity_table_json_csv(app, tmp_path):
     assert {"mu_star", "mu_star_conf", "rank"} <= set(df.columns)
 
 
-@needs_salib
 def test_sensitivity_grouped_by_actor(app):
     r = runner.invoke(app, ["sensitivity", "-m", "weighted_mean", "--samples", "32", "--seed", "4",
                             "--noise-position", "10", "--groups", "actor", "--format", "json"])
@@ -135,7 +132,6 @@ def test_sensitivity_grouped_by_actor(app):
     assert sorted(json.loads(r.stdout)["inputs"]) == ["europe", "russia", "ukraine", "usa"]
 
 
-@needs_salib
 def test_sensitivity_second_order(app):
     base = ["sensitivity", "-m", "weighted_mean", "--samples", "16", "--seed", "4",
             "--noise-position", "10", "--groups", "actor", "--second-order"]

@@ -10,12 +10,12 @@ taken sequentially. The one deliberate difference: the risk-adjusted utilities `
 evaluated as ``exp(r log b)``, each log shared by both actors of a pair and kept while neither
 moves, instead of numpy's ``pow`` (a few ulp apart; the tests compare the backends to 1e-12).
 
-Two things decide its speed at 4-10 actors (measured with ``perf`` on the Alaska Monte Carlo):
-the transcendental calls (~40 per round at 4 actors) and numba's reference counting, an atomic
-increment and decrement for every array view or array argument. So the round is inlined into
-:func:`path`, every array is indexed in place (``M[_D, i, j]``, never ``M[_D]``), and the
-kernels allocate nothing (the caller passes the scratch), which lets them compile without
-numba's runtime (``nrt=False``) and so without any reference counting.
+Two things decided its speed at 4-10 actors (measured with ``perf`` on the Alaska Monte
+Carlo): the transcendental calls (~40 per round at 4 actors) and numba's reference counting, an
+atomic increment and decrement for every array view made or array passed in a loop (a quarter
+of the time). So every array is indexed in place (``M[_D, i, j]``, never ``M[_D]``), and the
+loops allocate nothing (:func:`path` allocates their scratch once per call), which lets them
+compile without numba's runtime (``nrt=False``) and so without any reference counting.
 
 Compiled once per machine and source version (``cache=True``: the machine code is stored in
 ``__pycache__``); later processes load it in a fraction of a second.
@@ -41,7 +41,7 @@ _RISK, _RIDX, _SEC, _EOWN, _EOTH = range(5)
 _LOG_HALF = float(np.log(0.5))
 
 
-@njit(error_model="numpy", inline="always", nrt=False)
+@njit(error_model="numpy", nrt=False)
 def _median(V, tp, everyone):
     """mu for one draw: the position minimising sum_k w_k |x_k - x_a| (outside the issue:
     never), the first minimiser in actor order, a NaN counting as smallest (as np.argmin)."""
@@ -63,27 +63,26 @@ def _median(V, tp, everyone):
     return V[_X, best]
 
 
-@njit(error_model="numpy", inline="always", nrt=False)
+@njit(error_model="numpy", nrt=False)
 def _votes(M, ui, pi, V, tp, everyone, paper):
     """One pass of votes on the utilities M[ui]: supports M[_N, i, j] = sum_k w_k max(0,
     u_kj - u_ki) (0 for pairs with an actor outside the issue) and probabilities M[pi];
     returns the global normaliser D = 2 sum N."""
     n = V.shape[1]
-    # both directions of a pair in one pass over the voters (u_kj - u_ki > 0 supports i over
-    # j, < 0 j over i); each sum still runs over k in order, and adding w_k * 0 = +0 changes
-    # no bit (weights are finite), so selects replace the branches random draws mispredict
     for i in range(n):
-        M[_N, i, i] = 0.0
-        for j in range(i + 1, n):
-            fwd = 0.0
-            bwd = 0.0
-            for k in range(n):
-                t = M[ui, k, j] - M[ui, k, i]
-                wk = V[_WS, k]
-                fwd += wk * (t if t > 0.0 else 0.0)
-                bwd += wk * (-t if t < 0.0 else 0.0)
-            M[_N, i, j] = fwd
-            M[_N, j, i] = bwd
+        for j in range(n):
+            M[_N, i, j] = 0.0
+    # voters outermost and j innermost: contiguous, vectorisable rows (the O(n^3) part at
+    # dozens of actors); each N_ij still sums over k in order, and adding w_k * 0 = +0
+    # changes no bit (weights are finite), so a select replaces the branch random draws
+    # mispredict
+    for k in range(n):
+        wk = V[_WS, k]
+        for i in range(n):
+            uki = M[ui, k, i]
+            for j in range(n):
+                t = M[ui, k, j] - uki
+                M[_N, i, j] += wk * (t if t > 0.0 else 0.0)
     tot = 0.0
     for i in range(n):
         for j in range(n):
@@ -98,7 +97,7 @@ def _votes(M, ui, pi, V, tp, everyone, paper):
     return D
 
 
-@njit(error_model="numpy", inline="always", nrt=False)
+@njit(error_model="numpy", nrt=False)
 def _no_challenge(r, dm, dist_ij, L, q):
     """Q U^sq + (1 - Q)[T U^b + (1 - T) U^w] for one pair (``_no_challenge`` in expected_utility)."""
     usq = 2.0 - 4.0 * 0.5**r
@@ -111,7 +110,7 @@ def _no_challenge(r, dm, dist_ij, L, q):
 
 
 # nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
-@njit(error_model="numpy", nogil=True, inline="always", nrt=False)
+@njit(error_model="numpy", nogil=True, nrt=False)
 def round_one(xsc, bi, tp, everyone, L, q, paper, capitulation, weight_point, M, V, first,
               rec, mtype, mwith, pos, o, orec, t):
     """One round of draw ``bi`` (``_round`` in expected_utility) from the positions V[_X];
@@ -330,9 +329,9 @@ _LOOKBACK = 64
 
 
 # nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
-@njit(error_model="numpy", nogil=True, nrt=False)
+@njit(error_model="numpy", nogil=True)
 def path(xsc, take_part, rounds, q, paper, capitulation, weight_point, has_tol, tolerance,
-         keep, record, pos, mm, rounds_run, Lf, rec, move_type, move_with, M, V, first, tpb):
+         keep, record, pos, mm, rounds_run, Lf, rec, move_type, move_with):
     """Every draw of ``_run_chunk`` (in expected_utility), one after the other.
 
     Inputs ``xsc`` (3, B, n): positions, salience, capability; ``take_part`` (B, n) bool, or
@@ -341,11 +340,25 @@ def path(xsc, take_part, rounds, q, paper, capitulation, weight_point, has_tol, 
     and ``mm`` (2, B', rounds + 1) (median, mean) with B' = B when ``keep`` else 1 (one draw's
     scratch); ``rec`` (5, B'', rounds, n) (risk, risk_index, security, eu_own, eu_other),
     ``move_type`` (int8) and ``move_with`` (B'', rounds, n) with B'' = B when ``record`` else 1;
-    ``rounds_run`` (B,) and ``Lf`` (2, B) (L, the median after the last round). Scratch:
-    ``M`` (N_MATS, n, n), ``V`` (N_VECS, n), ``first`` (n, int64), ``tpb`` (n, bool).
+    ``rounds_run`` (B,) and ``Lf`` (2, B) (L, the median after the last round).
     A start-of-round state met in the last ``_LOOKBACK`` rounds of the same draw is not run
     again (the round depends on it alone): cycles and standstills cost one round per
     distinct state.
+    """
+    n = xsc.shape[2]
+    # the scratch is allocated here, with numba's runtime, and handed to the runtime-free
+    # loops once per call
+    _path(xsc, take_part, rounds, q, paper, capitulation, weight_point, has_tol, tolerance,
+          keep, record, pos, mm, rounds_run, Lf, rec, move_type, move_with,
+          np.empty((N_MATS, n, n)), np.empty((N_VECS, n)), np.empty(n, dtype=np.int64),
+          np.empty(n, dtype=np.bool_))
+
+
+@njit(error_model="numpy", nogil=True, nrt=False)
+def _path(xsc, take_part, rounds, q, paper, capitulation, weight_point, has_tol, tolerance,
+          keep, record, pos, mm, rounds_run, Lf, rec, move_type, move_with, M, V, first, tpb):
+    """:func:`path` with its scratch: ``M`` (N_MATS, n, n), ``V`` (N_VECS, n), ``first``
+    (n, int64), ``tpb`` (n, bool).
     """
     _, B, n = xsc.shape
     given = take_part.shape[0] > 0

@@ -942,17 +942,12 @@ def _nb_run(xsc, tp, rounds, q, probability, capitulation, compromise, tolerance
     _kernel().path(
         xsc, tp, int(rounds), float(q), probability == "paper", bool(capitulation),
         compromise == "weight_point", tolerance is not None,
-        0.0 if tolerance is None else float(tolerance), keep, record, *out, *_nb_scratch(n),
+        0.0 if tolerance is None else float(tolerance), keep, record, *out,
     )
     return out
 
 
-def _nb_scratch(n: int) -> tuple:
-    """Scratch of the kernel's rounds (it allocates nothing itself): matrices, vectors,
-    ``first`` and the take-part mask."""
-    K = _kernel()
-    return (np.empty((K.N_MATS, n, n)), np.empty((K.N_VECS, n)), np.empty(n, dtype=np.int64),
-            np.empty(n, dtype=np.bool_))
+
 
 
 def _nb_path(position, salience, power, take_part, rounds, q, probability, capitulation,
@@ -989,7 +984,7 @@ def _nb_round(x, s, w, L, take_part, *, q, probability, capitulation, compromise
     mtype = np.empty((B, 1, n), dtype=np.int8)
     mwith = np.empty((B, 1, n), dtype=np.int64)
     pos = np.empty((B, 2, n))
-    M, V, first, _ = _nb_scratch(n)
+    M, V, first = np.empty((K.N_MATS, n, n)), np.empty((K.N_VECS, n)), np.empty(n, dtype=np.int64)
     internals = np.empty((5, B, n, n))
     median, D1, D2 = np.empty(B), np.empty(B), np.empty(B)
     paper, wp = probability == "paper", compromise == "weight_point"
