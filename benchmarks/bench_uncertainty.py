@@ -1,6 +1,8 @@
 """Uncertainty and scale benchmarks (not run in CI).
 
-    /work/venv/bin/python benchmarks/bench_uncertainty.py [--quick]
+    /work/venv/bin/python benchmarks/bench_uncertainty.py [--quick] [--mc-only]
+
+``--mc-only`` stops after the Monte Carlo table (no Dask, deal-probability or Sobol sections).
 
 Prints, for the Alaska scenario with expert noise (10 scale points on positions, 20 % on
 saliences):
@@ -30,6 +32,7 @@ from detente.uncertainty import DaskBackend, build_perturbation, monte_carlo, se
 from detente.uncertainty.deal import deal_flags
 
 QUICK = "--quick" in sys.argv
+MC_ONLY = "--mc-only" in sys.argv
 N = 100_000 if QUICK else 1_000_000
 NOISE = {"position": 10, "salience": 0.2}
 #: the noise behind the README figures: also red lines, walk-away values and the threat
@@ -110,6 +113,8 @@ def main() -> None:
     else:
         print("expected_utility: not registered yet (skipped)")
 
+    if MC_ONLY:
+        return
     print("\nDask LocalCluster (2 worker processes, 1 thread each) on the same job")
     m = get_model("weighted_median")
     t_local, r_local = timed(lambda: monte_carlo(sc, m, draws=N, seed=1, noise=NOISE))
