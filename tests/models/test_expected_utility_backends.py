@@ -246,6 +246,38 @@ def test_jit_helper_compiles_with_numba():
 
 
 @needs_numba
+def test_jit_without_runtime_has_no_reference_counting():
+    """``njit(nrt=False)`` compiles without numba's runtime: the machine code of a loop that
+    makes array views and passes them to a compiled helper has no NRT_incref/NRT_decref
+    calls (the cost the EU kernel avoids), while the default has some; both compute the same."""
+    import re
+
+    refcount = re.compile(r"call void @NRT_(incref|decref)")
+
+    def build(nrt):
+        @_jit.njit(cache=False, nrt=nrt)
+        def first(r, k):
+            return r[k]
+
+        @_jit.njit(cache=False, nrt=nrt)
+        def rows(a):
+            t = 0.0
+            for i in range(a.shape[0]):
+                r = a[i]
+                t += first(r, 0) if r[1] > 2.0 else first(a[i], 1)
+            return t
+
+        return rows
+
+    plain, bare = build(True), build(False)
+    a = np.arange(6.0).reshape(3, 2)
+    assert plain(a) == bare(a) == 7.0
+    (ir_plain,), (ir_bare,) = plain.inspect_llvm().values(), bare.inspect_llvm().values()
+    assert refcount.search(ir_plain)
+    assert not refcount.search(ir_bare)
+
+
+@needs_numba
 def test_shapes_record_and_batch_axes():
     """Any leading batch axes, with and without the per-round records: the numba backend
     returns what the numpy backend returns (shapes, dtypes, values)."""

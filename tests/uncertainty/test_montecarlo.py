@@ -218,3 +218,21 @@ def test_deal_interval_wilson_known_values():
     lo, hi = r.deal_interval(0.95)
     z2 = 1.959963984540054**2
     assert lo == 0.0 and hi == pytest.approx(z2 / (100_000 + z2), rel=1e-9)
+
+
+def test_local_tasks_split_so_every_thread_gets_four():
+    """chunk_size is an upper bound: on local threads a run is cut into at least four tasks
+    per thread (whole seed blocks), so a slow model's last task does not leave threads idle;
+    one thread and Dask take chunk_size as given. (The split never changes the numbers:
+    test_bit_identical_for_any_chunk_size_and_worker_count.)"""
+    from detente.uncertainty.backends import DaskBackend, LocalBackend
+    from detente.uncertainty.montecarlo import _blocks_per_task
+
+    chunk = 16 * SEED_BLOCK
+    assert _blocks_per_task(chunk, 25, LocalBackend(2)) == 4  # 100,000 draws: 7 tasks, not 2
+    assert _blocks_per_task(chunk, 245, LocalBackend(2)) == 16  # 1,000,000: chunk_size rules
+    assert _blocks_per_task(chunk, 3, LocalBackend(4)) == 1
+    assert _blocks_per_task(chunk, 25, LocalBackend(1)) == 16
+    assert _blocks_per_task(chunk, 25, DaskBackend.__new__(DaskBackend)) == 16
+    assert _blocks_per_task(SEED_BLOCK + 1, 25, LocalBackend(2)) == 2  # rounded up, never split finer
+
