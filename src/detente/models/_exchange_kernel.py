@@ -30,7 +30,8 @@ _SIQ, _SIP, _SJP, _SJQ, _CIQ, _CJP, _DP, _DQ, _TI, _TJ = 0, 1, 2, 3, 4, 5, 6, 7,
 _WI, _WJ, _X0I, _X0J, _BASEI, _BASEJ, _RATIO, _KI, _KJ = 10, 11, 12, 13, 14, 15, 16, 17, 18
 _N_CONST = 19
 # columns of the state changed by executions: supply positions, move histories (sum, count,
-# positive, negative), numerator shifts from records, a side's own record (NaN = none)
+# positive, negative), numerator shifts from records, a side's own record (NaN = none);
+# here and in the results every J column is its I column + 1 (the executions loop on it)
 _XI, _XJ, _PSI, _PSJ, _PCI, _PCJ, _PPI, _PPJ, _PNI, _PNJ = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 _DSI, _DSJ, _UI, _UJ = 10, 11, 12, 13
 _N_STATE = 14
@@ -467,26 +468,18 @@ def _update(ex, yI, yJ, x, w, n, m, touch, posmap, ai, aj, fp, fq, st, res, scor
             dIk = ai[g] * m + fp[g]
             dJk = aj[g] * m + fq[g]
             hit = False
-            if sI == e_si or sI == e_sj:
-                ms = res[g, _MI]
-                st[g, _PSI] += ms
-                st[g, _PCI] += 1.0
-                if ms > 0:
-                    st[g, _PPI] += 1.0
-                if ms < 0:
-                    st[g, _PNI] += 1.0
-                st[g, _XI] = yI if sI == e_si else yJ
-                hit = True
-            if sJ == e_si or sJ == e_sj:
-                ms = res[g, _MJ]
-                st[g, _PSJ] += ms
-                st[g, _PCJ] += 1.0
-                if ms > 0:
-                    st[g, _PPJ] += 1.0
-                if ms < 0:
-                    st[g, _PNJ] += 1.0
-                st[g, _XJ] = yI if sJ == e_si else yJ
-                hit = True
+            for side in range(2):  # I, then J: J's column is always I's + 1
+                s_side = sI if side == 0 else sJ
+                if s_side == e_si or s_side == e_sj:
+                    ms = res[g, _MI + side]
+                    st[g, _PSI + side] += ms
+                    st[g, _PCI + side] += 1.0
+                    if ms > 0:
+                        st[g, _PPI + side] += 1.0
+                    if ms < 0:
+                        st[g, _PNI + side] += 1.0
+                    st[g, _XI + side] = yI if s_side == e_si else yJ
+                    hit = True
             one = dIk == e_dj or dJk == e_dj
             if one or dIk == e_di or dJk == e_di:
                 slot1 = dJk == e_dj or dJk == e_di
