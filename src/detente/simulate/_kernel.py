@@ -115,6 +115,23 @@ def table_of(W, VT, AL, cards, pen, p, i, out, ok, tmp, ok_tmp, rational, nom): 
 
 
 @njit(error_model="numpy")
+def _insertion_sort(v, ids, lo, hi):  # pragma: no cover - compiled
+    """Sort v[lo..hi] (inclusive) ascending, carrying ids; stable, and cheap on nearly sorted
+    input (an element already in place costs one comparison)."""
+    for a in range(lo + 1, hi + 1):
+        x = v[a]
+        if x < v[a - 1]:
+            xi = ids[a]
+            b = a - 1
+            while b >= lo and v[b] > x:
+                v[b + 1] = v[b]
+                ids[b + 1] = ids[b]
+                b -= 1
+            v[b + 1] = x
+            ids[b + 1] = xi
+
+
+@njit(error_model="numpy")
 def _sort_pairs(v, ids, lo0, hi0):  # pragma: no cover - compiled
     """Sort v[lo0..hi0] ascending carrying ids along (quicksort, median of three, insertion
     sort below 16 elements, explicit stack): for the rare large bucket."""
@@ -154,15 +171,7 @@ def _sort_pairs(v, ids, lo0, hi0):  # pragma: no cover - compiled
                 stack[top], stack[top + 1] = lo, j
                 lo = i
             top += 2
-        for a in range(lo + 1, hi + 1):
-            x, xi = v[a], ids[a]
-            b = a - 1
-            while b >= lo and v[b] > x:
-                v[b + 1] = v[b]
-                ids[b + 1] = ids[b]
-                b -= 1
-            v[b + 1] = x
-            ids[b + 1] = xi
+        _insertion_sort(v, ids, lo, hi)
 
 
 @njit(error_model="numpy")
@@ -218,17 +227,7 @@ def _sort_down(p, q, vals, ids, start, sfrom):  # pragma: no cover - compiled
         if st[b + 1] - st[b] > 32:
             _sort_pairs(v, ix, st[b], st[b + 1] - 1)
     a0, a1 = st[q], st[hi_q]
-    for a in range(a0 + 1, a1):
-        x = v[a]
-        if x < v[a - 1]:
-            xi = ix[a]
-            j = a - 1
-            while j >= a0 and v[j] > x:
-                v[j + 1] = v[j]
-                ix[j + 1] = ix[j]
-                j -= 1
-            v[j + 1] = x
-            ix[j + 1] = xi
+    _insertion_sort(v, ix, a0, a1 - 1)
     sfrom[p] = q
     # equal values share a bucket, so no tie straddles the boundary with the sorted part
     for a in range(a0 + 1, a1):
