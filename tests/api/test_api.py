@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from detente import MODELS, get_model, load_scenario
 from detente.api.tasks import simulate_fn
 
-from .conftest import make_client
+from .conftest import make_client, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -219,10 +218,7 @@ def test_sensitivity_runs_as_a_background_job_with_a_concurrency_limit():
         assert r.headers["location"] == url
         r2 = c.post("/sensitivity", json={"scenario": "alaska-2025", "samples": 16})
         assert r2.status_code == 429 and r2.headers["retry-after"]
-        deadline = time.monotonic() + 120
-        while (j := c.get(url).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        j = wait_for_job(c, url)
         assert j["status"] == "done", j
         outputs = {row["output"] for row in j["result"]["indices"]}
         assert {"territory", "deal"} <= outputs
@@ -293,9 +289,6 @@ def test_big_simulation_becomes_a_background_job():
     with make_client(sync_runs=10) as c:
         r = c.post("/simulate", json={"scenario": "alaska-2025", "runs": 40, "seed": 9})
         assert r.status_code == 202, r.text
-        deadline = time.monotonic() + 120
-        while (j := c.get(r.json()["status_url"]).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        j = wait_for_job(c, r.json()["status_url"])
         assert j["status"] == "done", j
         assert j["result"]["runs"] == 40 and j["kind"] == "simulate"

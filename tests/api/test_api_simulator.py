@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from .conftest import make_client
+from .conftest import make_client, wait_for_job
 
 pytest.importorskip("detente.uncertainty")
 
@@ -74,9 +72,6 @@ def test_big_simulator_monte_carlo_becomes_a_background_job():
         r = c.post("/montecarlo", json={"scenario": "alaska-2025", "model": "simulator", "draws": 40, "seed": 5,
                                         "simulator": {"strategies": "boulware", "steps": 20}})
         assert r.status_code == 202, r.text
-        deadline = time.monotonic() + 120
-        while (j := c.get(r.json()["status_url"]).json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        j = wait_for_job(c, r.json()["status_url"])
         assert j["status"] == "done", j
         assert j["result"]["n_draws"] == 40 and j["kind"] == "montecarlo"

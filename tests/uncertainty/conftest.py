@@ -30,6 +30,16 @@ def two_actor():
     return scenario_from_data(two_actor_data(), source="two.yaml")
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A real dask.distributed LocalCluster on loopback TCP (2 workers, 1 thread each)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", host="127.0.0.1", dashboard_address=None,
+                                  silence_logs=40) as c:
+        yield c
+
+
 @pytest.fixture(scope="session")
 def alaska():
     return load_scenario("alaska-2025")

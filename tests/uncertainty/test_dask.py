@@ -5,19 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 from detente.uncertainty import SEED_BLOCK, DaskBackend, monte_carlo, sensitivity  # noqa: E402
 
 NOISE = {"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1}
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp://", host="127.0.0.1", dashboard_address=None,
-                                  silence_logs=40) as c:
-        yield c
 
 
 @pytest.mark.parametrize("chunk", [SEED_BLOCK, 3 * SEED_BLOCK])

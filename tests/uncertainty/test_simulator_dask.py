@@ -5,17 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 from detente.uncertainty import SEED_BLOCK, DaskBackend, monte_carlo  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp://", host="127.0.0.1", dashboard_address=None,
-                                  silence_logs=40) as c:
-        yield c
 
 
 def test_simulator_dask_bit_identical_to_local(cluster):
