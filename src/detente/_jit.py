@@ -47,7 +47,8 @@ def njit(fn: F | None = None, /, **options: Any) -> Any:
 
     ``nrt=False`` compiles without numba's runtime, for kernels that allocate nothing (their
     scratch comes from the caller): numba then emits no reference counting, which otherwise
-    costs an atomic increment and decrement for every array passed to an inlined helper.
+    costs an atomic increment and decrement for every array view made or array passed to a
+    helper in a loop.
     It maps to numba's ``_nrt`` target option and is dropped (slower, same results) by a
     numba without it.
     """

@@ -947,9 +947,6 @@ def _nb_run(xsc, tp, rounds, q, probability, capitulation, compromise, tolerance
     return out
 
 
-
-
-
 def _nb_path(position, salience, power, take_part, rounds, q, probability, capitulation,
              compromise, tolerance, record) -> Trajectory:
     """:func:`expected_utility_path` with the numba backend. At 5 actors the kernel takes a
