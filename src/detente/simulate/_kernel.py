@@ -381,20 +381,16 @@ def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_a
                 active = not done
                 has = active and cur >= 0
                 offer_u = u[cur if cur > 0 else 0]
+                walk = False
                 if walk_away and s > 0:
                     if t_s >= walk_patience and has and not np.isnan(first_u[p]):
                         fu, ft = first_u[p], first_t[p]
                         slope = (offer_u - fu) / (t_s - ft) if t_s > ft else 0.0
                         expect = offer_u + max(slope, 0.0) * (1.0 - t_s)
-                        if expect < r and offer_u < r:
-                            done = True
-                            reason[i] = _WALK_AWAY
-                            step_end[i] = s
-                            ended_by[i] = p
-                            active = False
-                            has = False
-                if active and umax[p] < r:
-                    # nothing is worth going on for: the party ends it at its first turn
+                        walk = expect < r and offer_u < r
+                # or nothing is worth going on for: the party ends it at its first turn
+                walk = walk or (active and umax[p] < r)
+                if walk:
                     done = True
                     reason[i] = _WALK_AWAY
                     step_end[i] = s
