@@ -863,9 +863,8 @@ def _final_median(position, salience, power, take_part, *, backend="auto", **kw)
     forecast_arrays` needs, without keeping any path (memory O(chunk) beyond the inputs)."""
     if _use_numba(backend):
         lead, n, B, xsc, tp = _nb_inputs(position, salience, power, take_part)
-        out = _nb_run(xsc, tp, kw["rounds"], kw["q"], kw["probability"], kw["capitulation"],
-                      kw["compromise"], kw["tolerance"], False, False)
-        return out[3][1].reshape(lead)
+        return _nb_final(xsc, tp, kw["rounds"], kw["q"], kw["probability"], kw["capitulation"],
+                         kw["compromise"], kw["tolerance"]).reshape(lead)
     lead, n, B, parts = _parts(position, salience, power, take_part, record=False, **kw)
     out = np.empty(B)
     for sl, part in parts:
@@ -944,6 +943,37 @@ def _nb_run(xsc, tp, rounds, q, probability, capitulation, compromise, tolerance
         compromise == "weight_point", tolerance is not None,
         0.0 if tolerance is None else float(tolerance), keep, record, *out,
     )
+    return out
+
+
+def _nb_final(xsc, tp, rounds, q, probability, capitulation, compromise, tolerance) -> np.ndarray:
+    """The forecast after the last round of each of the B draws of ``xsc`` (3, B, n), through
+    the numba kernels.
+
+    Draws with Q = 1, every actor in the issue and finite inputs run in the lockstep kernel
+    (:mod:`._expected_utility_lanes`), however few; the others one by one in
+    :func:`._expected_utility_kernel.path`. Which kernel a draw takes depends on the draw alone,
+    never on the batch around it, so a Monte Carlo result does not depend on the chunking.
+    """
+    K = _kernel()
+    _, B, n = xsc.shape
+    opts = (probability, capitulation, compromise, tolerance)
+    if not (q == 1.0 and rounds >= 1):
+        return _nb_run(xsc, tp, rounds, q, *opts, False, False)[3][1]
+    ok = (xsc[2] * xsc[1] > 0.0).all(axis=1) & np.isfinite(xsc).all(axis=(0, 2))
+    if tp.shape[0]:
+        ok &= tp.all(axis=1)
+    lanes = np.flatnonzero(ok)
+    out = np.empty(B)
+    if lanes.size:
+        K.final_medians(xsc, lanes, int(rounds), probability == "paper", bool(capitulation),
+                        compromise == "weight_point", tolerance is not None,
+                        0.0 if tolerance is None else float(tolerance), out,
+                        min(K.LANES, int(lanes.size)))
+    if lanes.size < B:
+        rest = np.flatnonzero(~ok)
+        out[rest] = _nb_run(np.ascontiguousarray(xsc[:, rest]), tp[rest] if tp.shape[0] else tp,
+                            rounds, q, *opts, False, False)[3][1]
     return out
 
 
