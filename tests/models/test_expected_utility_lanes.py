@@ -112,7 +112,7 @@ def test_a_draw_gets_the_same_bits_in_any_batch():
     xsc = _draws(rng, 500, 4)
     opts = (10, False, True, True, 0.01)
     ref = _lockstep(real, xsc, *opts)
-    for lanes in (1, 7, 16):
+    for lanes in (1, 7, 16, 256):
         np.testing.assert_array_equal(_lockstep(real, xsc, *opts, lanes=lanes), ref)
     perm = rng.permutation(500)
     np.testing.assert_array_equal(_lockstep(real, xsc, *opts, idx=perm), ref)
@@ -121,6 +121,17 @@ def test_a_draw_gets_the_same_bits_in_any_batch():
     part = _lockstep(real, xsc, *opts, idx=np.arange(0, 500, 3))  # the others stay untouched
     np.testing.assert_array_equal(part[::3], ref[::3])
     assert np.all(np.delete(part, np.arange(0, 500, 3)) == -1.0)
+
+
+def test_lane_count_keeps_the_scratch_bounded():
+    from detente.models._expected_utility_lanes import W, lane_count
+
+    assert lane_count(4, 10**6) == W
+    assert lane_count(4, 5) == 5 and lane_count(4, 0) == 1
+    assert lane_count(46, 10**6) == 16  # never below LLVM's vectorising trip count
+    for n in (4, 10, 16, 24):
+        w = lane_count(n, 10**6)
+        assert w == W or w == 16 or 80 * n * n * w <= 1 << 21 < 80 * n * n * 2 * w
 
 
 def test_draws_it_does_not_take_go_to_the_scalar_kernel():

@@ -27,16 +27,28 @@ import numpy as np
 from .._jit import njit
 from .._vecmath import exp, log
 
-__all__ = ["W", "final_medians"]
+__all__ = ["W", "eligible", "final_medians", "lane_count"]
 
-#: lanes for a large batch: a multiple of the vector width, and at least LLVM's minimum trip
-#: count for vectorising a loop (16); 64 amortises the loops' set-up over 4-16 vector iterations
-W = 64
+#: most lanes at once: a multiple of the vector width, and more lanes spread each loop's set-up
+#: over more vector iterations (Alaska, 4 actors: 1.69 us per path at 64 lanes, 1.59 at 256)
+W = 256
+#: scratch budget per call: the ten (n, n, lanes) arrays stay within a core's L2 cache
+_SCRATCH_BYTES = 1 << 21
 _LOG_HALF = float(np.log(0.5))
 _LOOKBACK = 64  # as the scalar kernel: how far back a repeated state is looked for
 
 # rows of the per-lane scratch ``T`` (8, lanes): running values of the loops over actors
 _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = range(8)
+
+
+def lane_count(n: int, draws: int) -> int:
+    """Lanes for ``draws`` draws of ``n`` actors: at most :data:`W`, halved while the scratch
+    exceeds its budget but not below 16 (LLVM's minimum trip count for vectorising a loop),
+    and never more than the draws. The results do not depend on it."""
+    w = W
+    while w > 16 and 10 * 8 * n * n * w > _SCRATCH_BYTES:
+        w //= 2
+    return max(1, min(w, draws))
 
 
 @njit(error_model="numpy", nrt=False)
@@ -51,6 +63,8 @@ def _votes(Uin, N, P, WS, tot, n, paper):
     for k in range(n):
         for i in range(n):
             for j in range(n):
+                if j == i:  # adds w_k * 0 = +0 (finite utilities): N_ii stays 0
+                    continue
                 for lane in range(nl):
                     t = Uin[k, j, lane] - Uin[k, i, lane]
                     N[i, j, lane] += WS[k, lane] * (t if t > 0.0 else 0.0)
@@ -323,17 +337,36 @@ def final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol, 
     least one) of ``xsc`` (3, B, n: position, salience, capability), into ``out[idx]``.
 
     Only for draws with every actor in the issue (c s > 0), finite inputs, Q = 1 and
-    ``rounds`` >= 1; the caller checks. ``lanes`` draws run at once (the results do not
-    depend on it; :data:`W` for large batches, fewer for small ones).
+    ``rounds`` >= 1; the caller checks. ``lanes`` draws run at once (:func:`lane_count`; the
+    results do not depend on it).
     """
     n = xsc.shape[2]
     W = lanes
     e = np.empty
+    nn = (n, n, W)
     _final_medians(
         xsc, idx, rounds, paper, capitulation, weight_point, has_tol, tolerance, out,
         e((n, W)), e((n, W)), e((n, W)), e((n, W)), e(W), e(W), e((rounds + 1, n, W)),
-        e((n, n, W)), e((n, n, W)), e((n, n, W)), e((n, n, W)), e((n, n, W)), e((n, n, W)),
-        e((n, n, W)), e((n, n, W)), e((n, n, W)), e((n, n, W)), e((n, W)), e((n, W)),
-        e((8, W)), np.zeros((3, W), dtype=np.bool_), e(W, dtype=np.int64),
-        e(W, dtype=np.int64),
+        e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e((n, W)),
+        e((n, W)), e((8, W)),
+        np.zeros((3, W), dtype=np.bool_), e(W, dtype=np.int64), e(W, dtype=np.int64),
     )
+
+
+@njit(error_model="numpy", nogil=True, nrt=False)
+def eligible(xsc, take_part, ok):
+    """``ok[b]``: whether draw ``b`` of ``xsc`` (3, B, n) may run here: finite inputs and every
+    actor in the issue (c s > 0, and ``take_part`` (B, n) true unless it is (0, n))."""
+    _, B, n = xsc.shape
+    given = take_part.shape[0] > 0
+    for b in range(B):
+        good = True
+        for i in range(n):
+            x = xsc[0, b, i]
+            s = xsc[1, b, i]
+            c = xsc[2, b, i]
+            if not (np.isfinite(x) and np.isfinite(s) and np.isfinite(c) and c * s > 0.0):
+                good = False
+            if given and not take_part[b, i]:
+                good = False
+        ok[b] = good

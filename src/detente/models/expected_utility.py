@@ -960,16 +960,15 @@ def _nb_final(xsc, tp, rounds, q, probability, capitulation, compromise, toleran
     opts = (probability, capitulation, compromise, tolerance)
     if not (q == 1.0 and rounds >= 1):
         return _nb_run(xsc, tp, rounds, q, *opts, False, False)[3][1]
-    ok = (xsc[2] * xsc[1] > 0.0).all(axis=1) & np.isfinite(xsc).all(axis=(0, 2))
-    if tp.shape[0]:
-        ok &= tp.all(axis=1)
+    ok = np.empty(B, dtype=bool)
+    K.eligible(xsc, tp, ok)
     lanes = np.flatnonzero(ok)
     out = np.empty(B)
     if lanes.size:
         K.final_medians(xsc, lanes, int(rounds), probability == "paper", bool(capitulation),
                         compromise == "weight_point", tolerance is not None,
                         0.0 if tolerance is None else float(tolerance), out,
-                        min(K.LANES, int(lanes.size)))
+                        K.lane_count(n, int(lanes.size)))
     if lanes.size < B:
         rest = np.flatnonzero(~ok)
         out[rest] = _nb_run(np.ascontiguousarray(xsc[:, rest]), tp[rest] if tp.shape[0] else tp,
