@@ -249,7 +249,7 @@ def _load(xsc, d, lane, n, tolerance, X, S, WS, Ls, TL, H):
     for i in range(n):
         x = xsc[0, d, i]
         X[i, lane] = x
-        H[0, i, lane] = x
+        H[lane, 0, i] = x
         S[i, lane] = xsc[1, d, i]
         WS[i, lane] = xsc[2, d, i] * xsc[1, d, i]
         if x < lo:
@@ -289,7 +289,7 @@ def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol,
                 continue
             t = lane_t[lane]
             for i in range(n):
-                H[t + 1, i, lane] = NP[i, lane]
+                H[lane, t + 1, i] = NP[i, lane]
             stop = -1  # the round whose start state is the path's final state
             if has_tol:
                 step = 0.0
@@ -303,7 +303,7 @@ def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol,
                 for c in range(t, max(t + 1 - _LOOKBACK, 0) - 1, -1):
                     same = True
                     for i in range(n):
-                        if H[c, i, lane] != NP[i, lane]:
+                        if H[lane, c, i] != NP[i, lane]:
                             same = False
                             break
                     if same:  # period t + 1 - c from round c on
@@ -317,7 +317,7 @@ def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol,
                     X[i, lane] = NP[i, lane]
                 continue
             for i in range(n):
-                X[i, lane] = H[stop, i, lane]
+                X[i, lane] = H[lane, stop, i]
             out[lane_d[lane]] = _median(X, WS, lane, n)
             if nxt < nidx:
                 _load(xsc, idx[nxt], lane, n, tolerance, X, S, WS, Ls, TL, H)
@@ -346,7 +346,7 @@ def final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol, 
     nn = (n, n, W)
     _final_medians(
         xsc, idx, rounds, paper, capitulation, weight_point, has_tol, tolerance, out,
-        e((n, W)), e((n, W)), e((n, W)), e((n, W)), e(W), e(W), e((rounds + 1, n, W)),
+        e((n, W)), e((n, W)), e((n, W)), e((n, W)), e(W), e(W), e((W, rounds + 1, n)),
         e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e((n, W)),
         e((n, W)), e((8, W)),
         np.zeros((3, W), dtype=np.bool_), e(W, dtype=np.int64), e(W, dtype=np.int64),
