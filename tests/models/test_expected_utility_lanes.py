@@ -67,8 +67,10 @@ def libm_lanes(tmp_path_factory):
             "def exp(x):\n    return np.exp(x)\n\n\n@njit(error_model='numpy', nrt=False)\n"
             "def log(x):\n    return np.log(x)\n")
     assert swap[0] in src
+    src = src.replace(*swap).replace("from ._expected_utility_kernel",
+                                     "from detente.models._expected_utility_kernel")
     path = tmp_path_factory.mktemp("libm_lanes") / "libm_lanes.py"
-    path.write_text(src.replace(*swap), encoding="utf-8")
+    path.write_text(src, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("libm_lanes", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules["libm_lanes"] = mod

@@ -26,11 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import njit
-from ._expected_utility_lanes import eligible, final_medians, lane_count
 
-__all__ = [
-    "N_MATS", "N_VECS", "eligible", "final_medians", "lane_count", "path", "round_one",
-]
+__all__ = ["N_MATS", "N_VECS", "path", "round_one"]
 
 # scratch matrices, M[_NAME, i, j]: distances, normalised distances, utilities, supports,
 # probabilities and EUs of the two passes, and the logs of the pair terms of b^r

@@ -26,6 +26,8 @@ import numpy as np
 
 from .._jit import njit
 from .._vecmath import exp, log
+from ._expected_utility_kernel import _LOG_HALF, _LOOKBACK, _WS, _X, N_VECS
+from ._expected_utility_kernel import _median as _path_median
 
 __all__ = ["W", "eligible", "final_medians", "lane_count"]
 
@@ -34,8 +36,6 @@ __all__ = ["W", "eligible", "final_medians", "lane_count"]
 W = 256
 #: scratch budget per call: the ten (n, n, lanes) arrays stay within a core's L2 cache
 _SCRATCH_BYTES = 1 << 21
-_LOG_HALF = float(np.log(0.5))
-_LOOKBACK = 64  # as the scalar kernel: how far back a repeated state is looked for
 
 # rows of the per-lane scratch ``T`` (8, lanes): running values of the loops over actors
 _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = range(8)
@@ -224,24 +224,6 @@ def _round(X, NP, S, WS, Ls, DIST, D, N, P, U, LD, LLO, LHI, A, Bm, SEC, RK, T, 
 
 
 @njit(error_model="numpy", nrt=False)
-def _median(X, WS, lane, n):
-    """mu of one lane (everyone in): as the scalar kernel's ``_median``."""
-    best = -1
-    m = 0.0
-    for a in range(n):
-        acc = 0.0
-        xa = X[a, lane]
-        for k in range(n):
-            acc += WS[k, lane] * abs(xa - X[k, lane])
-        if acc != acc:
-            return xa
-        if best < 0 or acc < m:
-            m = acc
-            best = a
-    return X[best, lane]
-
-
-@njit(error_model="numpy", nrt=False)
 def _load(xsc, d, lane, n, tolerance, X, S, WS, Ls, TL, H):
     """Put draw ``d`` into ``lane``: positions, saliences, weights c s, L and the tolerance."""
     lo = np.inf
@@ -265,8 +247,9 @@ def _load(xsc, d, lane, n, tolerance, X, S, WS, Ls, TL, H):
 @njit(error_model="numpy", nogil=True, nrt=False)
 def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol, tolerance, out,
                    X, NP, S, WS, Ls, TL, H, DIST, D, N, P, U, LD, LLO, LHI, A, Bm, SEC, RK, T,
-                   F, lane_t, lane_d):
-    """:func:`final_medians` with its scratch."""
+                   F, lane_t, lane_d, V, tpv):
+    """:func:`final_medians` with its scratch; ``V`` (N_VECS, n) and ``tpv`` (n, bool) take a
+    settled lane's final state to the scalar kernel's median."""
     n = xsc.shape[2]
     nl = X.shape[1]
     nidx = idx.shape[0]
@@ -317,8 +300,9 @@ def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol,
                     X[i, lane] = NP[i, lane]
                 continue
             for i in range(n):
-                X[i, lane] = H[lane, stop, i]
-            out[lane_d[lane]] = _median(X, WS, lane, n)
+                V[_X, i] = H[lane, stop, i]
+                V[_WS, i] = WS[i, lane]
+            out[lane_d[lane]] = _path_median(V, tpv, True)
             if nxt < nidx:
                 _load(xsc, idx[nxt], lane, n, tolerance, X, S, WS, Ls, TL, H)
                 lane_t[lane] = 0
@@ -350,6 +334,7 @@ def final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol, 
         e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e(nn), e((n, W)),
         e((n, W)), e((8, W)),
         np.zeros((3, W), dtype=np.bool_), e(W, dtype=np.int64), e(W, dtype=np.int64),
+        e((N_VECS, n)), np.ones(n, dtype=np.bool_),
     )
 
 

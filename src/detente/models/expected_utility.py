@@ -884,6 +884,15 @@ def _kernel():
     return _expected_utility_kernel
 
 
+@functools.cache
+def _lanes():
+    """The lockstep kernel module (:mod:`._expected_utility_lanes`); only called once
+    :func:`_kernel` has found numba."""
+    from . import _expected_utility_lanes
+
+    return _expected_utility_lanes
+
+
 def _use_numba(backend: str) -> bool:
     """Whether ``backend`` ("auto", "numba" or "numpy") runs the numba kernel.
 
@@ -955,24 +964,27 @@ def _nb_final(xsc, tp, rounds, q, probability, capitulation, compromise, toleran
     :func:`._expected_utility_kernel.path`. Which kernel a draw takes depends on the draw alone,
     never on the batch around it, so a Monte Carlo result does not depend on the chunking.
     """
-    K = _kernel()
     _, B, n = xsc.shape
-    opts = (probability, capitulation, compromise, tolerance)
+
+    def scalar(x, t):
+        return _nb_run(x, t, rounds, q, probability, capitulation, compromise, tolerance,
+                       False, False)[3][1]
+
     if not (q == 1.0 and rounds >= 1):
-        return _nb_run(xsc, tp, rounds, q, *opts, False, False)[3][1]
+        return scalar(xsc, tp)
+    lock = _lanes()
     ok = np.empty(B, dtype=bool)
-    K.eligible(xsc, tp, ok)
+    lock.eligible(xsc, tp, ok)
     lanes = np.flatnonzero(ok)
     out = np.empty(B)
     if lanes.size:
-        K.final_medians(xsc, lanes, int(rounds), probability == "paper", bool(capitulation),
-                        compromise == "weight_point", tolerance is not None,
-                        0.0 if tolerance is None else float(tolerance), out,
-                        K.lane_count(n, int(lanes.size)))
+        lock.final_medians(xsc, lanes, int(rounds), probability == "paper", bool(capitulation),
+                           compromise == "weight_point", tolerance is not None,
+                           0.0 if tolerance is None else float(tolerance), out,
+                           lock.lane_count(n, int(lanes.size)))
     if lanes.size < B:
         rest = np.flatnonzero(~ok)
-        out[rest] = _nb_run(np.ascontiguousarray(xsc[:, rest]), tp[rest] if tp.shape[0] else tp,
-                            rounds, q, *opts, False, False)[3][1]
+        out[rest] = scalar(np.ascontiguousarray(xsc[:, rest]), tp[rest] if tp.shape[0] else tp)
     return out
 
 
