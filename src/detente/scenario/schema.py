@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "Actor",
+    "CaseInfo",
     "DelegationMember",
     "Issue",
     "IssueOutcome",
@@ -247,6 +248,40 @@ class IssueOutcome(_Frozen):
         return self
 
 
+class CaseInfo(_Frozen):
+    """How a library case was coded (``cases/``): its kind, horizon and the coder's confidence.
+
+    Everything here is known before the negotiation ends; the result lives in ``outcome``.
+    A scenario with a ``case`` block is a library case, and its ``outcome`` must then give the
+    date and whether a deal was reached (see ``cases/CODING.md``).
+    """
+
+    kind: Literal["summit", "peace", "trade", "multilateral", "eu_coalition"]
+    horizon: str = Field(min_length=1, description="when the forecast is judged, in words")
+    horizon_date: str = Field(description="the horizon as an ISO date (YYYY-MM-DD)")
+    confidence: Literal["high", "medium", "low"] = Field(
+        default="medium", description="the coder's confidence in the inputs (not the outcome)"
+    )
+    coder: str = ""
+    coded_on: str = ""
+    notes: str = ""
+
+    @field_validator("horizon_date")
+    @classmethod
+    def _iso(cls, v: str) -> str:
+        return _iso_date(v)
+
+
+def _iso_date(v: str) -> str:
+    import datetime as _dt
+
+    try:
+        _dt.date.fromisoformat(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a date written YYYY-MM-DD (got {v!r})") from None
+    return v
+
+
 class Outcome(_Frozen):
     """What really happened. Never read by a forecast."""
 
@@ -278,6 +313,9 @@ class Scenario(_Frozen):
     threats: list[Threat] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
     outcome: Outcome | None = None
+    case: CaseInfo | None = Field(
+        default=None, description="coding record of a case-library scenario (cases/CODING.md)"
+    )
     uncertainty: dict[str, Any] | None = Field(
         default=None,
         description="uncertain inputs (distributions, expert noise); see docs/uncertainty.md",
@@ -447,3 +485,25 @@ def _cross_problems(s: Scenario):
         for k, o in enumerate(s.outcome.issues):
             if o.issue not in issues:
                 yield f"outcome.issues[{k}].issue", f"unknown issue id {o.issue!r}; known: {', '.join(issues)}"
+                continue
+            sc = issues[o.issue].scale
+            for fld, v in (("value", o.value), ("low", o.low), ("high", o.high)):
+                if v is not None and not sc.min <= v <= sc.max:
+                    yield (
+                        f"outcome.issues[{k}].{fld}",
+                        f"{v} is outside issue {o.issue!r}'s scale [{sc.min}, {sc.max}]",
+                    )
+    if s.case is not None:
+        # a library case is scored on whether a deal came, so the record must say so and when
+        if s.outcome is None:
+            yield "outcome", "a case-library scenario (with a 'case' block) needs an 'outcome' section"
+        else:
+            if s.outcome.deal is None:
+                yield "outcome.deal", "missing: a case must record whether a deal was reached (true or false)"
+            if not s.outcome.date:
+                yield "outcome.date", "missing: a case must record the date of its outcome (YYYY-MM-DD)"
+            else:
+                try:
+                    _iso_date(s.outcome.date)
+                except ValueError as e:
+                    yield "outcome.date", str(e)
