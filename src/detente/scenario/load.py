@@ -305,10 +305,10 @@ def scenario_from_data(
         )
     try:
         scenario = Scenario.model_validate(dict(data))
-        if scenario.uncertainty is not None:
-            from ..uncertainty.spec import uncertainty_from_data
-
-            uncertainty_from_data(scenario.uncertainty, source=source)
+        if scenario.uncertainty is not None and not scenario.uncertainty.source:
+            # messages about the section (raised later, against the scenario) name the file
+            spec = scenario.uncertainty.model_copy(update={"source": source})
+            scenario = scenario.model_copy(update={"uncertainty": spec})
         return scenario
     except ValidationError as exc:
         lines = lines() if callable(lines) else lines

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .uncertainty import UncertaintySpec
+
 __all__ = [
     "Actor",
     "CaseInfo",
@@ -316,7 +318,7 @@ class Scenario(_Frozen):
     case: CaseInfo | None = Field(
         default=None, description="coding record of a case-library scenario (cases/CODING.md)"
     )
-    uncertainty: dict[str, Any] | None = Field(
+    uncertainty: UncertaintySpec | None = Field(
         default=None,
         description="uncertain inputs (distributions, expert noise); see docs/uncertainty.md",
     )
@@ -324,6 +326,14 @@ class Scenario(_Frozen):
         default_factory=list, description="what the loader inferred (e.g. a scale from the data)"
     )
     sources: list[str] = Field(default_factory=list)
+
+    @field_validator("uncertainty", mode="before")
+    @classmethod
+    def _uncertainty_forms(cls, v: Any) -> Any:
+        # the section may be written as a bare list of inputs, as in a stand-alone file
+        if isinstance(v, list):
+            return {"inputs": v}
+        return v
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
