@@ -180,3 +180,39 @@ def test_vectorised_normal_path_equals_each_inputs_ppf(alaska):
     np.testing.assert_array_equal(arrays.power[:, 0], x[:, j])
     j = p.names.index("credibility[usa->russia]")
     np.testing.assert_array_equal(cred[:, 0], x[:, j])
+
+
+def _scaled(width: float):
+    from detente.scenario.load import scenario_from_data
+
+    return scenario_from_data({
+        "name": "scaled",
+        "actors": [{"id": "a", "power": 1}, {"id": "b", "power": 1}],
+        "issues": [{"id": "i", "scale": {"min": 0, "max": width}}],
+        "positions": [{"actor": "a", "issue": "i", "position": 0.3 * width, "salience": 0.5},
+                      {"actor": "b", "issue": "i", "position": 0.6 * width, "salience": 0.5}],
+        "red_lines": [{"actor": "a", "issue": "i", "min": 0, "max": 0.5 * width}],
+    }, source="scaled.yaml")
+
+
+def test_relative_noise_is_the_same_fraction_of_any_scale():
+    import numpy as np
+
+    draws = {}
+    for width in (20.0, 20_000.0):
+        p = build_perturbation(_scaled(width), {"noise": {"position": 0.05, "red_line": 0.05,
+                                                          "relative": True}})
+        arrays, _ = p.draw(2000, np.random.default_rng(1))
+        draws[width] = (arrays.position / width, arrays.red_high / width)
+    for a, b in zip(draws[20.0], draws[20_000.0], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+    spread = draws[20.0][0][:, 0, 0].std()
+    assert 0.04 < spread < 0.06  # 5% of the scale, whatever its width
+
+
+def test_point_noise_is_in_scale_points():
+    import numpy as np
+
+    p = build_perturbation(_scaled(20_000.0), {"noise": {"position": 5.0}})
+    arrays, _ = p.draw(2000, np.random.default_rng(1))
+    assert arrays.position[:, 0, 0].std() < 10  # 5 points on a 20,000-point scale

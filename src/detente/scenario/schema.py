@@ -503,17 +503,15 @@ def _cross_problems(s: Scenario):
                         f"outcome.issues[{k}].{fld}",
                         f"{v} is outside issue {o.issue!r}'s scale [{sc.min}, {sc.max}]",
                     )
-    if s.case is not None:
+    if s.case is not None and s.outcome is not None:
         # a library case is scored on whether a deal came, so the record must say so and when
-        if s.outcome is None:
-            yield "outcome", "a case-library scenario (with a 'case' block) needs an 'outcome' section"
+        # (its inputs-only copies, written before the outcome, have no outcome section yet)
+        if s.outcome.deal is None:
+            yield "outcome.deal", "missing: a case must record whether a deal was reached (true or false)"
+        if not s.outcome.date:
+            yield "outcome.date", "missing: a case must record the date of its outcome (YYYY-MM-DD)"
         else:
-            if s.outcome.deal is None:
-                yield "outcome.deal", "missing: a case must record whether a deal was reached (true or false)"
-            if not s.outcome.date:
-                yield "outcome.date", "missing: a case must record the date of its outcome (YYYY-MM-DD)"
-            else:
-                try:
-                    _iso_date(s.outcome.date)
-                except ValueError as e:
-                    yield "outcome.date", str(e)
+            try:
+                _iso_date(s.outcome.date)
+            except ValueError as e:
+                yield "outcome.date", str(e)

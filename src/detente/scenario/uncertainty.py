@@ -75,7 +75,9 @@ class NoiseSpec(_Frozen):
     """Global "expert noise": one distribution around every value of a kind of field.
 
     With ``shape="normal"`` each number is the standard deviation, with ``shape="uniform"``
-    the half-width. ``position``, ``red_line`` and walk-away positions are in scale points;
+    the half-width. ``position``, ``red_line`` and walk-away positions are in scale points
+    (with ``relative=True``: fractions of each issue's scale width, so a 0-20 and a 0-20,000
+    scale get the same relative noise);
     ``salience`` and ``power`` are relative (0.2 = 20 % of the value); ``walk_away`` (utility)
     and ``credibility`` are absolute on [0, 1]. Zero switches a kind off.
     """
@@ -87,6 +89,11 @@ class NoiseSpec(_Frozen):
     walk_away: float = Field(default=0.0, ge=0.0)
     credibility: float = Field(default=0.0, ge=0.0)
     shape: Literal["normal", "uniform"] = "normal"
+    relative: bool = Field(
+        default=False,
+        description="position, red_line and walk-away positions as fractions of each issue's "
+        "scale width (0.1 = a tenth of the scale) instead of scale points",
+    )
 
     @field_validator("position", "salience", "power", "red_line", "walk_away", "credibility")
     @classmethod

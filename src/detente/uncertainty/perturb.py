@@ -414,6 +414,9 @@ class _Builder:
         a = self.a
         out: list[UncertainInput] = []
 
+        # relative noise on a position-like number is a fraction of its issue's scale width
+        span = (a.scale_max - a.scale_min) if noise.relative else np.ones(len(a.issues))
+
         def add(target: str, index, name: str, actor: str, issue: str, width: float) -> None:
             if width <= 0:
                 return
@@ -428,7 +431,8 @@ class _Builder:
         for i, act in enumerate(a.actors):
             for k, iss in enumerate(a.issues):
                 if a.stake[i, k]:
-                    add("position", (i, k), f"position[{act},{iss}]", act, iss, noise.position)
+                    add("position", (i, k), f"position[{act},{iss}]", act, iss,
+                        noise.position * span[k])
         for i, act in enumerate(a.actors):
             for k, iss in enumerate(a.issues):
                 if a.stake[i, k]:
@@ -442,16 +446,18 @@ class _Builder:
                     continue
                 # only bounds that are set: a red line ending at the scale's edge is open there
                 if a.red_low[i, k] > a.scale_min[k]:
-                    add("red_line.min", (i, k), f"red_line.min[{act},{iss}]", act, iss, noise.red_line)
+                    add("red_line.min", (i, k), f"red_line.min[{act},{iss}]", act, iss,
+                        noise.red_line * span[k])
                 if a.red_high[i, k] < a.scale_max[k]:
-                    add("red_line.max", (i, k), f"red_line.max[{act},{iss}]", act, iss, noise.red_line)
+                    add("red_line.max", (i, k), f"red_line.max[{act},{iss}]", act, iss,
+                        noise.red_line * span[k])
         for i, act in enumerate(a.actors):
             if not np.isnan(a.walk_utility[i]):
                 add("walk_away", (i,), f"walk_away[{act}]", act, "", noise.walk_away)
             for k, iss in enumerate(a.issues):
                 if not np.isnan(a.walk_position[i, k]):
                     add("walk_away.position", (i, k), f"walk_away[{act},{iss}]", act, iss,
-                        noise.position)
+                        noise.position * span[k])
         for t, th in enumerate(self.s.threats):
             add("credibility", (t,), self._threat_name(t), th.issuer, "", noise.credibility)
         return out
