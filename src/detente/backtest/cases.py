@@ -515,6 +515,12 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels) -> tuple[Case
 
 
 # ------------------------------------------------------------------------------ any source
+def _scenario_files(folder: str | Path) -> list[Path]:
+    """The scenario files directly in ``folder`` (YAML or JSON), in name order."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
+
+
 def load_cases(sources: Iterable[str | Path | Scenario], *, group: Literal["case", "row"] = "case") -> list[Case]:
     """Cases from case folders, scenario files/built-in names with an outcome, or Scenarios.
 
@@ -528,6 +534,10 @@ def load_cases(sources: Iterable[str | Path | Scenario], *, group: Literal["case
     for s in sources:
         if isinstance(s, Scenario):
             out.append(case_from_scenario(s))
+        elif Path(s).is_dir() and not (Path(s) / "outcomes.csv").is_file() and _scenario_files(s):
+            # a case library: one scenario file per case (cases/), each with its outcome
+            for f in _scenario_files(s):
+                out.append(case_from_scenario(load_scenario(f), source=str(f)))
         elif Path(s).is_dir():
             out.extend(read_case_folder(s, group=group))
         else:
