@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -464,6 +465,63 @@ def _bool(cell: str, *, source, row, field, problems) -> bool | None:
     return None
 
 
+def _csv_header(first: list[str], source: str) -> tuple[list[str], bool, tuple[str, ...]]:
+    """The lower-cased header, whether it is the single-issue layout, and its required columns."""
+    header = [h.strip().lower() for h in first]
+    dup = sorted(h for h, n in Counter(header).items() if n > 1)  # linear, whatever the width
+    if dup:
+        raise ScenarioError(f"duplicate column(s) {dup}", source=source, location="row 1")
+    literature = set(_LIT_REQUIRED) <= set(header) and "issue" not in header
+    required = _LIT_REQUIRED if literature else _FLAT_REQUIRED
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ScenarioError(
+            f"missing column(s) {', '.join(missing)}; a scenario CSV needs {', '.join(_FLAT_REQUIRED)} "
+            f"(or the single-issue layout {', '.join(_LIT_REQUIRED)}); got {', '.join(header)}",
+            source=source,
+            location="row 1",
+        )
+    allowed = set(required) | _OPTIONAL
+    unknown = [h for h in header if h not in allowed]
+    if unknown:
+        raise ScenarioError(
+            f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+            source=source,
+            location="row 1",
+        )
+    return header, literature, required
+
+
+def _csv_scales(issues: dict[str, dict], positions: list[dict], rows: dict[tuple, str]) -> list[str]:
+    """Set each issue's scale (given, or the range of its positions, with a note)."""
+    notes = []
+    by_issue: dict[str, list[float]] = {}
+    for p in positions:
+        by_issue.setdefault(p["issue"], []).append(p["position"])
+    for k_issue, (iid, iss) in enumerate(issues.items()):
+        pos = by_issue.get(iid, [])
+        lo = iss.pop("scale_min", None)
+        hi = iss.pop("scale_max", None)
+        row = iss.pop("_row")
+        if not pos and (lo is None or hi is None):
+            # every row of this issue had a bad cell (already reported): no scale to infer
+            lo = (hi - 1.0 if hi is not None else 0.0) if lo is None else lo
+            hi = lo + 1.0 if hi is None else hi
+        if lo is None or hi is None:
+            lo2 = min(pos) if lo is None else lo
+            hi2 = max(pos) if hi is None else hi
+            if hi2 <= lo2 and lo is None and hi is None:
+                # every actor at one point: a unit-wide scale around it keeps the issue valid
+                lo2, hi2 = lo2 - 1.0, hi2 + 1.0
+            notes.append(
+                f"issue {iid!r}: the file gives no scale_min/scale_max, so the scale is the range of the positions [{lo2:g}, {hi2:g}]"
+            )
+            lo, hi = lo2, hi2
+        iss["scale"] = {"min": lo, "max": hi}
+        rows[("issues", k_issue)] = row
+    return notes
+
+
 def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
     """Parse a flat CSV scenario.
 
@@ -487,28 +545,7 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
     all_rows = [r for r in all_rows if any(c.strip() for c in r)]
     if not all_rows:
         raise ScenarioError("the file is empty", source=source)
-    header = [h.strip().lower() for h in all_rows[0]]
-    dup = sorted({h for h in header if header.count(h) > 1})
-    if dup:
-        raise ScenarioError(f"duplicate column(s) {dup}", source=source, location="row 1")
-    literature = set(_LIT_REQUIRED) <= set(header) and "issue" not in header
-    required = _LIT_REQUIRED if literature else _FLAT_REQUIRED
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ScenarioError(
-            f"missing column(s) {', '.join(missing)}; a scenario CSV needs {', '.join(_FLAT_REQUIRED)} "
-            f"(or the single-issue layout {', '.join(_LIT_REQUIRED)}); got {', '.join(header)}",
-            source=source,
-            location="row 1",
-        )
-    allowed = set(required) | _OPTIONAL
-    unknown = [h for h in header if h not in allowed]
-    if unknown:
-        raise ScenarioError(
-            f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
-            source=source,
-            location="row 1",
-        )
+    header, literature, required = _csv_header(all_rows[0], source)
     col = {h: i for i, h in enumerate(header)}
     stem = _safe_id(Path(source).stem) if source and not source.startswith("<") else "scenario"
     problems: list[ScenarioError] = []
@@ -584,28 +621,7 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
             red_rows.append(row)
     if len(all_rows) < 2:
         problems.append(ScenarioError("has a header but no data rows", source=source))
-    notes = []
-    for iid, iss in issues.items():
-        pos = [p["position"] for p in positions if p["issue"] == iid]
-        lo = iss.pop("scale_min", None)
-        hi = iss.pop("scale_max", None)
-        row = iss.pop("_row")
-        if not pos and (lo is None or hi is None):
-            # every row of this issue had a bad cell (already reported): no scale to infer
-            lo = (hi - 1.0 if hi is not None else 0.0) if lo is None else lo
-            hi = lo + 1.0 if hi is None else hi
-        if lo is None or hi is None:
-            lo2 = min(pos) if lo is None else lo
-            hi2 = max(pos) if hi is None else hi
-            if hi2 <= lo2 and lo is None and hi is None:
-                # every actor at one point: a unit-wide scale around it keeps the issue valid
-                lo2, hi2 = lo2 - 1.0, hi2 + 1.0
-            notes.append(
-                f"issue {iid!r}: the file gives no scale_min/scale_max, so the scale is the range of the positions [{lo2:g}, {hi2:g}]"
-            )
-            lo, hi = lo2, hi2
-        iss["scale"] = {"min": lo, "max": hi}
-        rows[("issues", list(issues).index(iid))] = row
+    notes = _csv_scales(issues, positions, rows)
     for k, aid in enumerate(actors):
         rows[("actors", k)] = actor_first_row[aid]
     for k, r in enumerate(red_lines):

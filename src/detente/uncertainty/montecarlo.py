@@ -286,6 +286,30 @@ def _check_int(v: Any, name: str) -> int:
     return int(v)
 
 
+def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[float, ...],
+               a: Any, be: Any) -> tuple:
+    """Mean, sd, quantiles (exact from kept draws, else from the merged histograms), the
+    quantile method, the draws (or None) and each issue's count of draws with an outcome."""
+    block_sum = np.concatenate([c[0] for c in sums])
+    block_sq = np.concatenate([c[1] for c in sums])
+    count = np.concatenate([c[2] for c in sums]).sum(axis=0)
+    # fsum: correctly rounded, so the mean does not depend on how blocks were grouped
+    tot = np.array([math.fsum(block_sum[:, k]) for k in range(a.n_issues)])
+    tot2 = np.array([math.fsum(block_sq[:, k]) for k in range(a.n_issues)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, tot / np.maximum(count, 1), np.nan)
+    if keep:
+        draws_arr = np.concatenate(outcomes)
+        outcomes.clear()
+        qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)))
+        return mean, sd, qs, "exact", draws_arr, count
+    qs = _hist_quantiles(hist, levels, a.scale_min, a.scale_max)
+    with np.errstate(invalid="ignore"):
+        var = np.maximum(tot2 / np.maximum(count, 1) - mean * mean, 0.0)
+    sd = np.where(count > 0, np.sqrt(var), np.nan)
+    return mean, sd, qs, "histogram", None, count
+
+
 def monte_carlo(
     scenario: Scenario | str | Path | dict,
     model: Any = "weighted_median",
@@ -396,28 +420,10 @@ def monte_carlo(
         sim = isinstance(m, SimulatorModel)
         be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None), on_done=on_done, keep=False)
 
-    block_sum = np.concatenate([c[0] for c in sums])
-    block_sq = np.concatenate([c[1] for c in sums])
-    count = np.concatenate([c[2] for c in sums]).sum(axis=0)
-    # fsum: correctly rounded, so the mean does not depend on how blocks were grouped
-    tot = np.array([math.fsum(block_sum[:, k]) for k in range(a.n_issues)])
-    tot2 = np.array([math.fsum(block_sq[:, k]) for k in range(a.n_issues)])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, tot / np.maximum(count, 1), np.nan)
-    draws_arr = None
+    mean, sd, qs, method, draws_arr, count = _summarise(sums, outcomes, agg["hist"], keep, levels,
+                                                        a, be)
     notes: list[str] = []
-    if keep:
-        draws_arr = np.concatenate(outcomes)
-        outcomes.clear()
-        qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)))
-        method = "exact"
-    else:
-        hist = agg["hist"]
-        qs = _hist_quantiles(hist, levels, a.scale_min, a.scale_max)
-        with np.errstate(invalid="ignore"):
-            var = np.maximum(tot2 / np.maximum(count, 1) - mean * mean, 0.0)
-        sd = np.where(count > 0, np.sqrt(var), np.nan)
-        method = "histogram"
+    if not keep:
         notes.append(f"quantiles from {HIST_BINS}-bin histograms per issue (draws not kept)")
     if pert.n_inputs == 0:
         notes.append("no uncertain inputs: every draw is the same scenario")
