@@ -188,7 +188,7 @@ def noise_from_figures(figures: dict[str, Any], floor: dict[str, float]) -> dict
     for kind, m in measured.items():
         fl = float(floor.get(kind, 0.0))
         use_floor = m is None or fl > m
-        noise[kind] = round(fl if use_floor else float(m), 4)
+        noise[kind] = round(fl if use_floor or m is None else float(m), 4)
         basis[kind] = {"measured": None if m is None else round(float(m), 4), "floor": fl,
                        "used": "floor" if use_floor else "measured"}
     return {"noise": noise, "basis": basis}

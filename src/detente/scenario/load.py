@@ -240,7 +240,7 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
     except Exception:  # line numbers are a courtesy; the parse error is reported elsewhere
         return {}
     out: dict[tuple, int] = {}
-    stack = [((), root)]
+    stack: list[tuple[tuple, Any]] = [((), root)]
     seen: set[int] = set()
     while stack:
         path, node = stack.pop()

@@ -429,8 +429,8 @@ def _cross_problems(s: Scenario):
                 f"{p.position} is outside issue {p.issue!r}'s scale [{sc.min}, {sc.max}]",
             )
         weight_on_issue[p.issue] += actors[p.actor].power * p.salience
-    for iid, w in weight_on_issue.items():
-        if w <= 0:
+    for iid, total in weight_on_issue.items():
+        if total <= 0:
             k = next(j for j, i in enumerate(s.issues) if i is not None and i.id == iid)
             yield (
                 f"issues[{k}]",
@@ -478,9 +478,9 @@ def _cross_problems(s: Scenario):
                 yield f"{loc}.actor", f"unknown actor id {part.actor!r}; known: {', '.join(actors)}"
                 continue
             members = {m.id for m in actors[part.actor].delegation}
-            for m in part.members:
-                if m not in members:
-                    yield f"{loc}.members", f"unknown delegation member {m!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
+            for mid in part.members:
+                if mid not in members:
+                    yield f"{loc}.members", f"unknown delegation member {mid!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
     for k, a in enumerate(s.actors):
         if a is None:
             continue
@@ -497,11 +497,11 @@ def _cross_problems(s: Scenario):
                 yield f"outcome.issues[{k}].issue", f"unknown issue id {o.issue!r}; known: {', '.join(issues)}"
                 continue
             sc = issues[o.issue].scale
-            for fld, v in (("value", o.value), ("low", o.low), ("high", o.high)):
-                if v is not None and not sc.min <= v <= sc.max:
+            for fld, val in (("value", o.value), ("low", o.low), ("high", o.high)):
+                if val is not None and not sc.min <= val <= sc.max:
                     yield (
                         f"outcome.issues[{k}].{fld}",
-                        f"{v} is outside issue {o.issue!r}'s scale [{sc.min}, {sc.max}]",
+                        f"{val} is outside issue {o.issue!r}'s scale [{sc.min}, {sc.max}]",
                     )
     if s.case is not None and s.outcome is not None:
         # a library case is scored on whether a deal came, so the record must say so and when

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ModelError, ScenarioError
 from ..models.registry import get_model
-from ..rng import as_seed_sequence, chunk_generators
+from ..rng import as_seed_sequence, chunk_generators, seed_entropy
 from ..scenario.schema import Scenario
 from .backends import DaskBackend, LocalBackend, get_backend
 from .deal import deal_flags
@@ -443,7 +443,7 @@ def monte_carlo(
         actors=a.actors,
         inputs=pert.names,
         n_draws=n_draws,
-        seed_entropy=int(ss.entropy),
+        seed_entropy=seed_entropy(ss),
         backend=be.name,
         chunk_size=per * SEED_BLOCK,
         quantile_levels=levels,

@@ -133,6 +133,7 @@ class Perturbation:
             params = []
             for j in cols:
                 d = self.inputs[j].dist
+                assert isinstance(d, TruncNormal)  # cols holds only these
                 a, b, flip = d._std_bounds()
                 fa, fb = special.ndtr(a), special.ndtr(b)
                 if flip:

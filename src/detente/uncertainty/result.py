@@ -264,7 +264,9 @@ class SensitivityResult:
     @property
     def score(self) -> np.ndarray:
         """The ranking score (n_outputs, n_inputs): ST for Sobol, mu* for Morris."""
-        return self.ST if self.method == "sobol" else self.mu_star
+        out = self.ST if self.method == "sobol" else self.mu_star
+        assert out is not None  # set for its method by construction
+        return out
 
     def ranking(self, output: str) -> list[str]:
         """Input names, most influential first, for one output (NaN scores last)."""
@@ -275,15 +277,15 @@ class SensitivityResult:
 
     def top_pairs(self, output: str, top: int = 10) -> list[tuple[str, str, float, float]]:
         """The ``top`` input pairs by second-order index for one output (S2 runs only)."""
-        if self.S2 is None:
+        s2, s2c = self.S2, self.S2_conf
+        if s2 is None or s2c is None:
             raise KeyError("no second-order indices; run with second_order=True")
         k = self.outputs.index(output)
-        d = len(self.inputs)
-        iu = np.triu_indices(d, 1)
-        vals = np.nan_to_num(self.S2[k][iu], nan=-np.inf)
+        iu = np.triu_indices(len(self.inputs), 1)
+        vals = np.nan_to_num(s2[k][iu], nan=-np.inf)
         order = np.argsort(-vals, kind="stable")[:top]
-        return [(self.inputs[iu[0][j]], self.inputs[iu[1][j]], float(self.S2[k][iu][j]),
-                 float(self.S2_conf[k][iu][j])) for j in order if np.isfinite(vals[j])]
+        return [(self.inputs[iu[0][j]], self.inputs[iu[1][j]], float(s2[k][iu][j]),
+                 float(s2c[k][iu][j])) for j in order if np.isfinite(vals[j])]
 
     def to_frame(self, table: str = "indices") -> pd.DataFrame:
         """Tidy tables, one row per output x input, ranked within each output.
@@ -306,15 +308,16 @@ class SensitivityResult:
                 frames.append(pd.DataFrame(d, columns=list(cols)).sort_values("rank", kind="stable"))
             return pd.concat(frames, ignore_index=True)
         if table == "second_order":
-            if self.S2 is None:
+            s2, s2c = self.S2, self.S2_conf
+            if s2 is None or s2c is None:
                 raise KeyError("no second-order indices; run with second_order=True")
             rows = []
-            d = len(self.inputs)
+            n_in = len(self.inputs)
             for k, out in enumerate(self.outputs):
-                for i in range(d):
-                    for j in range(i + 1, d):
+                for i in range(n_in):
+                    for j in range(i + 1, n_in):
                         rows.append((self.model, self.scenario, out, self.inputs[i], self.inputs[j],
-                                     float(self.S2[k, i, j]), float(self.S2_conf[k, i, j])))
+                                     float(s2[k, i, j]), float(s2c[k, i, j])))
             return pd.DataFrame(rows, columns=list(S2_COLUMNS))
         raise KeyError(f"unknown table {table!r}; valid: indices, second_order")
 

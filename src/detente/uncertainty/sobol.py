@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError
-from ..rng import as_seed_sequence, chunk_generators
+from ..rng import as_seed_sequence, chunk_generators, seed_entropy
 from ..scenario.schema import Scenario
 from .backends import DaskBackend, LocalBackend, get_backend
 from .distributions import Distribution
@@ -213,7 +213,7 @@ def sobol_indices(
         outputs=tuple(outputs),
         inputs=tuple(labels_out),
         n_evaluations=int(unit.shape[0]),
-        seed_entropy=int(ss.entropy),
+        seed_entropy=seed_entropy(ss),
         output_mean=np.array(means),
         output_sd=np.array(sds),
         conf_level=float(conf_level),
