@@ -121,7 +121,7 @@ def main(quick: bool = False) -> None:
         print(f"{name:<16}{dom.n_outcomes:>8} outcomes {rate:>10.0f}/s   NegMAS live {nrate:>7.2f}/s ratio {rate / nrate:>7.0f}"
               f"   recorded {rr:>6.2f}/s ratio {rate / rr:>7.0f}")
     print("\n== 100,000 Alaska summits (25 strategy pairs, walk-away, threats, veto) ==")
-    from detente.scenario import load_scenario
+    from detente.io import load_scenario
 
     s = load_scenario("alaska-2025")
     mix = [(a, b) for a in NEGMAS_NAMES for b in NEGMAS_NAMES]
@@ -152,8 +152,8 @@ NOISE = {"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1, "cre
 def per_run(recorded: dict, quick: bool) -> None:
     """Every run with its own scenario: the per-run-tables path (compiled kernel with numba,
     else the merged numpy path)."""
+    from detente.io import load_scenario
     from detente.negotiation.batch import DomainBatch
-    from detente.scenario import load_scenario
     from detente.simulate import _fast
     from detente.uncertainty import build_perturbation, monte_carlo
 

@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
+from detente.io import load_scenario
 from detente.models.registry import MODELS, get_model
-from detente.scenario.load import load_scenario
 from detente.uncertainty import DaskBackend, build_perturbation, monte_carlo, sensitivity
 from detente.uncertainty.deal import deal_flags
 

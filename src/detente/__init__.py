@@ -18,9 +18,10 @@ from .errors import (
     ScenarioError,
     UnknownModelError,
 )
+from .io import load_scenario
 from .models.registry import MODELS, get_model
 from .results import Forecast
-from .scenario import Scenario, ScenarioArrays, builtin_scenarios, load_scenario
+from .scenario import Scenario, ScenarioArrays, builtin_scenarios
 from .simulate import SimulationResult
 from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
 

@@ -19,10 +19,11 @@ from . import __version__
 from .analysis import zone_of_agreement
 from .commands._common import console, exit_on_error, write_output
 from .errors import ModelParameterError, ScenarioError
+from .io import load_scenario
 from .models.base import model_parameters
 from .models.registry import MODELS, get_model
 from .rng import as_generator, seed_entropy
-from .scenario.load import builtin_scenarios, load_scenario
+from .scenario.load import builtin_scenarios
 
 __all__ = ["app", "main"]
 

@@ -8,7 +8,7 @@ import pytest
 
 from detente.backtest.cases import builtin_cases, case_from_scenario, load_cases, read_case_folder
 from detente.errors import ScenarioError
-from detente.scenario.load import load_scenario
+from detente.io import load_scenario
 from tests.backtest._folders import INPUTS, OUTCOMES, write_folder
 from tests.parity._ref import reference_dir
 

@@ -12,10 +12,10 @@ import pytest
 from detente.backtest.cases import Case, builtin_cases, case_from_scenario, read_case_folder
 from detente.backtest.harness import PREDICTION_COLUMNS, backtest
 from detente.errors import ModelError, ScenarioError
+from detente.io import load_scenario
 from detente.models.registry import MODELS, get_model
 from detente.models.weighted_mean import WeightedMean, weighted_mean
 from detente.results import Forecast
-from detente.scenario.load import load_scenario
 
 
 @dataclass(frozen=True, slots=True)

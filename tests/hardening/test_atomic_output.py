@@ -179,8 +179,8 @@ def _names(ktab_csv="k.csv", out=Path("o")):
 
 @pytest.mark.parametrize("name", _names())
 def test_input_file_never_modified(name, user_scenario, tmp_path, monkeypatch):
+    from detente.io import load_scenario
     from detente.io.ktab import to_ktab_csv
-    from detente.scenario.load import load_scenario
 
     ktab_csv = user_scenario.parent / "talks_ktab.csv"
     ktab_csv.write_text(to_ktab_csv(load_scenario(user_scenario)), encoding="utf-8")

@@ -36,7 +36,7 @@ READERS = ("scenario", "ktab", "decide", "genius_domain", "genius_profile", "deu
 
 def _call_reader(reader: str, path: Path, entry: dict):
     if reader == "scenario":
-        from detente.scenario.load import load_scenario
+        from detente.io import load_scenario
 
         return load_scenario(path)
     if reader == "ktab":

@@ -31,10 +31,11 @@ from hypothesis import strategies as st
 
 from detente.backtest.deu import read_deu, read_deu_issues
 from detente.errors import ScenarioError
+from detente.io import scenario_from_text
 from detente.io.decide import parse_decide, scenario_from_decide
 from detente.io.ktab import ktab_from_text
 from detente.negotiation.genius import read_genius_domain, read_genius_profile
-from detente.scenario.load import decode_bytes, scenario_from_text
+from detente.scenario.load import decode_bytes
 from tests.parity._ref import reference_dir
 
 RUN = Counter()

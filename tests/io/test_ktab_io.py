@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from detente.cli import app
 from detente.errors import ScenarioError
+from detente.io import load_scenario
 from detente.io.ktab import (
     is_ktab_csv,
     is_ktab_xml,
@@ -19,7 +20,6 @@ from detente.io.ktab import (
     to_ktab_xml,
 )
 from detente.models.ktab_smp import KtabSMP
-from detente.scenario.load import load_scenario
 
 CSV = (
     "Tiny test,\"A tiny, quoted description\",3,2,\n"

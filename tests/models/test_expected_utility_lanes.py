@@ -160,8 +160,8 @@ def test_draws_it_does_not_take_go_to_the_scalar_kernel():
 
 
 def test_monte_carlo_bits_do_not_depend_on_the_chunking():
+    from detente.io import load_scenario
     from detente.models.expected_utility import ExpectedUtility
-    from detente.scenario.load import load_scenario
     from detente.uncertainty import monte_carlo
 
     sc = load_scenario("alaska-2025")

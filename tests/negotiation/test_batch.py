@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from detente.errors import ScenarioError
+from detente.io import load_scenario
 from detente.negotiation.batch import (
     DomainBatch,
     scenario_domains,
@@ -13,7 +14,6 @@ from detente.negotiation.batch import (
     take_runs,
 )
 from detente.negotiation.from_scenario import scenario_domain
-from detente.scenario.load import load_scenario
 from detente.uncertainty.perturb import build_perturbation
 
 from ..simulate._draws import scenario_of_draw

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.errors import ScenarioError
+from detente.io import load_scenario
 from detente.negotiation.domain import Domain
 from detente.negotiation.from_scenario import scenario_domain, threat_shifts
 from detente.negotiation.solutions import bargaining_points, pareto_frontier, pareto_mask
-from detente.scenario.load import load_scenario
 
 from ._domains import domains
 

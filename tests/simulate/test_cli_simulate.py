@@ -100,7 +100,8 @@ def test_malformed_genius_folder(app, genius):
 
 
 def test_mix_with_many_parties(app):
-    from detente.scenario.load import builtin_scenarios, load_scenario
+    from detente.io import load_scenario
+    from detente.scenario.load import builtin_scenarios
 
     name = next((n for n in builtin_scenarios() if n != "alaska-2025"
                  and sum(a.present for a in load_scenario(n).actors) > 2), None)

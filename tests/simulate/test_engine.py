@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.errors import ScenarioError
+from detente.io import load_scenario
 from detente.negotiation.domain import Domain
-from detente.scenario.load import load_scenario, scenario_from_data
+from detente.scenario.load import scenario_from_data
 from detente.simulate.engine import simulate
 from detente.simulate.result import RUN_COLUMNS, SimulationResult, wilson_interval
 

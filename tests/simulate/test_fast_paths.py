@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente._jit import HAVE_NUMBA
+from detente.io import load_scenario
 from detente.negotiation.batch import DomainBatch, scenario_domains
-from detente.scenario.load import load_scenario, scenario_from_data
+from detente.scenario.load import scenario_from_data
 from detente.simulate import _fast, protocols
 from detente.simulate.engine import simulate
 from detente.simulate.protocols import Group, alternating_offers

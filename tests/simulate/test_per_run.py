@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.errors import ScenarioError
+from detente.io import load_scenario
 from detente.negotiation.batch import DomainBatch, scenario_domains
 from detente.negotiation.domain import Domain
-from detente.scenario.load import load_scenario, scenario_from_data
+from detente.scenario.load import scenario_from_data
 from detente.simulate.engine import PER_RUN_BUDGET, PER_RUN_BYTES, per_run_chunk, simulate
 from detente.uncertainty.perturb import build_perturbation
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detente.scenario.load import load_scenario, scenario_from_data
+from detente.io import load_scenario
+from detente.scenario.load import scenario_from_data
 
 
 def two_actor_data(**extra) -> dict:

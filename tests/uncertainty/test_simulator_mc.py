@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from detente.errors import ModelError, ScenarioError
+from detente.io import load_scenario
 from detente.rng import as_seed_sequence, chunk_generators
-from detente.scenario.load import load_scenario, scenario_from_data
+from detente.scenario.load import scenario_from_data
 from detente.simulate.engine import simulate
 from detente.uncertainty import SEED_BLOCK, monte_carlo
 from detente.uncertainty.montecarlo import evaluate, prepare

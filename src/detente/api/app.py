@@ -289,7 +289,8 @@ def _reject_yaml_aliases(text: str, source: str) -> None:
 
 def parse_upload(raw: bytes, content_type: str, filename: str | None):
     """A Scenario from an uploaded body: JSON, YAML or CSV (by content type or file suffix)."""
-    from ..scenario.load import decode_bytes, scenario_from_text
+    from ..io import scenario_from_text
+    from ..scenario.load import decode_bytes
 
     ctype = content_type.split(";")[0].strip().lower()
     fmt = _FORMATS.get(ctype, "?")

@@ -55,12 +55,8 @@ def resolve_scenario(ref: Any):
     ScenarioError
         For an unknown name (listing the valid ones) or invalid data.
     """
-    from ..scenario.load import (
-        _builtin_path,
-        builtin_scenarios,
-        scenario_from_data,
-        scenario_from_text,
-    )
+    from ..io import scenario_from_text
+    from ..scenario.load import builtin_path, builtin_scenarios, scenario_from_data
     from ..scenario.schema import Scenario
 
     if isinstance(ref, Scenario):
@@ -74,7 +70,7 @@ def resolve_scenario(ref: Any):
                 f"no built-in scenario called {ref!r}; built-in scenarios: {', '.join(names)}",
                 location="body", field="scenario",
             )
-        return scenario_from_text(_builtin_path(ref).read_text(encoding="utf-8"), source=ref, fmt="yaml")
+        return scenario_from_text(builtin_path(ref).read_text(encoding="utf-8"), source=ref, fmt="yaml")
     return scenario_from_data(ref, source="request")
 
 

@@ -30,9 +30,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..errors import ScenarioError
+from ..io import load_scenario
 from ..scenario.load import (
     builtin_scenarios,
-    load_scenario,
     parse_number,
     read_text,
     scenario_from_csv_text,

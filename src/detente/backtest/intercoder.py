@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.load import load_scenario
+from ..io import load_scenario
 from ..scenario.schema import Scenario
 
 __all__ = ["CodingPair", "load_pairs", "measure", "noise_from_figures"]
@@ -86,7 +86,7 @@ def _pair_rows(p: CodingPair) -> dict[str, list[float]]:
         "position", "salience", "salience_relative", "power_log_ratio", "red_line_bound",
         "walk_away_utility", "stake_one_only", "stake_both", "red_line_both",
         "red_line_one_only")}
-    for key in pos_a.keys() & pos_b.keys():
+    for key in sorted(pos_a.keys() & pos_b.keys()):
         xa, xb = pos_a[key], pos_b[key]
         rows["position"].append(abs(xa.position - xb.position) / width[key[1]])
         rows["salience"].append(abs(xa.salience - xb.salience))
@@ -98,20 +98,20 @@ def _pair_rows(p: CodingPair) -> dict[str, list[float]]:
     pa = {x.id: x.power for x in a.actors}
     pb = {x.id: x.power for x in b.actors}
     ta, tb = sum(pa.values()), sum(pb.values())
-    for k in pa.keys() & pb.keys():
+    for k in sorted(pa.keys() & pb.keys()):
         if pa[k] > 0 and pb[k] > 0 and ta > 0 and tb > 0:
             rows["power_log_ratio"].append(abs(math.log((pa[k] / ta) / (pb[k] / tb))))
     rl_a = {(r.actor, r.issue): r for r in a.red_lines}
     rl_b = {(r.actor, r.issue): r for r in b.red_lines}
     rows["red_line_both"].append(len(rl_a.keys() & rl_b.keys()))
     rows["red_line_one_only"].append(len(rl_a.keys() ^ rl_b.keys()))
-    for key in rl_a.keys() & rl_b.keys():
+    for key in sorted(rl_a.keys() & rl_b.keys()):
         w = width[key[1]]
         rows["red_line_bound"].append(abs(rl_a[key].min - rl_b[key].min) / w)
         rows["red_line_bound"].append(abs(rl_a[key].max - rl_b[key].max) / w)
     wa = {w.actor: w.utility for w in a.walk_away if w.utility is not None}
     wb = {w.actor: w.utility for w in b.walk_away if w.utility is not None}
-    for k in wa.keys() & wb.keys():
+    for k in sorted(wa.keys() & wb.keys()):
         rows["walk_away_utility"].append(abs(float(wa[k]) - float(wb[k])))  # type: ignore[arg-type]
     return rows
 

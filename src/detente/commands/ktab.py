@@ -37,8 +37,9 @@ def scenario_to_yaml(scenario, *, header: list[str] | None = None) -> str:
 
 def _read_any(path: str):
     """A KTAB file (CSV with KTAB's first row, or XML) or any detente scenario."""
+    from ..io import load_scenario
     from ..io.ktab import is_ktab_csv, ktab_from_text
-    from ..scenario.load import load_scenario, read_text
+    from ..scenario.load import read_text
 
     p = Path(path)
     if p.suffix.lower() in _KTAB_SUFFIXES and p.exists():

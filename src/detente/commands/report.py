@@ -51,9 +51,9 @@ def register(app: typer.Typer) -> None:
         with exit_on_error():
             from ..cli import parse_params
             from ..errors import ScenarioError
+            from ..io import load_scenario
             from ..models.registry import MODELS, get_model
             from ..report.html import build_report
-            from ..scenario.load import load_scenario
 
             if image_format not in ("png", "svg"):
                 raise ScenarioError(f"{image_format!r} is not one of png, svg", field="--images")

@@ -168,8 +168,8 @@ def build_report(
     """
     from .. import __version__
     from ..analysis import zone_of_agreement
+    from ..io import load_scenario
     from ..models.registry import MODELS
-    from ..scenario.load import load_scenario
     from . import plots, tables
 
     if image_format not in ("png", "svg"):

@@ -1,4 +1,6 @@
-"""Read scenarios from YAML, JSON and CSV files, built-in names or plain dicts.
+"""Parse scenarios in detente's own formats (YAML, JSON, flat CSV) and plain dicts.
+
+The loader that also recognises other tools' formats is :func:`detente.io.load_scenario`.
 
 Every problem becomes a :class:`~detente.errors.ScenarioError` naming the file, the line (YAML,
 JSON) or CSV row, the field, the offending value and what is allowed; when a file has several
@@ -27,8 +29,11 @@ from ..errors import ScenarioError
 from .schema import Scenario
 
 __all__ = [
+    "builtin_path",
     "builtin_scenarios",
-    "load_scenario",
+    "decode_bytes",
+    "file_format",
+    "native_scenario_from_text",
     "parse_number",
     "read_text",
     "scenario_from_csv_text",
@@ -75,7 +80,8 @@ def builtin_scenarios() -> dict[str, str]:
     return out
 
 
-def _builtin_path(name: str):
+def builtin_path(name: str):
+    """The packaged YAML file of a built-in scenario, or None."""
     fname = name.replace("-", "_") + ".yaml"
     f = resources.files(_DATA) / fname
     return f if f.is_file() else None
@@ -116,42 +122,8 @@ def decode_bytes(raw: bytes, source: str) -> str:
     return text
 
 
-def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:
-    """Load a scenario from a built-in name, a file path or a dict.
-
-    Parameters
-    ----------
-    source : str, Path, mapping or Scenario
-        ``"alaska-2025"`` (see :func:`builtin_scenarios`), a ``.yaml``/``.yml``/``.json``/``.csv``
-        path, or already-parsed data.
-
-    Raises
-    ------
-    ScenarioError
-        Naming file, line/row, field and value for every problem found.
-    """
-    if isinstance(source, Scenario):
-        return source
-    if isinstance(source, Mapping):
-        return scenario_from_data(source, source="<data>")
-    s = str(source)
-    path = Path(s)
-    if not path.exists():
-        bi = _builtin_path(s)
-        if bi is not None and path.suffix == "":
-            text = bi.read_text(encoding="utf-8")
-            return scenario_from_text(text, source=s, fmt="yaml")
-        if path.suffix == "" and "/" not in s:
-            raise ScenarioError(
-                f"no built-in scenario or file called {s!r}; built-in scenarios: {', '.join(builtin_scenarios())}",
-                source=s,
-            )
-    text = read_text(path)
-    fmt = _format_of(path)
-    return scenario_from_text(text, source=path.name, fmt=fmt)
-
-
-def _format_of(path: Path) -> str:
+def file_format(path: Path) -> str:
+    """The format a file's name says it holds: "yaml", "json", "csv" or "xml"."""
     suf = path.suffix.lower()
     if suf in (".yaml", ".yml"):
         return "yaml"
@@ -167,27 +139,18 @@ def _format_of(path: Path) -> str:
     )
 
 
-def scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
-    """Parse scenario text in ``fmt`` ("yaml", "json", "csv" or "xml").
+def native_scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
+    """Parse scenario text in detente's own formats: ``fmt`` "yaml", "json" or "csv" (flat).
 
-    CSV text in KTAB's or Decide's own layout, and KTAB XML, are read by their readers in
-    :mod:`detente.io`.
+    The formats of other tools (KTAB, Decide) are recognised by :func:`detente.io.load_scenario`.
     """
     if not text.strip():
         raise ScenarioError("the file is empty", source=source)
-    if fmt == "xml":
-        from ..io.ktab import ktab_from_text
-
-        return ktab_from_text(text, source=source, fmt="xml").scenario
     if fmt == "csv":
-        # the reference tools' own formats are recognised by their first record
-        from ..io import decide, ktab
-
-        if decide.is_decide_text(text):
-            return decide.scenario_from_decide(decide.parse_decide(text, source=source))
-        if ktab.is_ktab_csv(text):
-            return ktab.ktab_from_text(text, source=source, fmt="csv").scenario
         return scenario_from_csv_text(text, source=source)
+    if fmt not in ("yaml", "json"):
+        raise ScenarioError(f"not a detente scenario format: {fmt!r} (yaml, json or csv)",
+                            source=source)
     lines: dict[tuple, int] = {}
     if fmt == "json":
         try:

@@ -57,7 +57,7 @@ def per_run_chunk(n_outcomes: int, n_negotiators: int, budget: int = PER_RUN_BUD
 def load_source(source: Any) -> Any:
     """A Domain or Scenario from a Domain, a Scenario, a built-in name, a scenario file or a
     GENIUS folder."""
-    from ..scenario.load import load_scenario
+    from ..io import load_scenario
     from ..scenario.schema import Scenario
 
     if isinstance(source, (Domain, Scenario)):

@@ -32,7 +32,8 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
-from ..scenario.load import load_scenario, read_text, scenario_from_data
+from ..io import load_scenario
+from ..scenario.load import read_text, scenario_from_data
 from ..scenario.schema import Scenario
 from ..scenario.uncertainty import (
     FIXED_NUMERIC_FIELDS,
