@@ -104,7 +104,7 @@ class ForecastRequest(_Body):
     )
     seed: _Seed | None = Field(
         default=DEFAULTS.forecast_seed,
-        description="seed for models that draw random numbers (model k gets child k of SeedSequence(seed)); "
+        description="seed for models that draw random numbers (model k gets child k of the seed); "
                     "null: fresh entropy, recorded in the answer's seed_entropy")
     tables: bool = Field(default=False, description="include each model's round-by-round tables")
 
