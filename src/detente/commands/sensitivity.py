@@ -18,7 +18,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
-from ._common import console, err_console, exit_on_error, write_output
+from ._common import console, emit, err_console, exit_on_error, write_output
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
 
@@ -89,13 +89,6 @@ def _progress(label: str):
             prog.update(task, completed=done, total=total)
 
         yield update
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output:
-        write_output(text if text.endswith("\n") else text + "\n", output)
-    else:
-        typer.echo(text.rstrip("\n"))
 
 
 def _render(tables: list, lines: list[str], output: Path | None) -> None:
@@ -301,12 +294,12 @@ def _emit_machine(res, frame, fmt: str, note: str | None, output) -> bool:
     if fmt == "json":
         doc = res.summary()
         doc["notes"] = [n for n in (note, *doc["notes"]) if n]
-        _emit(json.dumps(doc, indent=2, allow_nan=False), output)
+        emit(json.dumps(doc, indent=2, allow_nan=False), output)
         return True
     if fmt == "csv":
         buf = io.StringIO()
         frame().to_csv(buf, index=False, float_format="%.17g")
-        _emit(buf.getvalue(), output)
+        emit(buf.getvalue(), output)
         return True
     return False
 
