@@ -10,12 +10,17 @@ import pytest
 
 from detente import ScenarioError, service
 
-# exchange draws its tie-break seed from the generator it is given: a stochastic model
-MODELS = ["weighted_mean", "exchange"]
+# KTAB's SMP with stochastic state transitions: its outcome depends on the generator it gets
+MODELS = ["weighted_mean", "ktab_smp"]
+PARAMS = {"ktab_smp": {"state_transitions": "Stochastic"}}
+
+
+def _run(seed):
+    return service.forecast("alaska-2025", MODELS, params=PARAMS, seed=seed)
 
 
 def _doc(seed):
-    return service.forecast_document(service.forecast("alaska-2025", MODELS, seed=seed))
+    return service.forecast_document(_run(seed))
 
 
 def test_same_seed_same_document():
@@ -25,22 +30,23 @@ def test_same_seed_same_document():
 
 def test_default_seed_is_zero_as_the_cli_always_did():
     assert service.DEFAULTS.forecast_seed == 0
-    assert _doc(0) == service.forecast_document(service.forecast("alaska-2025", MODELS))
+    assert _doc(0) == service.forecast_document(service.forecast("alaska-2025", MODELS, params=PARAMS))
 
 
 def test_none_draws_fresh_entropy_recorded_in_the_document():
     a, b = _doc(None), _doc(None)
     assert isinstance(a["seed_entropy"], int) and a["seed_entropy"] != b["seed_entropy"]
+    assert a["forecasts"][1]["outcome"] != b["forecasts"][1]["outcome"]
     assert _doc(a["seed_entropy"]) == a  # the recorded entropy repeats the run
 
 
 def test_model_k_draws_from_child_k():
     from detente import get_model
 
-    run = service.forecast("alaska-2025", MODELS, seed=11)
+    run = _run(11)
     kid = np.random.SeedSequence(11).spawn(2)[1]
     sc = run.scenario.without_outcome()
-    ref = get_model("exchange").forecast(sc, rng=np.random.default_rng(kid))
+    ref = get_model("ktab_smp", **PARAMS["ktab_smp"]).forecast(sc, rng=np.random.default_rng(kid))
     np.testing.assert_array_equal(run.forecasts[1].outcome, ref.outcome)
 
 
