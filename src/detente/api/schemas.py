@@ -181,7 +181,7 @@ class ForecastResponse(BaseModel):
     scenario: ScenarioOut
     issues: list[str]
     actors: list[str]
-    seed_entropy: int = Field(description="the seed used; send it back as `seed` to repeat the run")
+    seed_entropy: int | None = Field(description="the seed used; send it back as `seed` to repeat the run")
     zone_of_agreement: dict[str, ZoneOut]
     forecasts: list[ForecastOut]
 

@@ -60,9 +60,9 @@ from .uncertainty import (
 
 __all__ = [
     "DEFAULTS",
-    "SIMULATOR_NAMES",
     "Defaults",
     "ForecastRun",
+    "SIMULATOR_NAMES",
     "UncertaintyRun",
     "analyse",
     "backtest",
@@ -79,9 +79,9 @@ __all__ = [
     "forecast",
     "forecast_document",
     "load",
+    "load_with_uncertainty",
     "model_names",
     "model_seeds",
-    "load_with_uncertainty",
     "monte_carlo",
     "outcome_baselines",
     "parse_params",

@@ -83,15 +83,16 @@ class ForecastRun:
     zone : ZoneOfAgreement
     blocked_by : tuple of dict
         Per forecast, ``{issue: [actor, ...]}``: the binding actors whose red lines reject it.
-    seed_entropy : int
-        The seed the run used; pass it back as ``seed`` to repeat the run.
+    seed_entropy : int or None
+        The seed the run used; pass it back as ``seed`` to repeat the run (None for
+        forecasts computed elsewhere and only analysed here).
     """
 
     scenario: Any
     forecasts: tuple[Forecast, ...]
     zone: ZoneOfAgreement
     blocked_by: tuple[dict[str, list[str]], ...]
-    seed_entropy: int
+    seed_entropy: int | None
 
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
@@ -127,7 +128,7 @@ def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None
         forecasts=fs,
         zone=zone_of_agreement(scenario),
         blocked_by=tuple(blocked_by(scenario, f) for f in fs),
-        seed_entropy=seed_entropy,  # type: ignore[arg-type]
+        seed_entropy=seed_entropy,
     )
 
 
