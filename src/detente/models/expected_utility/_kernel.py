@@ -1,9 +1,9 @@
 """Compiled kernel of the expected-utility model (numba; the ``fast`` extra).
 
-Imported only on the first use of the numba backend (see
-:func:`detente.models.expected_utility._kernel`), so ``import detente`` never loads numba.
+Imported only on the first use of the numba backend (:func:`detente.backends.kernel`), so
+``import detente`` never loads numba.
 
-The same maths as ``_round`` and ``_run_chunk`` in :mod:`detente.models.expected_utility`,
+The same maths as ``_round`` in :mod:`.reference` and ``_run_chunk`` in :mod:`._numpy`,
 written as loops: one draw at a time, every floating-point expression in the order numpy
 evaluates it (left to right; no fused multiply-add, as fastmath stays off), sums over actors
 taken sequentially. The one deliberate difference: the risk-adjusted utilities ``b^r`` are
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import njit
+from ..._jit import njit
 
 __all__ = ["N_MATS", "N_VECS", "path", "round_one"]
 
