@@ -1,7 +1,7 @@
 """Compiled kernel of the exchange model's ``variant="stokman"`` (numba; the ``fast`` extra).
 
 One call runs every round of one draw with scalar loops: the same rules and the same float64
-operations, in the same order, as the numpy engine ``exchange._Batch`` (which stays the
+operations, in the same order, as the numpy engine ``_numpy._Batch`` (which stays the
 fallback without numba), so both give the same exchanges in the same order and the same
 numbers. See ``docs/models/exchange.md`` (Performance) for the cost of each step.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import HAVE_NUMBA, njit
+from ..._jit import HAVE_NUMBA, njit
 
 __all__ = ["HAVE_NUMBA", "N_REC", "REC", "run_draw"]
 
