@@ -52,7 +52,7 @@ def _model_with(inp, params: list[str]):
     from ..models.base import with_params
     from ..models.ktab_smp import KtabSMP
 
-    model = inp.model() if hasattr(inp, "model") else KtabSMP()
+    model = KtabSMP.from_ktab(inp) if hasattr(inp, "options") else KtabSMP()
     kv: dict[str, Any] = {}
     for item in params:
         if "=" not in item:

@@ -163,7 +163,7 @@ def exchange_run(
     Parameters
     ----------
     data : DecideData
-        E.g. from :func:`detente.io.decide.read_decide` (the type is
+        E.g. from the Decide reader ``read_decide`` (the type is
         :class:`detente.scenario.foreign.DecideData`); saliences and powers may exceed 1 here
         (the Decide format allows up to 100).
     variant : {"stokman", "decide"}
