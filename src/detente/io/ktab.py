@@ -69,7 +69,7 @@ class KtabInput:
     options : dict
         ``ktab_smp`` model parameters set by the file (XML ``ModelParameters`` and
         ``IdealAdjustment``); empty for CSV. The reader returns data only: build the model
-        with ``KtabSMP.from_ktab(inp)`` (:mod:`detente.models.ktab_smp`).
+        with the ``ktab_smp`` model's ``KtabSMP.from_ktab(inp)``.
     seed : int or None
         The XML ``prngSeed`` (KTAB's seed; used only by stochastic runs in KTAB).
     dimension_names : tuple of str

@@ -4,8 +4,8 @@ One call plays every run of a chunk, run after run, with scalar loops: the rules
 :func:`~.protocols.alternating_offers` and the float64 operations of
 :class:`~.strategies.TimeDependent`, :class:`~.strategies.NaiveTitForTat` and
 :meth:`~detente.negotiation.batch.DomainBatch.utilities`, in the same order, so the results
-are those of the numpy path (:mod:`._fast`, which stays the fallback without numba; both are
-tested against the general path bit for bit).
+are those of the numpy path (:mod:`._fast`, which plays without numba or with
+``backend="numpy"``; both are tested against the general path bit for bit).
 
 Why it is fast:
 
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import HAVE_NUMBA, njit
+from .._jit import njit
 
-__all__ = ["HAVE_NUMBA", "play_rows", "table_of"]
+__all__ = ["play_rows", "table_of"]
 
 _EPS = 1e-6  # strategies._INV_EPS
 #: margin below a query level that the sorted part must reach (> 2 * _EPS)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._jit import HAVE_NUMBA, njit
+from ..._jit import njit
 
-__all__ = ["HAVE_NUMBA", "N_REC", "REC", "run_draw"]
+__all__ = ["N_REC", "REC", "run_draw"]
 
 # columns of the per-candidate constants of a round (one row per candidate)
 _SIQ, _SIP, _SJP, _SJQ, _CIQ, _CJP, _DP, _DQ, _TI, _TJ = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9

@@ -1,7 +1,7 @@
 """The KTAB SMP model class: parameters (KTAB's options), the scenario adapter and the Forecast.
 
 The equations are in :mod:`.reference`; a scenario's arrays are put in KTAB's terms by
-:func:`detente.scenario.foreign.ktab_inputs`, shared with the KTAB writers of ``detente.io``.
+:func:`detente.scenario.foreign.ktab_inputs`, shared with the KTAB file writers.
 """
 
 from __future__ import annotations
