@@ -305,6 +305,10 @@ def _concession(p, pc, step, tft, calls, vals, ids, start, sfrom, umin, umax, r,
     return 0.0
 
 
+# One function of ~160 lines on purpose (a numba kernel, exempt from the 150-line rule): the
+# turn loop of one run keeps its per-run tables and sorted buckets in local scratch, and
+# moving its stages into helpers would pass that scratch across calls inside the step loop;
+# the rules it follows are those of protocols.alternating_offers, where to read them.
 @njit(error_model="numpy", nogil=True)
 def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_away, walk_patience, trace,
               agreement, reason, step_end, n_offers, proposer, ended_by, last_offer, offers,

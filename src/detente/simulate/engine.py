@@ -214,9 +214,7 @@ def simulate(
     credibility : (n_runs, n_threats), optional
         Per-run threat credibilities (with ``arrays``; default the scenario's).
     backend : {"auto", "numba", "numpy"}
-        Engine of the alternating-offers fast paths (:mod:`detente.backends`): ``"numba"`` the
-        compiled kernel (the ``fast`` extra), ``"numpy"`` numpy only, ``"auto"`` (default) the
-        kernel when numba is installed. The results are the same bit for bit.
+        Engine of the alternating-offers fast path, resolved by :mod:`detente.backends` (same results).
 
     Returns
     -------
@@ -226,10 +224,6 @@ def simulate(
     ------
     ScenarioError
         Unknown protocol or strategy, runs/steps <= 0, a summit without a scenario.
-    ModelParameterError
-        An unknown ``backend``.
-    MissingExtraError
-        ``backend="numba"`` without numba.
     """
     resolve(backend, what="simulate: backend")
     steps = _check_int("steps", steps, 1, 1_000_000)
@@ -273,8 +267,7 @@ def simulate(
     entropy = seed_entropy(ss)
     if per_run:
         return _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
-                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock,
-                            backend=backend)
+                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock, backend=backend)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else chunk_size
     if isinstance(src, Domain):
         if protocol == "summit":
@@ -284,8 +277,7 @@ def simulate(
     scenario = src
     if protocol == "summit":
         return _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost, progress, dedup, clock,
-                           backend=backend)
+                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost, progress, dedup, clock, backend=backend)
     dom = scenario_domain(scenario, levels=levels)
     return _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
                        bool(walk_away), walk_patience, discounting, progress, dedup, clock, backend=backend)

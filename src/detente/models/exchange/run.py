@@ -89,7 +89,7 @@ def _run_batch(x, s, c, stake, *, rule: str, p: float, rngs: list[np.random.Gene
 
 
 def _kernel_record(b: int, row: np.ndarray, columns: tuple[str, ...]) -> dict:
-    """A kernel record row (``columns``: ``_exchange_kernel.REC``) as the dict of
+    """A kernel record row (``columns``: ``_kernel.REC``) as the dict of
     :meth:`_Batch._records`."""
     r = dict(zip(columns, row.tolist(), strict=True))
     d = {"draw": b, "gain": r["gain"], "valid": bool(r["valid"]),

@@ -109,11 +109,15 @@ def _no_challenge(r, dm, dist_ij, L, q):
     return q * usq + (1.0 - q) * v
 
 
-# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
+# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel.
+# One function of ~200 lines on purpose (a numba kernel, exempt from the 150-line rule): the
+# round's passes share the scratch M and V in place, and splitting them into compiled helpers
+# would pass those arrays across calls in the hottest loop of the Monte Carlo; its steps
+# follow ``_round`` in reference.py line for line, which is where to read the maths.
 @njit(error_model="numpy", nogil=True, nrt=False)
 def round_one(xsc, bi, tp, everyone, L, q, paper, capitulation, weight_point, M, V, first,
               rec, mtype, mwith, pos, o, orec, t):
-    """One round of draw ``bi`` (``_round`` in expected_utility) from the positions V[_X];
+    """One round of draw ``bi`` (``_round`` in :mod:`.reference`) from the positions V[_X];
     returns (mu, D1, D2).
 
     Reads the saliences ``xsc[1, bi]``, the weights V[_WS] and the take-part mask ``tp``
