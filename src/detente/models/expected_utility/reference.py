@@ -181,6 +181,17 @@ def _no_challenge(r, d_mu, dist, L, q, *, challenger_axis):
 
 
 def _round(x, s, w, L, B, n, q, probability, capitulation, compromise, take_part, internals=True) -> Round:
+    """One round of the model for B draws of n actors: the equations of the module docstring
+    (and of ``docs/models/expected_utility.md``) in order, forecast, first pass (r = 1), risk
+    exponents, second pass, offers and moves.
+
+    ``x, s, w`` (B, n) positions, saliences and capability x salience; ``L`` (B,) the range of
+    the initial positions (1 where it is 0); the options as for
+    :func:`~detente.models.expected_utility.expected_utility_round`; ``take_part`` (B, n) bool
+    or None (everyone). ``internals=False`` skips the r = 1 EUs the path drivers never read.
+    The numpy engine runs this function; the compiled kernels do the same operations in the
+    same order (the tests compare them).
+    """
     diff = x[:, None, :] - x[:, :, None]  # [b, i, j] = x_j - x_i
     dist = np.abs(diff)
     d = dist / L[:, None, None]
