@@ -102,6 +102,7 @@ def _nb_path(position, salience, power, take_part, rounds, q, probability, capit
     lead, n, B, xsc, tp = _nb_inputs(position, salience, power, take_part)
     pos, mm, rr, Lf, rec, mt, mw = _nb_run(xsc, tp, rounds, q, probability, capitulation,
                                            compromise, tolerance, record, True)
+    recs: tuple
     if not lead:  # one draw: drop the kernel's draw axis
         out = (pos[0], mm[0, 0], mm[1, 0], rr.reshape(()), Lf[0, 0, ...])
         recs = (rec[0, 0], rec[1, 0], rec[2, 0], mt[0], mw[0], rec[3, 0], rec[4, 0])

@@ -136,7 +136,7 @@ def _parts(position, salience, power, take_part, *, rounds, q, probability, capi
 
 
 def path(position, salience, power, take_part, *, rounds, q, probability, capitulation,
-         compromise, tolerance, record) -> tuple:
+         compromise, tolerance, record) -> Trajectory:
     """:func:`~.engine.expected_utility_path` on the numpy engine (same parameters)."""
     lead, n, B, parts = _parts(position, salience, power, take_part, rounds=rounds, q=q,
                                probability=probability, capitulation=capitulation,

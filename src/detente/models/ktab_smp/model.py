@@ -96,7 +96,7 @@ class KtabSMP:
             raise ModelParameterError(
                 f"model 'ktab_smp': parameter 'max_steps': must be an integer in [2, 10000] (got {self.max_steps!r})"
             )
-        acc = tuple(tuple(t) for t in self.accommodation)
+        acc: tuple[tuple[Any, ...], ...] = tuple(tuple(t) for t in self.accommodation)
         for k, t in enumerate(acc):
             if len(t) != 3 or not all(isinstance(v, str) for v in t[:2]):
                 raise ModelParameterError(

@@ -805,7 +805,7 @@ def run_smp(
         sub_acc = None if acc is None else acc[a]
         # one uniform per actor and variant every turn, drawn for every variant so that a
         # variant's numbers do not depend on which others are still running
-        draws = rng.random((B, N))[a] if o.transitions == "Stochastic" else None
+        draws = rng.random((B, N))[a] if rng is not None and o.transitions == "Stochastic" else None
         x_new, y_new = _step(cur[a], y[a], sal[a], sal2[a], tot[a], cap[a], sub_acc, setup, o, draws,
                              reverse=step in reverse_queues_at)
         move = np.sqrt(((x_new - cur[a]) ** 2).sum(axis=-1)).sum(axis=-1)
