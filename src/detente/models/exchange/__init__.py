@@ -36,8 +36,8 @@ The full equations, every step and the list of differences are in ``docs/models/
 Layout of this package: :mod:`.model` (:class:`Exchange`), :mod:`.reference` (the readable
 reference implementation: the Decimal engine of the decide variant, which the docs point to),
 :mod:`._numpy` and :mod:`._kernel` (the float64 engines), :mod:`.run` (:func:`exchange_run`,
-:func:`exchange_outcome` and the backend choice) and :mod:`.data` (the input record, its
-adapters from Decide data, arrays and scenarios, and :class:`ExchangeRun`).
+:func:`exchange_outcome` and the backend choice), :mod:`.data` (the input record, its
+adapters from Decide data, arrays and scenarios, and :class:`ExchangeRun`) and :mod:`.tables`.
 
 References
 ----------
