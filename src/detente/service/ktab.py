@@ -44,7 +44,8 @@ def _model_with(inp, params: Sequence[str]):
     from ..models.base import with_params
     from ..models.ktab_smp import KtabSMP
 
-    model = inp.model() if hasattr(inp, "model") else KtabSMP()
+    # a KTAB file carries its model options; a detente scenario runs with the defaults
+    model = KtabSMP.from_ktab(inp) if hasattr(inp, "options") else KtabSMP()
     kv: dict[str, Any] = {}
     for item in params:
         if "=" not in item:
