@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
+from ._version import __version__
 from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate
 from .commands._common import console, exit_on_error
 

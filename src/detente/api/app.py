@@ -121,7 +121,7 @@ def create_app(config: ApiConfig | None = None):
     except ImportError:
         raise MissingExtraError("fastapi", "web") from None
 
-    from .. import __version__
+    from .._version import __version__
     from .errors import install_error_map
     from .jobs import JobManager
     from .limits import BodyLimit

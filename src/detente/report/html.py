@@ -123,7 +123,7 @@ def render_report(
     MissingExtraError
         When matplotlib (``plot``) or Jinja2 (``web``) is not installed.
     """
-    from .. import __version__
+    from .._version import __version__
     from . import plots, tables
 
     if image_format not in ("png", "svg"):

@@ -186,7 +186,7 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
     utilities, params, diagnostics, notes, seed_entropy, reference, blocked_by, tables``;
     ``tables`` is None unless asked for).
     """
-    from .. import __version__
+    from .._version import __version__
 
     sc = run.scenario
     doc = {
