@@ -59,13 +59,25 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
-from .whatif import WhatIf, WhatIfRun, compare, parse_changes, what_if, what_if_document
+from .whatif import (
+    PairedRun,
+    WhatIf,
+    WhatIfRun,
+    compare,
+    paired,
+    paired_difference,
+    parse_changes,
+    what_if,
+    what_if_document,
+    what_if_notes,
+)
 
 __all__ = [
     "DEFAULTS",
     "Defaults",
     "ForecastRun",
     "Influence",
+    "PairedRun",
     "SIMULATOR_NAMES",
     "TrackRun",
     "UncertaintyRun",
@@ -96,6 +108,8 @@ __all__ = [
     "model_seeds",
     "monte_carlo",
     "outcome_baselines",
+    "paired",
+    "paired_difference",
     "parse_changes",
     "parse_params",
     "parse_single_params",
@@ -113,4 +127,5 @@ __all__ = [
     "track_document",
     "what_if",
     "what_if_document",
+    "what_if_notes",
 ]

@@ -59,13 +59,17 @@ __all__ = [
     "WHATIF_COLUMNS",
     "Change",
     "WhatIf",
+    "PairedRun",
     "WhatIfRun",
     "calibrated_deal_probability",
     "compare",
+    "paired",
+    "paired_difference",
     "parse_changes",
     "structural_deals",
     "what_if",
     "what_if_document",
+    "what_if_notes",
 ]
 
 #: Columns of :meth:`WhatIfRun.to_frame`.
@@ -587,3 +591,85 @@ def what_if_document(run: WhatIfRun) -> dict[str, Any]:
         "deal_probability": {"base": run.base_deal_probability, "changed": run.changed_deal_probability},
         "zone_of_agreement": {"base": run.base.zone.summary(), "changed": run.changed.zone.summary()},
     })
+
+
+# ----------------------------------------------------------------------------- paired runs
+@dataclass(frozen=True, slots=True)
+class PairedRun:
+    """Any run (Monte Carlo, simulation) on the base and on the changed scenario, same seed.
+
+    Attributes
+    ----------
+    whatif : WhatIf
+    base, changed : Any
+        The two results (each with ``.summary()``).
+    seed_entropy : int
+    """
+
+    whatif: WhatIf
+    base: Any
+    changed: Any
+    seed_entropy: int
+
+    def difference(self) -> dict[str, Any]:
+        """The headline numbers of both runs and their difference (see :func:`paired_difference`)."""
+        return paired_difference(_summary_of(self.base), _summary_of(self.changed))
+
+
+def _summary_of(res: Any) -> dict[str, Any]:
+    r = getattr(res, "result", res)  # an UncertaintyRun wraps its result
+    return dict(r.summary())
+
+
+def paired(fn: Any, source: Any, changes: Sequence[str], *, seed: SeedLike = None, **kw: Any) -> PairedRun:
+    """Run ``fn(scenario, seed=..., **kw)`` on the base and on the changed scenario, same seed.
+
+    ``seed=None`` draws fresh entropy once, so both runs use the same numbers (recorded).
+    """
+    w = what_if(source, changes)
+    used = resolve_seed(seed)
+    return PairedRun(whatif=w, base=fn(w.base, seed=used, **kw), changed=fn(w.scenario, seed=used, **kw),
+                     seed_entropy=seed_entropy_of(used))
+
+
+def paired_difference(base: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    """``{key: {base, changed, difference}}`` for the headline numbers of two summaries.
+
+    Monte Carlo: ``deal_probability`` and each issue's ``mean`` (``mean:ISSUE``); simulation:
+    ``deal_rate`` and each way a run ended (``ended:REASON`` as shares of the runs).
+    """
+    out: dict[str, Any] = {}
+
+    def put(key: str, b: Any, c: Any) -> None:
+        if b is None or c is None:
+            out[key] = {"base": b, "changed": c, "difference": None}
+        else:
+            out[key] = {"base": float(b), "changed": float(c), "difference": float(c) - float(b)}
+
+    for key in ("deal_probability", "deal_rate"):
+        if key in base or key in changed:
+            put(key, base.get(key), changed.get(key))
+    for iss in base.get("issues", {}):
+        put(f"mean:{iss}", base["issues"][iss].get("mean"), changed.get("issues", {}).get(iss, {}).get("mean"))
+    if "reasons" in base:
+        nb, nc = max(base.get("runs") or 1, 1), max(changed.get("runs") or 1, 1)
+        for r in base["reasons"]:
+            put(f"ended:{r}", base["reasons"][r] / nb, changed.get("reasons", {}).get(r, 0) / nc)
+    return json_ready(out)
+
+
+def what_if_notes(run: WhatIfRun) -> list[str]:
+    """Plain lines for a report: every change, then every forecast that moved, the deal checks
+    and the deal probability where computed."""
+    lines = [f"What-if: {c.describe()}" for c in run.changes]
+    for r in run.to_frame().itertuples(index=False):
+        if not (np.isclose(r.base, r.changed, equal_nan=True)):
+            lines.append(f"What-if difference: {r.model} on {r.issue}: {_show(r.base)} -> {_show(r.changed)}")
+    for f, b, c in zip(run.base.forecasts, run.base_deal, run.changed_deal, strict=True):
+        if b != c:
+            lines.append(f"What-if difference: {f.model}'s forecast is {'now' if c else 'no longer'} a deal")
+    if run.base_deal_probability is not None:
+        lines.append(f"What-if deal probability: {run.base_deal_probability:.1%} -> {run.changed_deal_probability:.1%}")
+    if len(lines) == len(run.changes):
+        lines.append("What-if difference: no model's forecast moved")
+    return lines
