@@ -84,18 +84,18 @@ def builtin_tracks() -> dict[str, str]:
             if f.name.endswith(".yaml")}
 
 
-def _read(source: Any) -> tuple[dict, str, Path | None]:
+def _read(source: Any, files: bool) -> tuple[dict, str, Path | None]:
     import yaml
 
     if isinstance(source, dict):
-        return source, "<track>", None
+        return source, "request" if not files else "<track>", None
     name = str(source)
     tracks = builtin_tracks()
     if name in tracks:
         f = resources.files("detente.service") / "tracks" / tracks[name]
         return yaml.safe_load(f.read_text(encoding="utf-8")), name, None
     p = Path(name)
-    if not p.is_file():
+    if not files or not p.is_file():
         raise ScenarioError(f"no built-in track and no file called {name!r}; built-in tracks: "
                             f"{', '.join(tracks) or '(none)'}", field="scenario")
     from ..scenario.load import read_text
@@ -108,8 +108,11 @@ def _read(source: Any) -> tuple[dict, str, Path | None]:
     return data, str(p), p.parent
 
 
-def load_track(source: Any) -> Track:
+def load_track(source: Any, *, files: bool = True) -> Track:
     """A :class:`Track` from a built-in track name, a track file or plain data.
+
+    ``files=False`` (the API): a name is a built-in track only, and the base a built-in
+    scenario name or a whole scenario; no path is ever opened.
 
     Raises
     ------
@@ -117,7 +120,7 @@ def load_track(source: Any) -> Track:
         Naming the file, the version (``versions[3]``), the field and the value: a missing or
         badly ordered date, no sources, a bad change, a bad outcome.
     """
-    data, src, folder = _read(source)
+    data, src, folder = _read(source, files)
     if not isinstance(data, dict) or "versions" not in data:
         raise ScenarioError("not a track file: it needs 'base:' and 'versions:' (a list of dated "
                             "changes; see docs/workflows.md)", source=src)
@@ -129,9 +132,19 @@ def load_track(source: Any) -> Track:
     if not isinstance(base_ref, (str, dict)):
         raise ScenarioError(f"must name a built-in scenario or a file (got {base_ref!r})", source=src,
                             field="base")
-    if isinstance(base_ref, str) and folder is not None and (folder / base_ref).is_file():
-        base_ref = str(folder / base_ref)
-    base = load(base_ref)
+    if not files:
+        from .scenarios import resolve_request_scenario
+
+        try:
+            base = resolve_request_scenario(base_ref)
+        except ScenarioError as e:
+            raise ScenarioError(e.problem, source=src, location=e.location if e.field != "scenario" else "",
+                                field="base" if e.field == "scenario" else e.field,
+                                problems=e.problems) from None
+    else:
+        if isinstance(base_ref, str) and folder is not None and (folder / base_ref).is_file():
+            base_ref = str(folder / base_ref)
+        base = load(base_ref)
     versions = data["versions"]
     if not isinstance(versions, list) or not versions:
         raise ScenarioError("must be a non-empty list of versions", source=src, field="versions")
