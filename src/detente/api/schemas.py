@@ -314,7 +314,7 @@ class InfluenceRequest(_Body):
         default=None, max_length=10,
         description="models scoring the moves; default: weighted_mean and weighted_median")
     grid: Annotated[int, Field(ge=2, le=1000, strict=True)] = Field(
-        default=100, description="position steps over each scale (100: 1% steps)")
+        default=DEFAULTS.influence_grid, description="position steps over each scale (100: 1% steps)")
     seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")
 
 

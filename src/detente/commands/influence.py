@@ -25,7 +25,8 @@ def influence_cmd(
         typer.Option("--model", "-m", help="Model scoring the moves (repeatable); default: weighted_mean and "
                                            "weighted_median."),
     ] = None,
-    grid: Annotated[int, typer.Option("--grid", help="Position steps over each scale (100: 1% steps).")] = 100,
+    grid: Annotated[int, typer.Option("--grid", help="Position steps over each scale (100: 1% steps).")]
+    = service.DEFAULTS.influence_grid,
     seed: Annotated[int, typer.Option("--seed", help="Seed for models that draw random numbers.")]
     = service.DEFAULTS.forecast_seed,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",

@@ -58,7 +58,7 @@ __all__ = ["INFLUENCE_COLUMNS", "INFLUENCE_MODELS", "ActorInfluence", "Influence
            "influence_document"]
 
 #: The default models of ``influence``: the compromise models, which take batch axes cheaply.
-INFLUENCE_MODELS = ("weighted_mean", "weighted_median")
+INFLUENCE_MODELS = DEFAULTS.influence_models
 #: Columns of :meth:`Influence.to_frame`.
 INFLUENCE_COLUMNS = ("scenario", "rank", "actor", "kind", "issue", "before", "after", "size",
                      "opens_zone", "deals", "n_models", "margin", "margin_gain", "change")
@@ -203,7 +203,7 @@ def _num(v: float) -> str:
     return f"{float(v):.6g}"
 
 
-def influence(source: Any, models: Sequence[str] | None = None, *, grid: int = 100,
+def influence(source: Any, models: Sequence[str] | None = None, *, grid: int = DEFAULTS.influence_grid,
               seed: SeedLike = DEFAULTS.forecast_seed, forecasts: bool = True,
               forecast_models: Sequence[str] | None = None) -> Influence:
     """Who to persuade: each actor's smallest move that opens a zone of agreement or brings a deal.
