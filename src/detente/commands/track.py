@@ -80,7 +80,7 @@ def _tables(run: service.TrackRun) -> None:
         for n in range(len(tr.versions)):
             t.add_column(str(n), justify="right")
         rec = sub["recorded"].iloc[0]
-        t.add_column("recorded", justify="right")
+        t.add_column("recorded", justify="right", no_wrap=True)
         for m in dict.fromkeys(sub["model"]):
             vals = sub[sub["model"] == m].sort_values("version")["forecast"]
             t.add_row(escape(m), *[fmt_value(x) for x in vals], fmt_value(rec) if rec == rec else "-")
