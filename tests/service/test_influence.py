@@ -10,7 +10,7 @@ from detente import service
 from detente.analysis import zone_of_agreement
 from detente.errors import ScenarioError
 from detente.scenario.load import scenario_from_data
-from detente.service.influence import INFLUENCE_COLUMNS, red_line_openings
+from detente.service.influence import INFLUENCE_COLUMNS, _move_key, red_line_openings
 from detente.service.whatif import structural_deals
 
 
@@ -99,9 +99,15 @@ def test_alaska_ranking():
     # an absent actor without a veto cannot open the zone with its own red lines
     europe = next(ai for ai in res.ranking if ai.actor == "europe")
     assert all(m.kind != "red_line" for m in europe.moves)
-    # ranked: a move that opens the zone beats one that does not
-    opens = [ai.best.opens_zone if ai.best else False for ai in res.ranking]
-    assert opens == sorted(opens, reverse=True)
+    # ranked by the best move's key; without the calibrated probability, a move that opens the
+    # zone beats one that does not
+    keys = [_move_key(ai.best) for ai in res.ranking if ai.best]
+    assert keys == sorted(keys)
+    if all(ai.best is None or ai.best.deal_probability is None for ai in res.ranking):
+        opens = [ai.best.opens_zone if ai.best else False for ai in res.ranking]
+        assert opens == sorted(opens, reverse=True)
+    else:  # the calibrated model is installed: every best move carries its probability
+        assert all(0 < ai.best.deal_probability < 1 for ai in res.ranking if ai.best)
     # the resulting forecast is the what-if comparison of the best move
     assert first.result is not None and first.result.changes[0].text == first.best.changes[0]
     doc = service.influence_document(res)

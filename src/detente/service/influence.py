@@ -27,8 +27,11 @@ Score of a candidate: how many of the models' forecasts are a deal, then whether
 open, then the mean deal margin (the smallest slack over the deal conditions, a continuous
 distance to a deal). Per actor and kind, the best candidate is the one that brings the most
 deals; among those, the smallest move (as a share of the scale; salience in its own units);
-without any deal gained, the largest margin gain, then the smallest move. Actors are ranked by
-their best move: more deals first, then opening the zone, then the smaller move, then margin.
+without any deal gained, the largest margin gain, then the smallest move. When the calibrated
+deal probability is installed, it is computed for each of these (at most three per actor) and
+an actor's best move is the one that raises it most. Actors are ranked by their best move: more
+deals first, then the higher calibrated probability (where computed), then opening the zone,
+then the smaller move, then margin.
 
 The resulting forecast of each actor's best move is the full what-if comparison
 (:func:`detente.service.whatif.compare`), with the calibrated deal probability where installed.
@@ -37,7 +40,7 @@ The resulting forecast of each actor's best move is the full what-if comparison
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -52,7 +55,7 @@ from .defaults import DEFAULTS
 from .forecast import model_names
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
-from .whatif import WhatIfRun, calibrated_deal_probability, compare
+from .whatif import WhatIfRun, calibrated_deal_probability, compare, what_if
 
 __all__ = ["INFLUENCE_COLUMNS", "INFLUENCE_MODELS", "ActorInfluence", "Influence", "Move", "influence",
            "influence_document"]
@@ -88,6 +91,9 @@ class Move:
         Mean deal margin over the models after the move.
     changes : tuple of str
         The move as what-if changes (``russia.territory.red_line=50:100``).
+    deal_probability : float or None
+        The calibrated deal probability after the move (computed for each actor's best move of
+        each kind when the calibrated model is installed, else None).
     """
 
     actor: str
@@ -100,6 +106,7 @@ class Move:
     deals: int
     margin: float
     changes: tuple[str, ...]
+    deal_probability: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,12 +329,16 @@ def influence(source: Any, models: Sequence[str] | None = None, *, grid: int = D
             opens[c] = True
 
     ranking = []
+    calibrated = forecasts and calibrated_deal_probability(sc, used) is not None
     for actor in a.actors:
         best_of_kind = []
         for kind in _KINDS:
             idx = [c for c, mt in enumerate(meta, start=1) if mt[0] == actor and mt[1] == kind]
             mv = _best(idx, meta, deals, margins, opens, deals[0], margins[0], zone_open)
             if mv is not None:
+                if calibrated:
+                    dp = calibrated_deal_probability(what_if(sc, list(mv.changes)).scenario, used)
+                    mv = replace(mv, deal_probability=float(dp.value))
                 best_of_kind.append(mv)
         best = min(best_of_kind, key=_move_key) if best_of_kind else None
         ranking.append((actor, best, tuple(best_of_kind)))
@@ -357,7 +368,9 @@ def _batched_deals(sc: Scenario, batch: Any, out: np.ndarray) -> tuple[np.ndarra
 
 
 def _move_key(m: Move) -> tuple:
-    return (-m.deals, not m.opens_zone, m.size, -m.margin)
+    # the calibrated probability, where computed, ranks before the structural checks it rests on
+    p = m.deal_probability if m.deal_probability is not None else 0.0
+    return (-m.deals, -p, not m.opens_zone, m.size, -m.margin)
 
 
 def _best(idx: list[int], meta, deals, margins, opens, base_deals: int, base_margin: float,
@@ -406,7 +419,8 @@ def influence_document(res: Influence) -> dict[str, Any]:
         if m is None:
             return None
         return {"kind": m.kind, "issue": m.issue, "before": m.before, "after": m.after, "size": m.size,
-                "opens_zone": m.opens_zone, "deals": m.deals, "margin": m.margin, "changes": list(m.changes)}
+                "opens_zone": m.opens_zone, "deals": m.deals, "margin": m.margin, "changes": list(m.changes),
+                "deal_probability": m.deal_probability}
 
     from .whatif import what_if_document
 
