@@ -11,7 +11,8 @@ from ._shared import RESPONSES, run
 router = APIRouter()
 
 
-@router.post("/forecast", response_model=S.ForecastResponse, tags=["forecast"], responses={**RESPONSES})
+@router.post("/forecast", response_model=S.ForecastResponse, response_model_exclude_unset=True, tags=["forecast"],
+             responses={**RESPONSES})
 async def forecast(request: Request, req: S.ForecastRequest):
     """Run models on a scenario (given whole, or by built-in name)."""
     names = service.model_names(req.models)
