@@ -177,3 +177,24 @@ def test_paired_runs_use_one_seed_for_both():
     assert d["mean:territory"]["difference"] == pytest.approx(
         pair.changed.result.mean[1] - pair.base.result.mean[1])
     assert set(d) >= {"deal_probability", "mean:ceasefire"}
+
+
+def test_without_takes_the_actors_uncertain_inputs_and_renumbers_threats():
+    d = BASE.model_dump()
+    d["threats"].append({"issuer": "europe", "target": "russia", "cost_to_target": 0.1, "cost_to_issuer": 0.1,
+                         "credibility": 0.3})
+    d["uncertainty"] = {"inputs": [
+        {"field": "position", "actor": "europe", "issue": "territory", "dist": "normal", "sd": 5},
+        {"field": "credibility", "threat": 1, "dist": "uniform", "low": 0.2, "high": 0.8},
+        {"field": "credibility", "threat": 0, "dist": "uniform", "low": 0.1, "high": 0.9},
+        {"field": "power", "actor": "usa", "dist": "uniform", "low": 80, "high": 120}]}
+    sc = scenario_from_data(d)
+    w = service.what_if(sc, ["without europe"]).scenario
+    inputs = w.uncertainty.inputs
+    assert [(i.field, i.actor, i.threat) for i in inputs] == [("credibility", None, 0), ("power", "usa", None)]
+    assert inputs[0].low == 0.1  # the input of the usa threat, still threat 0
+    d2 = BASE.model_dump()
+    d2["threats"].insert(0, d["threats"][-1])
+    d2["uncertainty"] = {"inputs": [{"field": "credibility", "threat": 1, "dist": "uniform", "low": 0.2, "high": 0.8}]}
+    w2 = service.what_if(scenario_from_data(d2), ["without europe"]).scenario
+    assert [i.threat for i in w2.uncertainty.inputs] == [0]  # the usa threat moved from 1 to 0

@@ -346,7 +346,9 @@ def _without(data: dict, actor: str):
     data["positions"] = [p for p in data["positions"] if p["actor"] != actor]
     data["red_lines"] = [r for r in data["red_lines"] if r["actor"] != actor]
     data["walk_away"] = [w for w in data["walk_away"] if w["actor"] != actor]
-    data["threats"] = [t for t in data["threats"] if actor not in (t["issuer"], t["target"])]
+    kept = [k for k, t in enumerate(data["threats"]) if actor not in (t["issuer"], t["target"])]
+    renumber = {old: new for new, old in enumerate(kept)}
+    data["threats"] = [data["threats"][k] for k in kept]
     stages = []
     for st in data["stages"]:
         parts = [p for p in st["participants"] if p["actor"] != actor]
@@ -355,16 +357,18 @@ def _without(data: dict, actor: str):
     data["stages"] = stages
     unc = data.get("uncertainty")
     if isinstance(unc, dict) and unc.get("inputs"):
-        unc["inputs"] = [i for i in unc["inputs"] if actor not in _input_actors(i)]
+        # the actor's uncertain inputs leave with it; threat indices follow the kept threats
+        inputs = []
+        for item in unc["inputs"]:
+            if not isinstance(item, dict) or actor in (item.get("actor"), item.get("issuer"), item.get("target")):
+                continue
+            if isinstance(item.get("threat"), int):
+                if item["threat"] not in renumber:
+                    continue
+                item = {**item, "threat": renumber[item["threat"]]}
+            inputs.append(item)
+        unc["inputs"] = inputs
     return actor, label, "removed"
-
-
-def _input_actors(item: Any) -> set[str]:
-    if not isinstance(item, dict):
-        return set()
-    target = str(item.get("target", item.get("input", "")))
-    found = {str(item["actor"])} if item.get("actor") else set()
-    return found | set(re.split(r"[.\[\]]", target))
 
 
 def what_if(source: Any, changes: Sequence[str]) -> WhatIf:
