@@ -375,6 +375,58 @@ class Scenario(_Frozen):
         return self.model_copy(update={"outcome": None})
 
 
+def stage_negotiators(stages: list[Stage], actors: dict[str, Actor]) -> list[str]:
+    """The negotiators of a staged summit: the actors present and seated in a bargaining stage,
+    in order of first seat (stage order, then seat order). Strategies are given per negotiator."""
+    out: list[str] = []
+    for st in stages:
+        if st.kind != "bargaining":
+            continue
+        for p in st.participants:
+            a = actors.get(p.actor)
+            if a is not None and a.present and p.actor not in out:
+                out.append(p.actor)
+    return out
+
+
+def stage_problems(stages: list[Stage], actors: dict[str, Actor]):
+    """Yield (location, message) for every broken stage rule (docs/simulation.md, the staged
+    summit): an actor seated twice in a stage; a bargaining stage with fewer than two actors
+    present; stages without a bargaining stage; no bargaining stage that seats every
+    negotiator (a deal among some of them is provisional, so no deal could ever be final)."""
+    if not stages:
+        return
+    for k, st in enumerate(stages):
+        seen: set[str] = set()
+        for j, p in enumerate(st.participants):
+            if p.actor in seen:
+                yield (f"stages[{k}].participants[{j}].actor",
+                       f"stage {st.id!r}: actor {p.actor!r} is seated twice; list each actor once per stage")
+            seen.add(p.actor)
+        if st.kind == "bargaining":
+            seated = [p.actor for p in st.participants if p.actor in actors]
+            present = [a for a in dict.fromkeys(seated) if actors[a].present]
+            if len(present) < 2 and len(seated) == len(st.participants):
+                absent = [a for a in seated if not actors[a].present]
+                got = ", ".join(present) or "none"
+                extra = f"; absent (never negotiate): {', '.join(absent)}" if absent else ""
+                yield (f"stages[{k}].participants",
+                       f"stage {st.id!r}: a bargaining stage needs at least two actors present at the table "
+                       f"(got {got}{extra})")
+    bargaining = [(k, st) for k, st in enumerate(stages) if st.kind == "bargaining"]
+    if not bargaining:
+        yield "stages", "no bargaining stage: a summit needs at least one stage of kind 'bargaining'"
+        return
+    neg = stage_negotiators(stages, actors)
+    full = [st.id for _, st in bargaining if set(neg) <= {p.actor for p in st.participants}]
+    if len(neg) >= 2 and not full:
+        k, last = bargaining[-1]
+        yield (f"stages[{k}].participants",
+               f"stage {last.id!r}: no bargaining stage seats every negotiator ({', '.join(neg)}); a deal among "
+               f"some of them is provisional and only a stage that seats them all can close the summit: "
+               f"add the missing actors to a stage, e.g. a closing plenary")
+
+
 def _cross_problems(s: Scenario):
     """Yield (location, message) for every cross-reference problem of a scenario."""
     seen: dict[str, int] = {}
@@ -481,6 +533,8 @@ def _cross_problems(s: Scenario):
             for mid in part.members:
                 if mid not in members:
                     yield f"{loc}.members", f"unknown delegation member {mid!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
+    if all(st is not None for st in s.stages) and all(a is not None for a in s.actors):
+        yield from stage_problems(s.stages, actors)
     for k, a in enumerate(s.actors):
         if a is None:
             continue

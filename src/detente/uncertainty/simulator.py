@@ -182,8 +182,8 @@ class SimulatorModel:
             vetoers = np.array([(not a.present) and a.veto for a in scenario.actors])
             red = outside & vetoers[None, :] & vet[:, None]
         walk = np.zeros((n, n_a), dtype=bool)
-        if res.ended_by is not None:
-            eb = res.ended_by
+        if res.walked_out is not None:
+            eb = res.walked_out
             rows = np.flatnonzero(eb >= 0)
             walk[rows, eb[rows]] = True
         margin = np.where(deal, 1.0, -1.0)
