@@ -48,7 +48,7 @@ from .models import catalogue, catalogue_model, parse_params, parse_single_param
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
-from .simulation import simulate, strategy_spec
+from .simulation import protocol_help, protocol_names, simulate, strategy_spec
 from .uncertainty import (
     SIMULATOR_NAMES,
     UncertaintyRun,
@@ -86,6 +86,8 @@ __all__ = [
     "outcome_baselines",
     "parse_params",
     "parse_single_params",
+    "protocol_help",
+    "protocol_names",
     "resolve_request_scenario",
     "resolve_seed",
     "run_models",

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..negotiation.domain import Domain
-from .strategies import MIX, PartyTables, get_strategy
+from .strategies import PartyTables, get_strategy, mix
 from .turns import Group
 
 __all__ = ["DEFAULT_CHUNK", "MAX_RUNS", "PER_RUN_BUDGET", "PER_RUN_BYTES", "check_int", "combos", "concat",
@@ -54,7 +54,7 @@ def combos(strategies: Any, n_parties: int) -> list[tuple[Any, ...]]:
     """
     if isinstance(strategies, str):
         if strategies.strip().lower() == "mix":
-            strategies = [(a, b) for a in MIX for b in MIX] if n_parties == 2 else [(a,) for a in MIX]
+            strategies = mix(n_parties)
         else:
             strategies = [s for s in strategies.split(",")]
     strategies = list(strategies)

@@ -31,9 +31,25 @@ from .result import SimulationResult, ending_labels
 from .strategies import PartyTables
 from .turns import DEADLINE, REASONS, VETO
 
-__all__ = ["PROTOCOLS", "load_source", "simulate"]
+__all__ = ["PROTOCOLS", "load_source", "negotiators", "simulate"]
 
 __all__ += ["DEFAULT_CHUNK", "MAX_RUNS", "PER_RUN_BUDGET", "PER_RUN_BYTES", "per_run_chunk"]
+
+
+def negotiators(source: Any, protocol: str = "alternating") -> tuple[str, ...]:
+    """The parties that negotiate (and take one strategy each) when ``source`` is played with
+    ``protocol``: a domain's parties; a scenario's actors present, or for a staged protocol the
+    actors present and seated in a bargaining stage, in order of first seat."""
+    from ..scenario.schema import Scenario, stage_negotiators
+
+    src = source if isinstance(source, (Domain, DomainBatch, Scenario)) else load_source(source)
+    if isinstance(src, DomainBatch):
+        src = src.base
+    if isinstance(src, Domain):
+        return tuple(src.parties)
+    if get_protocol(protocol).staged and src.stages:
+        return tuple(stage_negotiators(list(src.stages), {a.id: a for a in src.actors}))
+    return tuple(a.id for a in src.actors if a.present)
 
 
 def load_source(source: Any) -> Any:

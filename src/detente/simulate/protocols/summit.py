@@ -12,13 +12,14 @@ parties in a stage. The rules (docs/simulation.md, "The staged summit"):
 - A **final deal** needs a stage that seats every negotiator (a *full* stage). It ends the
   summit, unless an absent veto holder vetoes it (reason ``veto``).
 - A deal at a stage that seats only some negotiators is **provisional**: the run goes on, and
-  each party to it banks it (its reservation value rises to its utility of the provisional
-  agreement when that is higher), so a later stage can only improve on it for them. A
-  provisional agreement that no full stage confirms is no deal (reason ``deadline``).
-- What else carries from stage to stage: every actor's reservation value (threats carried out
-  or spent after a walk-away, press-conference commitments, banked provisional agreements) and
-  each actor's last offer (what a press conference commits it to). Strategies start afresh at
-  each stage (their clock is the stage's deadline).
+  each party to it commits to it as at a press conference (Fearon 1994): conceding below it
+  later costs ``audience_cost`` (lambda) per unit of utility, i.e. its reservation value rises
+  to (r + lambda U(p)) / (1 + lambda) when U(p) > r; the provisional agreement becomes its last
+  offer. A provisional agreement that no full stage confirms is no deal (reason ``deadline``).
+- What carries from stage to stage: every actor's reservation value (threats carried out or
+  spent after a walk-away, press-conference and provisional-agreement commitments) and each
+  actor's last offer (what a press conference commits it to). Nothing else: strategies start
+  afresh at each stage (their clock is the stage's deadline), and no offer stays on the table.
 - A walk-away ends the stage (the threats between the walker and the others at the table are
   resolved), a timeout passes to the next stage; in the last bargaining stage both end the
   summit.
@@ -278,11 +279,16 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
             last_prop[rows[deal]] = np.asarray(present)[out["last_proposer"][deal]]
             ended[rows[ok]] = True
         elif ok.any():
-            # provisional agreement among some negotiators: its parties bank it, the run goes on
+            # provisional agreement among some negotiators: its parties commit to it (conceding
+            # below it later costs lambda per unit of utility, as after a press conference), it
+            # becomes their last offer, and the run goes on
             pa = rows[ok]
             u = u_of(pa, ag[ok])
+            lam = ctx["audience_cost"]
             for a in present:
-                r[pa, a] = np.maximum(r[pa, a], u[a])
+                rr = r[pa, a]
+                r[pa, a] = np.where(u[a] > rr, (rr + lam * u[a]) / (1 + lam), rr)
+                last_offer[a, pa] = ag[ok]
             provisional[pa] = ag[ok]
             reason[pa] = DEADLINE
             step[pa] = -1

@@ -54,6 +54,7 @@ __all__ = [
     "Strategy",
     "TimeDependent",
     "get_strategy",
+    "mix",
     "row_keys",
     "searchsorted_rows",
     "strategy_names",
@@ -64,6 +65,15 @@ __all__ = [
 #: ``strategies="mix"``: the five NegMAS reference strategies, every ordered pair of them with two
 #: negotiators, each of them for everyone with any other number (the default of every surface).
 MIX = ("boulware", "linear", "conceder", "tit_for_tat", "aspiration")
+
+
+def mix(n_parties: int) -> list[tuple[str, ...]]:
+    """The ``"mix"`` combinations for ``n_parties`` negotiators: every ordered pair of
+    :data:`MIX` with two, each of them for everyone with any other number (run i plays
+    combination i mod len)."""
+    if n_parties == 2:
+        return [(a, b) for a in MIX for b in MIX]
+    return [(a,) * max(1, n_parties) for a in MIX]
 
 
 def _boulware() -> TimeDependent:
