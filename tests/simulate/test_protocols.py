@@ -12,7 +12,14 @@ import pytest
 from detente.errors import ScenarioError
 from detente.negotiation.domain import Domain
 from detente.simulate import simulate
-from detente.simulate.protocols import PROTOCOLS, ProtocolSpec, Table, get_protocol, play, protocol_names
+from detente.simulate.protocols import (
+    PROTOCOLS,
+    ProtocolSpec,
+    Table,
+    get_protocol,
+    play,
+    protocol_names,
+)
 from detente.simulate.turns import AGREEMENT, DEADLINE
 
 
