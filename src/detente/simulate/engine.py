@@ -175,16 +175,7 @@ def simulate(
     if chunk_size is not None:
         chunk_size = B.check_int("chunk_size", chunk_size, 1)
     spec = get_protocol(protocol)
-    if discounting not in ("none", "genius"):
-        raise ScenarioError(f"must be 'none' or 'genius' (got {discounting!r})", field="discounting")
-    if not audience_cost >= 0:
-        raise ScenarioError(f"must be >= 0 (got {audience_cost})", field="audience_cost")
-    if not 0 <= walk_patience <= 1:
-        raise ScenarioError(f"must lie in [0, 1] (got {walk_patience})", field="walk_patience")
-    if time_limit is not None and not time_limit > 0:
-        raise ScenarioError(f"must be > 0 (got {time_limit})", field="time_limit")
-    if not step_time > 0:
-        raise ScenarioError(f"must be > 0 (got {step_time})", field="step_time")
+    _check_options(discounting, audience_cost, walk_patience, time_limit, step_time)
     clock = {"time_limit": time_limit, "step_time": step_time}
     src = source if isinstance(source, DomainBatch) else load_source(source)
     per_run = isinstance(src, DomainBatch) or arrays is not None or credibility is not None
@@ -228,6 +219,20 @@ def simulate(
     dom = scenario_domain(scenario, levels=levels)
     return _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
                        walk, walk_patience, discounting, progress, dedup, clock, backend=backend, fast=fast)
+
+
+def _check_options(discounting: str, audience_cost: float, walk_patience: float, time_limit: float | None,
+                   step_time: float) -> None:
+    if discounting not in ("none", "genius"):
+        raise ScenarioError(f"must be 'none' or 'genius' (got {discounting!r})", field="discounting")
+    if not audience_cost >= 0:
+        raise ScenarioError(f"must be >= 0 (got {audience_cost})", field="audience_cost")
+    if not 0 <= walk_patience <= 1:
+        raise ScenarioError(f"must lie in [0, 1] (got {walk_patience})", field="walk_patience")
+    if time_limit is not None and not time_limit > 0:
+        raise ScenarioError(f"must be > 0 (got {time_limit})", field="time_limit")
+    if not step_time > 0:
+        raise ScenarioError(f"must be > 0 (got {step_time})", field="step_time")
 
 
 def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Sequence[int],
