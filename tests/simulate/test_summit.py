@@ -159,6 +159,25 @@ def test_one_full_stage_summit_is_alternating_offers_with_walk_away():
         np.testing.assert_array_equal(getattr(summit, f), getattr(alt, f), err_msg=f)
 
 
+def test_alternative_bilaterals_are_final_and_final_overrides():
+    """Coalition talks: two bilaterals with a common partner and no plenary (the old 'same
+    number of seats' shape): each bilateral's deal is final, as before. ``final: true`` on a
+    bilateral before a plenary makes its deals end the summit; ``final: false`` on the same
+    actors meeting twice makes the first meeting provisional."""
+    alt = _three([_stage("ab", "a", "b", max_steps=30), _stage("cb", "c", "b")])
+    r = simulate(alt, runs=40, protocol="summit", strategies="linear", steps=40, seed=1, levels=LEVELS, walk_away=False)
+    assert r.agreed.all() and set(r.stage) == {"ab"} and (r.provisional < 0).all()
+    pinned = _three([_stage("bilateral", "a", "b", max_steps=30, final=True), _stage("plenary", "a", "b", "c")])
+    r2 = simulate(pinned, runs=40, protocol="summit", strategies="linear", steps=40, seed=1, levels=LEVELS,
+                  walk_away=False)
+    assert set(r2.stage[r2.agreed]) == {"bilateral"} and (r2.provisional < 0).all()
+    twice = _three([_stage("ministers", "a", "b", max_steps=30, final=False), _stage("leaders", "a", "b")],
+                   present_c=False)
+    r3 = simulate(twice, runs=40, protocol="summit", strategies="linear", steps=40, seed=1, levels=LEVELS,
+                  walk_away=False)
+    assert set(r3.stage[r3.agreed]) == {"leaders"} and (r3.provisional >= 0).all()
+
+
 # ------------------------------------------------------------------------- stage rules
 def _write(tmp_path, text):
     p = tmp_path / "summit.yaml"
@@ -184,9 +203,9 @@ stages:
 
 
 @pytest.mark.parametrize("stages, line, stage, needle", [
-    # no stage seats a, b and c together
-    ("  - id: ab\n    participants: [{actor: a}, {actor: b}]\n"
-     "  - id: bc\n    participants: [{actor: b}, {actor: c}]\n", 18, "bc", "no bargaining stage seats every negotiator"),
+    # provisional deals that no later stage can confirm
+    ("  - id: ab\n    final: false\n    participants: [{actor: a}, {actor: b}]\n"
+     "  - id: bc\n    participants: [{actor: b}, {actor: c}]\n", 16, "ab", "no later bargaining stage seats all"),
     # one actor present at the table (d is absent)
     ("  - id: abc\n    participants: [{actor: a}, {actor: b}, {actor: c}]\n"
      "  - id: lonely\n    participants: [{actor: a}, {actor: d}]\n", 18, "lonely", "at least two actors present"),
@@ -214,7 +233,7 @@ def test_validate_command_reports_the_stage(tmp_path):
     from detente.cli import app
 
     path = _write(tmp_path, HEAD + "  - id: ab\n    participants: [{actor: a}, {actor: b}]\n"
-                                   "  - id: bc\n    participants: [{actor: b}, {actor: c}]\n")
+                                   "  - id: bc\n    participants: [{actor: b}, {actor: c}, {actor: b}]\n")
     r = CliRunner().invoke(app, ["validate", str(path)])
     assert r.exit_code == 2
     out = " ".join(r.output.split())
@@ -269,3 +288,29 @@ def test_ending_labels_from_reasons():
     labels = ending_labels(np.array([0, 1, 2, 3, 3]), np.array([-1, -1, 1, -1, -1]), np.array([0, 0, 0, 1, 3]),
                            ("p", "q", "r", "s"), [2, 3])
     assert labels.tolist() == ["deal", "deadline", "walk_away:q", "veto:r", "veto:r+s"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "auto"])
+def test_per_run_bilateral_then_plenary_equals_each_draw_alone(backend):
+    """Per-run scenarios (every run its own draw) through a bilateral and a plenary: run i is
+    the lone simulation of draw i, field by field, provisional agreements included; the fast
+    paths (numpy merged path, compiled kernel with ``auto``) equal the general path."""
+    from detente.uncertainty.perturb import build_perturbation
+
+    from ._draws import scenario_of_draw
+
+    sc = _three(BILATERAL_THEN_PLENARY)
+    arrays, cred = build_perturbation(sc, noise={"position": 10, "salience": 0.2}).draw(12, np.random.default_rng(5))
+    combos = [("linear", "conceder", "boulware"), ("tit_for_tat", "aspiration", "linear")]
+    kw = dict(protocol="summit", steps=40, seed=2, levels=LEVELS)
+    res = simulate(sc, arrays=arrays, chunk_size=5, backend=backend, strategies=combos, **kw)
+    general = simulate(sc, arrays=arrays, chunk_size=5, backend="numpy", fast=False, strategies=combos, **kw)
+    assert (res.provisional >= 0).any() and res.agreed.any()
+    fields = ("agreement", "reason", "step", "utilities", "n_offers", "last_proposer", "stage", "ended_by",
+              "provisional")
+    for f in fields:
+        np.testing.assert_array_equal(getattr(res, f), getattr(general, f), err_msg=f)
+    for i in range(12):
+        one = simulate(scenario_of_draw(sc, arrays, cred, i), runs=1, strategies=[combos[i % 2]], dedup=False, **kw)
+        for f in fields:
+            assert np.array_equal(getattr(res, f)[i], getattr(one, f)[0]), (f, i)

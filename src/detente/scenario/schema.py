@@ -227,6 +227,11 @@ class Stage(_Frozen):
     kind: Literal["bargaining", "press_conference"] = "bargaining"
     participants: list[StageParticipant] = Field(min_length=1)
     max_steps: int | None = Field(default=None, gt=0)
+    final: bool | None = Field(
+        default=None,
+        description="whether a deal at this bargaining stage ends the summit (true) or is provisional, to be "
+                    "confirmed by a later stage that seats its actors (false); default: provisional when a later "
+                    "bargaining stage seats every actor of this one and more, else final")
     description: str = ""
     sources: list[str] = Field(default_factory=list)
 
@@ -389,11 +394,26 @@ def stage_negotiators(stages: list[Stage], actors: dict[str, Actor]) -> list[str
     return out
 
 
+def _seated(st: Stage, actors: dict[str, Actor]) -> set[str]:
+    return {p.actor for p in st.participants if p.actor in actors and actors[p.actor].present}
+
+
+def stage_is_final(stages: list[Stage], k: int, actors: dict[str, Actor]) -> bool:
+    """Whether a deal at bargaining stage ``k`` ends the summit: its ``final`` when given, else
+    True unless a later bargaining stage seats every actor present of this one and more (a
+    bilateral before a plenary, a mediator's proximity talks before the joint session)."""
+    st = stages[k]
+    if st.final is not None:
+        return st.final
+    seats = _seated(st, actors)
+    return not any(s.kind == "bargaining" and _seated(s, actors) > seats for s in stages[k + 1:])
+
+
 def stage_problems(stages: list[Stage], actors: dict[str, Actor]):
     """Yield (location, message) for every broken stage rule (docs/simulation.md, the staged
     summit): an actor seated twice in a stage; a bargaining stage with fewer than two actors
-    present; stages without a bargaining stage; no bargaining stage that seats every
-    negotiator (a deal among some of them is provisional, so no deal could ever be final)."""
+    present; stages without a bargaining stage; a stage marked ``final: false`` that no later
+    bargaining stage can confirm (none seats all of its actors)."""
     if not stages:
         return
     for k, st in enumerate(stages):
@@ -403,28 +423,26 @@ def stage_problems(stages: list[Stage], actors: dict[str, Actor]):
                 yield (f"stages[{k}].participants[{j}].actor",
                        f"stage {st.id!r}: actor {p.actor!r} is seated twice; list each actor once per stage")
             seen.add(p.actor)
-        if st.kind == "bargaining":
-            seated = [p.actor for p in st.participants if p.actor in actors]
-            present = [a for a in dict.fromkeys(seated) if actors[a].present]
-            if len(present) < 2 and len(seated) == len(st.participants):
-                absent = [a for a in seated if not actors[a].present]
-                got = ", ".join(present) or "none"
-                extra = f"; absent (never negotiate): {', '.join(absent)}" if absent else ""
-                yield (f"stages[{k}].participants",
-                       f"stage {st.id!r}: a bargaining stage needs at least two actors present at the table "
-                       f"(got {got}{extra})")
-    bargaining = [(k, st) for k, st in enumerate(stages) if st.kind == "bargaining"]
-    if not bargaining:
+        if st.kind != "bargaining":
+            continue
+        seated = [p.actor for p in st.participants if p.actor in actors]
+        present = [a for a in dict.fromkeys(seated) if actors[a].present]
+        if len(present) < 2 and len(seated) == len(st.participants):
+            absent = [a for a in seated if not actors[a].present]
+            got = ", ".join(present) or "none"
+            extra = f"; absent (never negotiate): {', '.join(absent)}" if absent else ""
+            yield (f"stages[{k}].participants",
+                   f"stage {st.id!r}: a bargaining stage needs at least two actors present at the table "
+                   f"(got {got}{extra})")
+        if st.final is False:
+            seats = _seated(st, actors)
+            if not any(s.kind == "bargaining" and _seated(s, actors) >= seats for s in stages[k + 1:]):
+                yield (f"stages[{k}].final",
+                       f"stage {st.id!r}: its deals are provisional (final: false) but no later bargaining stage "
+                       f"seats all of its actors ({', '.join(sorted(seats))}) to confirm them; add such a stage "
+                       f"or drop 'final: false'")
+    if not any(st.kind == "bargaining" for st in stages):
         yield "stages", "no bargaining stage: a summit needs at least one stage of kind 'bargaining'"
-        return
-    neg = stage_negotiators(stages, actors)
-    full = [st.id for _, st in bargaining if set(neg) <= {p.actor for p in st.participants}]
-    if len(neg) >= 2 and not full:
-        k, last = bargaining[-1]
-        yield (f"stages[{k}].participants",
-               f"stage {last.id!r}: no bargaining stage seats every negotiator ({', '.join(neg)}); a deal among "
-               f"some of them is provisional and only a stage that seats them all can close the summit: "
-               f"add the missing actors to a stage, e.g. a closing plenary")
 
 
 def _cross_problems(s: Scenario):

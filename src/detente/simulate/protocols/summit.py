@@ -9,13 +9,15 @@ parties in a stage. The rules (docs/simulation.md, "The staged summit"):
 - **Negotiators** are the actors present and seated in some bargaining stage, in order of
   first seat; strategies are given per negotiator (one for all, or one each), so an actor plays
   the same strategy in every stage it sits in.
-- A **final deal** needs a stage that seats every negotiator (a *full* stage). It ends the
-  summit, unless an absent veto holder vetoes it (reason ``veto``).
-- A deal at a stage that seats only some negotiators is **provisional**: the run goes on, and
-  each party to it commits to it as at a press conference (Fearon 1994): conceding below it
+- A deal at a stage is **final** (it ends the summit, unless an absent veto holder vetoes it:
+  reason ``veto``) or **provisional**: the stage's ``final`` when given, else provisional
+  exactly when a later bargaining stage seats every actor of this one and more (a bilateral
+  before a plenary; a mediator's proximity talks before the joint session), final otherwise
+  (the same actors meeting again; alternative bilaterals, as in coalition talks).
+- At a provisional agreement the run goes on, and each party to it commits to it as at a press conference (Fearon 1994): conceding below it
   later costs ``audience_cost`` (lambda) per unit of utility, i.e. its reservation value rises
   to (r + lambda U(p)) / (1 + lambda) when U(p) > r; the provisional agreement becomes its last
-  offer. A provisional agreement that no full stage confirms is no deal (reason ``deadline``).
+  offer. A provisional agreement that no final stage confirms is no deal (reason ``deadline``).
 - What carries from stage to stage: every actor's reservation value (threats carried out or
   spent after a walk-away, press-conference and provisional-agreement commitments) and each
   actor's last offer (what a press conference commits it to). Nothing else: strategies start
@@ -36,7 +38,7 @@ from ...errors import ScenarioError
 from ...negotiation.batch import scenario_domains
 from ...negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
 from ...rng import chunk_generators
-from ...scenario.schema import stage_negotiators, stage_problems
+from ...scenario.schema import stage_is_final, stage_negotiators, stage_problems
 from .. import _batch as B
 from .._fast import kernel_plays_combos, merge_chunks
 from ..result import SimulationResult, ending_labels
@@ -98,7 +100,8 @@ def run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_siz
     bargaining = [k for k, st in enumerate(stages) if st.kind == "bargaining"]
     combos = B.combos(strategies, len(neg))
     plan = []
-    for st in stages:
+    by_id = {a.id: a for a in scenario.actors}
+    for k, st in enumerate(stages):
         seats = list(dict.fromkeys(ids.index(p.actor) for p in st.participants
                                    if scenario.actors[ids.index(p.actor)].present))
         members: dict[str, Sequence[str]] = {p.actor: list(p.members) for p in st.participants}
@@ -106,7 +109,8 @@ def run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_siz
         if st.kind == "bargaining" and per_run is None:
             dom = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(len(ids)))
         plan.append({"stage": st, "seats": seats, "dom": dom, "members": members,
-                     "full": set(neg) <= set(seats), "who": [neg.index(a) for a in seats if a in neg]})
+                     "final": st.kind == "bargaining" and stage_is_final(stages, k, by_id),
+                     "who": [neg.index(a) for a in seats if a in neg]})
     deterministic = all(getattr(x, "deterministic", False) for c in combos for x in c)
     ctx = dict(scenario=scenario, plan=plan, base=base, r0=r0, combos=combos, steps=steps, traces=traces,
                walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock, backend=backend,
@@ -263,7 +267,7 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
             last_offer[a, rows] = np.where(lo >= 0, lo, last_offer[a, rows])
         ag = out["agreement"]
         ok = ag >= 0
-        if p["full"]:
+        if p["final"]:
             if vetoers:
                 blocked = ~f_of(rows, ag)[vetoers]  # (n_vetoers, n_rows): outside its red lines
                 vet = ok & blocked.any(axis=0)
