@@ -48,10 +48,13 @@ def ending_labels(reason: np.ndarray, walked_out: np.ndarray | None, veto_mask: 
     n = code.shape[0]
     w = np.full(n, -1, dtype=np.int64) if walked_out is None else np.asarray(walked_out, dtype=np.int64)
     v = np.zeros(n, dtype=np.int64) if veto_mask is None else np.asarray(veto_mask, dtype=np.int64)
-    key = np.stack([code, np.where(code == 2, w, -1), np.where(code == 3, v, 0)], axis=1)
-    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    # one integer key per run (reason, walker + 1, veto mask), so the unique pass is 1-D
+    n_w = len(parties) + 1
+    key = code + 4 * (np.where(code == 2, w, -1) + 1) + 4 * n_w * np.where(code == 3, v, 0)
+    uniq, inv = np.unique(key, return_inverse=True)
     labels = []
-    for c, who, mask in uniq.tolist():
+    for k in uniq.tolist():
+        c, who, mask = k % 4, (k // 4) % n_w - 1, k // (4 * n_w)
         if c == 0:
             labels.append("deal")
         elif c == 2:
