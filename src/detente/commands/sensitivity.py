@@ -30,7 +30,7 @@ ScenarioArg = Annotated[
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
 McModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps).")]
-ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help="With --model simulator: summit (default), alternating or single_text.")]
+ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help=f"With --model simulator: {', '.join(service.protocol_names())} (default summit).")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", "-s", help="With --model simulator: comma-separated strategy per party, one for all, or 'mix' (default: all pairs of the five NegMAS strategies).")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="With --model simulator: deadline in steps per bargaining stage (default 100).")]
 LevelsOpt = Annotated[int | None, typer.Option("--levels", help="With --model simulator: grid values per issue (default 5).")]

@@ -201,8 +201,14 @@ def _simulation_spec(sc, runs, seed):
     spec: dict[str, Any] = {"runs": df, "x": util[0], "y": util[1]} if len(util) >= 2 else {"runs": df}
     if "x" in spec:
         spec.update(utility_plane(sc, spec["x"], spec["y"]))
-    if resolve_protocol(sc, None) == "summit":
-        spec["note"] = "Protocol: the staged summit over the scenario's stages."
+    notes = ["Protocol: the staged summit over the scenario's stages."] if resolve_protocol(sc, None) == "summit" else []
+    combos = sorted(set(res.strategies.tolist()))
+    notes.append(f"Strategies: {len(combos)} combination(s), run i playing combination i mod {len(combos)} "
+                 f"({', '.join(combos[:3])}{', ...' if len(combos) > 3 else ''}).")
+    ended = res.summary()["ended_by"]
+    notes.append("How the runs ended: " + ", ".join(
+        f"{k.replace(':', ' by ', 1)} {v / res.n_runs:.1%}" for k, v in ended.items()) + ".")
+    spec["note"] = " ".join(notes)
     return spec
 
 
