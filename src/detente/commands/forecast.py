@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -99,6 +98,8 @@ def _forecast_tables(run: service.ForecastRun) -> list[Table]:
 
 
 def _round_tables(forecasts) -> list[Table]:
+    import pandas as pd
+
     out = []
     for f in forecasts:
         for name, df in f.tables.items():
@@ -117,6 +118,8 @@ def _round_tables(forecasts) -> list[Table]:
 
 
 def _csv(forecasts, rounds: bool) -> str:
+    import pandas as pd
+
     frames = [f.to_frame() for f in forecasts]
     if rounds:
         frames = []

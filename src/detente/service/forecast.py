@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..analysis import ZoneOfAgreement, blocked_by, zone_of_agreement
 from ..errors import UnknownModelError
-from ..models.registry import MODELS, get_model
 from ..results import Forecast, json_ready
 from ..rng import as_generator
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ForecastRun",
@@ -44,6 +45,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
     UnknownModelError
         For a name that is not registered (listing the valid names).
     """
+    from ..models.registry import MODELS
+
     names = list(models) if models else list(MODELS)
     check_models(names)
     return names
@@ -51,6 +54,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
 
 def check_models(names: Sequence[str]) -> None:
     """Raise :class:`UnknownModelError` (listing the valid names) for an unregistered name."""
+    from ..models.registry import MODELS
+
     for n in names:
         if n not in MODELS:
             raise UnknownModelError(n, sorted(MODELS))
@@ -62,6 +67,8 @@ def run_models(scenario, models: Sequence[str], params: Params | None,
 
     ``seed`` is an already resolved seed (see :func:`~detente.service.seeding.resolve_seed`).
     """
+    from ..models.registry import get_model
+
     check_models(models)
     kids = model_seeds(seed, len(models))
     return [
@@ -166,6 +173,8 @@ def _scenario_part(sc) -> dict[str, Any]:
 
 
 def _forecast_part(f: Forecast, blocked: dict[str, list[str]], tables: bool) -> dict[str, Any]:
+    from ..models.registry import MODELS
+
     s = f.summary()
     s["reference"] = MODELS[f.model].reference if f.model in MODELS else ""
     s["outcome"] = dict(zip(f.issues, s["outcome"], strict=True))

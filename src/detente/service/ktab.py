@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ModelParameterError, ScenarioError
 from ..rng import as_generator
 from .defaults import DEFAULTS
@@ -20,6 +18,8 @@ _KTAB_SUFFIXES = (".csv", ".xml")
 
 def scenario_to_yaml(scenario, *, header: list[str] | None = None) -> str:
     """A detente scenario as YAML text (defaults left out), with optional comment lines."""
+    import yaml
+
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     lines = [f"# {h}" for h in (header or [])]

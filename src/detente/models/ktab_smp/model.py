@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 
 from ...errors import ModelParameterError, ScenarioError
 from ...results import Forecast
@@ -19,6 +18,9 @@ from ...rng import as_generator
 from ...scenario.foreign import OPTION_VALUES, ktab_inputs
 from .._common import check_arrays
 from .reference import run_smp
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["KtabSMP"]
 
@@ -189,6 +191,8 @@ class KtabSMP:
         option, probability: of the distinct position the actor holds, ``option`` naming the
         first actor holding it) and ``stopping`` (step, movement, fractional_change).
         """
+        import pandas as pd
+
         a = check_arrays(scenario.arrays(), scenario.name)
         run, _, notes = self._run(a, history=True, rng=rng)
         lo, width = a.scale_min, a.scale_max - a.scale_min
