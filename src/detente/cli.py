@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ._version import __version__
-from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate
+from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate, warmup
 from .commands._common import console, exit_on_error
 
 __all__ = ["app", "main"]
@@ -40,6 +40,7 @@ def _root(
     ] = False,
 ) -> None:
     """detente: where will this negotiation land, how likely is a deal, what would change that?"""
+    warmup.show_compile_notices()
     if ctx.invoked_subcommand is None:
         console.print(ctx.get_help())
 
@@ -56,6 +57,7 @@ app.command("montecarlo")(sensitivity.montecarlo_cmd)
 app.command("sensitivity")(sensitivity.sensitivity_cmd)
 app.command("backtest")(backtest.backtest_cmd)
 app.command("report")(report.report_cmd)
+app.command("warmup")(warmup.warmup_cmd)
 
 
 # `serve` lives here, not in commands/: it is the one command that needs detente.api, and the

@@ -132,6 +132,13 @@ def create_app(config: ApiConfig | None = None):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # compile (or load) every numba kernel before the server reports healthy, so that no
+        # request waits on a compile (detente.service.warmup; in a thread: the loop stays free)
+        import anyio
+
+        from .. import service
+
+        await anyio.to_thread.run_sync(service.warmup)
         yield
         manager.shutdown()
 

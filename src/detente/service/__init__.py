@@ -57,6 +57,7 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
+from .warmup import WarmupResult, warmup
 
 __all__ = [
     "DEFAULTS",
@@ -64,6 +65,7 @@ __all__ = [
     "ForecastRun",
     "SIMULATOR_NAMES",
     "UncertaintyRun",
+    "WarmupResult",
     "analyse",
     "backtest",
     "backtest_chart_png",
@@ -95,4 +97,5 @@ __all__ = [
     "simulate_fn",
     "simulator_model",
     "strategy_spec",
+    "warmup",
 ]
