@@ -18,7 +18,7 @@ import pytest
 
 from detente import backends
 from detente._jit import HAVE_NUMBA, cache_folder, is_compiled, mark_compiled
-from detente.backends import AUTO_COMPILE_RUNS, KERNELS, CompileNotice, resolve
+from detente.backends import AUTO_COMPILE_RUNS, AUTO_LOAD_RUNS, KERNELS, CompileNotice, resolve
 
 from .numba_marks import needs_numba
 
@@ -79,7 +79,13 @@ def test_marked_kernels_make_auto_compiled_for_one_run(tmp_path, monkeypatch):
     assert marker is not None and marker.parent == cache_folder(g.files()[0])
     assert str(marker).startswith(str(tmp_path))          # beside numba's own cache files
     assert is_compiled(g.name, g.files())
+    # warm: numba for one run once numba is loaded in the process, else from AUTO_LOAD_RUNS on
+    monkeypatch.setitem(sys.modules, "numba", sys.modules.get("numba", object()))
     assert resolve("auto", module=g.module, n_runs=1) == "numba"
+    monkeypatch.delitem(sys.modules, "numba")
+    assert resolve("auto", module=g.module, n_runs=1) == "numpy"
+    assert resolve("auto", module=g.module, n_runs=AUTO_LOAD_RUNS) == "numba"
+    monkeypatch.setitem(sys.modules, "numba", object())
     # another group stays cold
     assert resolve("auto", module="detente.models.exchange._kernel", n_runs=1) == "numpy"
     # a stamp that no longer matches the sources (edited kernel, other numba) is cold again

@@ -9,12 +9,16 @@ without it); ``"numpy"`` never compiles. ``"auto"`` follows a cost model, so tha
 forecast waits on a compile:
 
 * without numba (or with a numba that fails to import): numpy;
-* when the kernels of that engine are already compiled into numba's cache (``detente warmup``
-  did it; checked by reading one marker file, without importing numba): numba, since loading
-  them costs well under a second and every run after that is 5-20x faster;
-* otherwise numba only for a batch of at least :data:`AUTO_COMPILE_RUNS` runs (draws,
-  variants, negotiations), where the one-off compile (7-20 s per engine, then cached for good)
-  is paid back; a single scenario or a small batch runs on numpy at once.
+* a batch of at least :data:`AUTO_COMPILE_RUNS` runs (draws, variants, negotiations): numba,
+  compiling first if need be (7-20 s per engine, once per machine, then cached for good);
+* a smaller job whose kernels are already compiled into numba's cache (``detente warmup`` did
+  it; checked by reading one marker file, without importing numba): numba when numba is
+  already loaded in this process (a server, a notebook that ran a batch) or the job has at
+  least :data:`AUTO_LOAD_RUNS` runs. Loading numba and the cached kernels into a fresh process
+  costs about 0.8 s of CPU and 120 MiB (measured: ``detente forecast eu-emissions-1994 -m
+  expected_utility``, numba 1.7 s CPU / 255 MiB against numpy 0.9 s / 133 MiB), far more than
+  the numpy engines need for one scenario (0.02-8 ms);
+* anything else (a single scenario, a small batch): numpy, at once.
 
 When the compiled engine is picked and its kernels are not yet compiled, :func:`kernel` first
 issues a :class:`CompileNotice` (a :class:`~detente.errors.DetenteWarning`) saying so: the CLI
@@ -37,6 +41,7 @@ from .errors import DetenteWarning, MissingExtraError, ModelParameterError
 
 __all__ = [
     "AUTO_COMPILE_RUNS",
+    "AUTO_LOAD_RUNS",
     "BACKENDS",
     "KERNELS",
     "Backend",
@@ -57,6 +62,10 @@ BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
 #: compile pays back within one call from a few thousand runs on; from 1,000 on it costs at
 #: most a few times the numpy run, and is cached for every later call
 AUTO_COMPILE_RUNS = 1000
+
+#: under ``"auto"``, the smallest job that loads numba and compiled kernels from the cache into
+#: a process that has not loaded numba yet (about 0.5-1 s of start-up, see above)
+AUTO_LOAD_RUNS = 64
 
 
 class CompileNotice(DetenteWarning):
@@ -110,8 +119,8 @@ def resolve(backend: str, *, what: str = "backend", module: str | None = None,
     what : str
         The field to name in an error (e.g. ``"exchange model: backend"``).
     module : str, optional
-        The compiled engine asked for (a key of :data:`KERNELS`); ``"auto"`` takes it when its
-        kernels are already compiled.
+        The compiled engine asked for (a key of :data:`KERNELS`); ``"auto"`` takes it for a
+        small job only when its kernels are already compiled (see the module docstring).
     n_runs : int, optional
         How many runs (draws, variants, negotiations) the call computes; ``"auto"`` compiles
         cold kernels for :data:`AUTO_COMPILE_RUNS` or more. None: unknown, treated as a batch
@@ -136,7 +145,8 @@ def resolve(backend: str, *, what: str = "backend", module: str | None = None,
         return "numpy"
     if backend == "numba" or n_runs is None or n_runs >= AUTO_COMPILE_RUNS:
         return "numba"
-    return "numba" if module is not None and compiled_now(module) else "numpy"
+    loaded = "numba" in sys.modules or n_runs >= AUTO_LOAD_RUNS
+    return "numba" if loaded and module is not None and compiled_now(module) else "numpy"
 
 
 def kernel(backend: str, module: str, *, what: str = "backend",

@@ -134,11 +134,19 @@ def create_app(config: ApiConfig | None = None):
     async def lifespan(app):
         # compile (or load) every numba kernel before the server reports healthy, so that no
         # request waits on a compile (detente.service.warmup; in a thread: the loop stays free)
+        import logging
+
         import anyio
 
         from .. import service
 
-        await anyio.to_thread.run_sync(service.warmup)
+        log = logging.getLogger("uvicorn.error")
+
+        def progress(label: str, before: bool) -> None:
+            if not before:
+                log.info("compiling the %s kernels before serving (once per machine)", label)
+
+        await anyio.to_thread.run_sync(lambda: service.warmup(progress=progress))
         yield
         manager.shutdown()
 

@@ -38,7 +38,7 @@ def warmup_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Compile every numba kernel now (once per machine; 20-60 s), so that no later command
-    waits on a compile and single forecasts also take the compiled engines."""
+    waits on a compile."""
     with exit_on_error():
         def progress(label: str, before: bool) -> None:
             if fmt != "json":
@@ -55,6 +55,6 @@ def warmup_cmd(
             return
         for label, before, secs, marked in zip(r.engines, r.compiled_before, r.seconds, r.marked, strict=True):
             what = "already compiled, loaded" if before else "compiled"
-            note = "" if marked else " (cache folder not writable: single forecasts stay on numpy)"
+            note = "" if marked else " (cache folder not writable: small jobs stay on numpy)"
             console.print(f"{label}: {what} in {fmt_value(secs, 1)} s{note}", highlight=False)
         console.print(f"warmup took {fmt_value(r.total_seconds, 1)} s", highlight=False)

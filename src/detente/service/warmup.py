@@ -4,7 +4,9 @@ A kernel compiles once per machine and source version (7-20 s per engine, then l
 numba's on-disk cache in well under a second). :func:`warmup` runs each compiled engine once
 on small inputs that reach all of its kernels (single scenario and batched paths), then marks
 the engine as compiled (:func:`detente._jit.mark_compiled`), so that ``backend="auto"`` takes
-the compiled path even for a single forecast from then on (:mod:`detente.backends`).
+the compiled path for small jobs too from then on, in a process that has numba loaded (the
+API after its start-up warmup) or for jobs of :data:`~detente.backends.AUTO_LOAD_RUNS` runs or
+more (:mod:`detente.backends`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class WarmupResult:
     """What :func:`warmup` did: per compiled engine (``engines``: the labels of
     :data:`detente.backends.KERNELS`), whether it was compiled already, the seconds its
     compile or cache load took, and whether the marker could be written (a read-only cache
-    folder leaves ``auto`` on numpy for single forecasts). ``numba``: whether numba is
+    folder leaves ``auto`` on numpy for small jobs). ``numba``: whether numba is
     installed (without it there is nothing to compile)."""
 
     numba: bool
