@@ -18,7 +18,7 @@ import pytest
 
 from detente import backends
 from detente._jit import HAVE_NUMBA, cache_folder, is_compiled, mark_compiled
-from detente.backends import AUTO_COMPILE_RUNS, AUTO_LOAD_RUNS, KERNELS, CompileNotice, resolve
+from detente.backends import AUTO_COMPILE_RUNS, KERNELS, CompileNotice, compiled_now, resolve
 
 from .numba_marks import needs_numba
 
@@ -56,11 +56,12 @@ def test_cold_cache_batch_takes_the_compiled_path_and_says_so(tmp_path, monkeypa
     # no compile here (that takes seconds): the decision and the notice, from the resolver
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     mod = "detente.models.exchange._kernel"
-    assert resolve("auto", module=mod, n_runs=1) == "numpy"
-    assert resolve("auto", module=mod, n_runs=AUTO_COMPILE_RUNS - 1) == "numpy"
-    assert resolve("auto", module=mod, n_runs=AUTO_COMPILE_RUNS) == "numba"
-    assert resolve("numba", module=mod, n_runs=1) == "numba"
-    assert resolve("numpy", module=mod, n_runs=10**6) == "numpy"
+    assert resolve("auto", n_runs=1) == "numpy"
+    assert resolve("auto", n_runs=AUTO_COMPILE_RUNS - 1) == "numpy"
+    assert resolve("auto", n_runs=AUTO_COMPILE_RUNS) == "numba"
+    assert resolve("auto") == "numba"  # unknown size: a batch
+    assert resolve("numba", n_runs=1) == "numba"
+    assert resolve("numpy", n_runs=10**6) == "numpy"
     monkeypatch.delitem(sys.modules, mod, raising=False)
     monkeypatch.setattr(backends.importlib, "import_module", lambda name: name)
     with pytest.warns(CompileNotice, match="compiling the exchange kernels"):
@@ -71,29 +72,25 @@ def test_cold_cache_batch_takes_the_compiled_path_and_says_so(tmp_path, monkeypa
 
 
 @needs_numba
-def test_marked_kernels_make_auto_compiled_for_one_run(tmp_path, monkeypatch):
+def test_compile_marker_tracks_the_cache_and_the_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     g = KERNELS["detente.simulate._kernel"]
-    assert not is_compiled(g.name, g.files())
+    assert not compiled_now(g.module)
     marker = mark_compiled(g.name, g.files())
     assert marker is not None and marker.parent == cache_folder(g.files()[0])
     assert str(marker).startswith(str(tmp_path))          # beside numba's own cache files
-    assert is_compiled(g.name, g.files())
-    # warm: numba for one run once numba is loaded in the process, else from AUTO_LOAD_RUNS on
-    monkeypatch.setitem(sys.modules, "numba", sys.modules.get("numba", object()))
-    assert resolve("auto", module=g.module, n_runs=1) == "numba"
-    monkeypatch.delitem(sys.modules, "numba")
-    assert resolve("auto", module=g.module, n_runs=1) == "numpy"
-    assert resolve("auto", module=g.module, n_runs=AUTO_LOAD_RUNS) == "numba"
-    monkeypatch.setitem(sys.modules, "numba", object())
-    # another group stays cold
-    assert resolve("auto", module="detente.models.exchange._kernel", n_runs=1) == "numpy"
+    assert compiled_now(g.module) and is_compiled(g.name, g.files())
+    assert not compiled_now("detente.models.exchange._kernel")  # another group stays cold
+    # warm or cold, one scenario runs on numpy: the engine depends on the job only
+    assert resolve("auto", n_runs=1) == "numpy"
     # a stamp that no longer matches the sources (edited kernel, other numba) is cold again
     data = json.loads(marker.read_text())
     data["sources"][next(iter(data["sources"]))][1] += 1
     marker.write_text(json.dumps(data))
-    assert not is_compiled(g.name, g.files())
-    assert resolve("auto", module=g.module, n_runs=1) == "numpy"
+    assert not compiled_now(g.module)
+    # and so is another cache folder
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert not compiled_now(g.module)
 
 
 def test_cache_folder_follows_numba(tmp_path, monkeypatch):

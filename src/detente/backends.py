@@ -6,23 +6,25 @@ give the same numbers to rounding (bit for bit where a test says so); the choice
 
 ``"numba"`` insists (a :class:`~detente.errors.MissingExtraError` naming the ``fast`` extra
 without it); ``"numpy"`` never compiles. ``"auto"`` follows a cost model, so that no single
-forecast waits on a compile:
+forecast waits on a compile, and the engine depends only on the job, never on the machine's
+cache or on what the process loaded before (the two engines agree only to the last few bits,
+so a rule that looked at the cache would make a forecast's last digits depend on whether
+``detente warmup`` had run):
 
 * without numba (or with a numba that fails to import): numpy;
-* a batch of at least :data:`AUTO_COMPILE_RUNS` runs (draws, variants, negotiations): numba,
-  compiling first if need be (7-20 s per engine, once per machine, then cached for good);
-* a smaller job whose kernels are already compiled into numba's cache (``detente warmup`` did
-  it; checked by reading one marker file, without importing numba): numba when numba is
-  already loaded in this process (a server, a notebook that ran a batch) or the job has at
-  least :data:`AUTO_LOAD_RUNS` runs. Loading numba and the cached kernels into a fresh process
-  costs about 0.8 s of CPU and 120 MiB (measured: ``detente forecast eu-emissions-1994 -m
-  expected_utility``, numba 1.7 s CPU / 255 MiB against numpy 0.9 s / 133 MiB), far more than
-  the numpy engines need for one scenario (0.02-8 ms);
-* anything else (a single scenario, a small batch): numpy, at once.
+* a batch of at least :data:`AUTO_COMPILE_RUNS` runs (draws, variants, negotiations) in one
+  call: numba, compiling first if need be (7-20 s per engine, once per machine and source
+  version, then cached on disk; ``detente warmup`` does it ahead of time);
+* anything smaller, a single scenario in particular: numpy, at once. Even with the kernels
+  compiled, loading numba and them into a fresh process costs about 0.8 s of CPU and 120 MiB
+  (measured: ``detente forecast eu-emissions-1994 -m expected_utility``, numba from a warm
+  cache 1.7 s CPU / 255 MiB against numpy 0.9 s / 133 MiB), far more than a numpy engine
+  needs for one scenario (0.02-8 ms).
 
-When the compiled engine is picked and its kernels are not yet compiled, :func:`kernel` first
-issues a :class:`CompileNotice` (a :class:`~detente.errors.DetenteWarning`) saying so: the CLI
-prints it on stderr before the compile starts.
+When the compiled engine is picked and its kernels are not yet compiled (checked without
+importing numba: :func:`compiled_now`), :func:`kernel` first issues a :class:`CompileNotice` (a
+:class:`~detente.errors.DetenteWarning`) saying so: the CLI prints it on stderr before the
+compile starts.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from .errors import DetenteWarning, MissingExtraError, ModelParameterError
 
 __all__ = [
     "AUTO_COMPILE_RUNS",
-    "AUTO_LOAD_RUNS",
     "BACKENDS",
     "KERNELS",
     "Backend",
@@ -57,15 +58,11 @@ Backend = Literal["auto", "numba", "numpy"]
 #: the backend names every entry point accepts
 BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
 
-#: under ``"auto"``, the smallest batch (runs in one call) worth a compile of a cold kernel: the
-#: numpy engines cost 0.05-10 ms a run more than the compiled ones, a compile 7-20 s, so a
-#: compile pays back within one call from a few thousand runs on; from 1,000 on it costs at
-#: most a few times the numpy run, and is cached for every later call
+#: under ``"auto"``, the smallest batch (runs in one call) that takes the compiled engine: the
+#: numpy engines cost 0.05-10 ms a run more than the compiled ones, a compile 7-20 s (once per
+#: machine), loading cached kernels 0.5-1 s; from 1,000 runs on the compiled engine wins once
+#: its kernels are cached, and a first compile costs at most a few times the numpy run
 AUTO_COMPILE_RUNS = 1000
-
-#: under ``"auto"``, the smallest job that loads numba and compiled kernels from the cache into
-#: a process that has not loaded numba yet (about 0.5-1 s of start-up, see above)
-AUTO_LOAD_RUNS = 64
 
 
 class CompileNotice(DetenteWarning):
@@ -109,8 +106,7 @@ def compiled_now(module: str) -> bool:
     return group is not None and is_compiled(group.name, group.files())
 
 
-def resolve(backend: str, *, what: str = "backend", module: str | None = None,
-            n_runs: int | None = None) -> Literal["numba", "numpy"]:
+def resolve(backend: str, *, what: str = "backend", n_runs: int | None = None) -> Literal["numba", "numpy"]:
     """Which engine ``backend`` runs: ``"numba"`` or ``"numpy"``.
 
     Parameters
@@ -118,13 +114,10 @@ def resolve(backend: str, *, what: str = "backend", module: str | None = None,
     backend : {"auto", "numba", "numpy"}
     what : str
         The field to name in an error (e.g. ``"exchange model: backend"``).
-    module : str, optional
-        The compiled engine asked for (a key of :data:`KERNELS`); ``"auto"`` takes it for a
-        small job only when its kernels are already compiled (see the module docstring).
     n_runs : int, optional
-        How many runs (draws, variants, negotiations) the call computes; ``"auto"`` compiles
-        cold kernels for :data:`AUTO_COMPILE_RUNS` or more. None: unknown, treated as a batch
-        (the behaviour of callers that predate the cost model).
+        How many runs (draws, variants, issues, negotiations) the call computes; ``"auto"``
+        takes numba from :data:`AUTO_COMPILE_RUNS` on. None: unknown, treated as a batch (the
+        behaviour of callers that predate the cost model).
 
     Raises
     ------
@@ -145,8 +138,7 @@ def resolve(backend: str, *, what: str = "backend", module: str | None = None,
         return "numpy"
     if backend == "numba" or n_runs is None or n_runs >= AUTO_COMPILE_RUNS:
         return "numba"
-    loaded = "numba" in sys.modules or n_runs >= AUTO_LOAD_RUNS
-    return "numba" if loaded and module is not None and compiled_now(module) else "numpy"
+    return "numpy"
 
 
 def kernel(backend: str, module: str, *, what: str = "backend",
@@ -160,7 +152,7 @@ def kernel(backend: str, module: str, *, what: str = "backend",
     first import in a process of a kernel group that is not compiled yet, a
     :class:`CompileNotice` says that a compile follows.
     """
-    if resolve(backend, what=what, module=module, n_runs=n_runs) == "numpy":
+    if resolve(backend, what=what, n_runs=n_runs) == "numpy":
         return None
     if module not in sys.modules and module in KERNELS and not compiled_now(module):
         warnings.warn(

@@ -8,7 +8,7 @@ import warnings
 from typer.testing import CliRunner
 
 from detente import service
-from detente.backends import KERNELS, CompileNotice, compiled_now, resolve
+from detente.backends import KERNELS, CompileNotice, compiled_now
 from detente.cli import app
 from detente.commands.warmup import show_compile_notices
 
@@ -25,8 +25,6 @@ def test_warmup_compiles_and_marks_every_engine():
     assert all(r.marked)
     for module in KERNELS:
         assert compiled_now(module)
-        # warm, numba loaded (it is, after a warmup): one run takes the compiled engine too
-        assert resolve("auto", module=module, n_runs=1) == "numba"
     df = r.to_frame()
     assert list(df.columns) == ["engine", "compiled_before", "seconds", "marked"] and len(df) == len(KERNELS)
     # a second warmup finds everything compiled

@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -30,6 +29,8 @@ _SHORT = {
 
 
 def _json_default(o: Any) -> Any:
+    import numpy as np
+
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, np.generic):
@@ -98,6 +99,7 @@ def _forecast_tables(run: service.ForecastRun) -> list[Table]:
 
 
 def _round_tables(forecasts) -> list[Table]:
+    import numpy as np
     import pandas as pd
 
     out = []

@@ -55,6 +55,6 @@ def warmup_cmd(
             return
         for label, before, secs, marked in zip(r.engines, r.compiled_before, r.seconds, r.marked, strict=True):
             what = "already compiled, loaded" if before else "compiled"
-            note = "" if marked else " (cache folder not writable: small jobs stay on numpy)"
+            note = "" if marked else " (cache folder not writable: no compile marker written)"
             console.print(f"{label}: {what} in {fmt_value(secs, 1)} s{note}", highlight=False)
         console.print(f"warmup took {fmt_value(r.total_seconds, 1)} s", highlight=False)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelParameterError, ScenarioError
-from ..rng import as_generator
 from .defaults import DEFAULTS
 
 __all__ = ["convert", "read_any", "run", "scenario_to_yaml"]
@@ -95,6 +94,8 @@ def run(file: str, params: Sequence[str] = (), *, seed: int | None = None) -> tu
     """``(scenario, Forecast)``: KTAB's SMP with the file's own options (XML ModelParameters,
     IdealAdjustment) and ``NAME=VALUE`` overrides. ``seed`` (for StateTransitions=Stochastic)
     defaults to ``DEFAULTS.forecast_seed``, as for every forecast."""
+    from ..rng import as_generator
+
     src = read_any(file)
     scenario = getattr(src, "scenario", src)
     model = _model_with(src, list(params))

@@ -14,8 +14,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import DetenteWarning
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
@@ -148,6 +146,7 @@ def _noise_text(noise: Mapping[str, float]) -> str:
 
 
 def _monte_carlo_frame(sc, forecasts, draws, seed, noise, text: list[str]):
+    import numpy as np
     import pandas as pd
 
     mod = _module("detente.uncertainty")

@@ -3,10 +3,9 @@
 A kernel compiles once per machine and source version (7-20 s per engine, then loads from
 numba's on-disk cache in well under a second). :func:`warmup` runs each compiled engine once
 on small inputs that reach all of its kernels (single scenario and batched paths), then marks
-the engine as compiled (:func:`detente._jit.mark_compiled`), so that ``backend="auto"`` takes
-the compiled path for small jobs too from then on, in a process that has numba loaded (the
-API after its start-up warmup) or for jobs of :data:`~detente.backends.AUTO_LOAD_RUNS` runs or
-more (:mod:`detente.backends`).
+the engine as compiled (:func:`detente._jit.mark_compiled`): from then on no batch waits on a
+compile, and :func:`detente.backends.kernel` announces no compile (it announces one, as a
+:class:`~detente.backends.CompileNotice`, only for a group without a valid marker).
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from .._jit import HAVE_NUMBA, mark_compiled
 from ..backends import KERNELS, CompileNotice, compiled_now
@@ -35,9 +32,9 @@ WARMUP_COLUMNS = ("engine", "compiled_before", "seconds", "marked")
 class WarmupResult:
     """What :func:`warmup` did: per compiled engine (``engines``: the labels of
     :data:`detente.backends.KERNELS`), whether it was compiled already, the seconds its
-    compile or cache load took, and whether the marker could be written (a read-only cache
-    folder leaves ``auto`` on numpy for small jobs). ``numba``: whether numba is
-    installed (without it there is nothing to compile)."""
+    compile or cache load took, and whether the marker could be written (with a read-only
+    cache folder later runs still load the compiled kernels, but announce a compile each
+    time). ``numba``: whether numba is installed (without it there is nothing to compile)."""
 
     numba: bool
     engines: tuple[str, ...]
@@ -70,6 +67,8 @@ def _alaska() -> Any:
 
 
 def _expected_utility() -> None:
+    import numpy as np
+
     from ..models.expected_utility import ExpectedUtility
     from ..models.expected_utility.engine import expected_utility_path, expected_utility_round
 
@@ -96,6 +95,8 @@ def _exchange() -> None:
 
 
 def _simulate() -> None:
+    import numpy as np
+
     from ..simulate.engine import simulate
 
     sc = _alaska().without_outcome()

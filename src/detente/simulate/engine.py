@@ -263,7 +263,7 @@ def simulate(
             raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
                                 field="runs")
     runs = _check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
-    if resolve(backend, what="simulate: backend", module="detente.simulate._kernel", n_runs=runs) == "numpy":
+    if resolve(backend, what="simulate: backend", n_runs=runs) == "numpy":
         backend = "numpy"  # "auto" compiles a cold kernel only for a batch worth it (detente.backends)
     ss = as_seed_sequence(seed)
     entropy = seed_entropy(ss)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from ...rng import as_generator
 from ...scenario.foreign import OPTION_VALUES, ktab_inputs
 from .._common import check_arrays
 from .reference import run_smp
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["KtabSMP"]
 
