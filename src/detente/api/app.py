@@ -146,7 +146,10 @@ def create_app(config: ApiConfig | None = None):
             if not before:
                 log.info("compiling the %s kernels before serving (once per machine)", label)
 
-        await anyio.to_thread.run_sync(lambda: service.warmup(progress=progress))
+        try:
+            await anyio.to_thread.run_sync(lambda: service.warmup(progress=progress))
+        except Exception as err:  # a broken numba: serve anyway, "auto" then runs numpy
+            log.warning("kernel warmup failed (%s: %s); serving with the numpy engines", type(err).__name__, err)
         yield
         manager.shutdown()
 
