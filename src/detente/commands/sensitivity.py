@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -236,6 +235,8 @@ def sensitivity_cmd(
     output: OutOpt = None,
 ) -> None:
     """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
+    import numpy as np
+
     with exit_on_error():
         from ..uncertainty.result import DEAL
         from ..uncertainty.sobol import DEAL_MARGIN

@@ -59,6 +59,7 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
+from .warmup import WarmupResult, warmup
 from .whatif import (
     PairedRun,
     WhatIf,
@@ -83,6 +84,7 @@ __all__ = [
     "UncertaintyRun",
     "WhatIf",
     "WhatIfRun",
+    "WarmupResult",
     "analyse",
     "backtest",
     "backtest_chart_png",
@@ -130,4 +132,5 @@ __all__ = [
     "what_if",
     "what_if_document",
     "what_if_notes",
+    "warmup",
 ]
