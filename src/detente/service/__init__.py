@@ -44,7 +44,15 @@ from .forecast import (
     model_names,
     run_models,
 )
-from .models import catalogue, catalogue_model, parse_params, parse_single_params
+from .models import (
+    MODEL_LABELS,
+    catalogue,
+    catalogue_model,
+    describe_model,
+    model_label,
+    parse_params,
+    parse_single_params,
+)
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
@@ -62,6 +70,7 @@ __all__ = [
     "DEFAULTS",
     "Defaults",
     "ForecastRun",
+    "MODEL_LABELS",
     "SIMULATOR_NAMES",
     "UncertaintyRun",
     "analyse",
@@ -76,10 +85,12 @@ __all__ = [
     "catalogue",
     "catalogue_model",
     "check_models",
+    "describe_model",
     "forecast",
     "forecast_document",
     "load",
     "load_with_uncertainty",
+    "model_label",
     "model_names",
     "model_seeds",
     "monte_carlo",

@@ -1,0 +1,85 @@
+"""Tables stay readable at 80 columns: no line wider than the terminal, every number whole."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from detente import service
+from detente.commands._common import abbreviate, fit_tables, fmt_value
+
+ROOT = Path(__file__).resolve().parents[2]
+ALASKA = "alaska-2025"
+
+
+def widest_case() -> Path:
+    """The case whose positions table needs the most columns (issues x widest cell)."""
+    def need(f):
+        sc = service.load(f)
+        return sum(max(len(i.id), 10) for i in sc.issues)
+    return max(sorted((ROOT / "cases").glob("*.yaml")), key=need)
+
+
+def run80(*args) -> str:
+    env = {**os.environ, "COLUMNS": "80", "LINES": "50", "PYTHONPATH": str(ROOT / "src")}
+    env.pop("FORCE_COLOR", None)
+    r = subprocess.run([sys.executable, "-m", "detente.cli", *args], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def check_lines(out: str) -> None:
+    long = [ln for ln in out.splitlines() if cell_len(ln) > 80]
+    assert not long, long[:3]
+
+
+def check_positions(out: str, sc) -> None:
+    for p in sc.positions:
+        assert f"{fmt_value(p.position)} / {fmt_value(p.salience)}" in out, (p.actor, p.issue)
+
+
+@pytest.mark.parametrize("which", ["alaska", "widest"])
+def test_show_and_forecast_fit_80_columns(which):
+    src = ALASKA if which == "alaska" else str(widest_case())
+    sc = service.load(src)
+    out = run80("show", src)
+    check_lines(out)
+    check_positions(out, sc)
+    out = run80("forecast", src, "-m", "weighted_mean", "-m", "weighted_median", "-m", "exchange",
+                "-m", "expected_utility", "-m", "nash", "-m", "ktab_smp")
+    check_lines(out)
+    check_positions(out, sc)
+    run = service.forecast(src)
+    for f in run.forecasts:
+        for v in f.outcome:
+            token = fmt_value(float(v)) if v == v else "no zone"
+            assert token in out, (f.model, v)
+    # every abbreviation is spelled out
+    assert "models: mean = weighted_mean" in " ".join(out.split())
+
+
+def test_fit_tables_splits_rather_than_cutting_numbers():
+    from rich.console import Console
+
+    rows = [["a very long actor name indeed", f"{k}"] + [f"{1000 * k + j}.125 / 0.25" for j in range(9)]
+            for k in range(3)]
+    tables, legend = fit_tables("T", ["actor", "power"], [f"issue_{j}" for j in range(9)], rows, width=60)
+    assert len(tables) > 1
+    con = Console(width=60, record=True, file=open(os.devnull, "w"))
+    for t in tables:
+        con.print(t)
+    text = con.export_text()
+    assert all(cell_len(ln) <= 60 for ln in text.splitlines())
+    for r in rows:
+        for cell in r[2:]:
+            assert cell in text
+
+
+def test_abbreviate():
+    assert abbreviate("status quo", 8) == "status"
+    assert abbreviate("security_guarantees", 9) == "security"
+    assert abbreviate("short", 8) == "short"
