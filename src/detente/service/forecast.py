@@ -25,6 +25,7 @@ from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
 
 __all__ = [
     "ForecastRun",
+    "RUN_COLUMNS",
     "analyse",
     "check_models",
     "forecast",
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 Params = Mapping[str, Mapping[str, Any]]
+
+#: columns of ``ForecastRun.to_frame()`` (the tidy table of every model's forecast)
+RUN_COLUMNS = ("model", "scenario", "issue", "issue_name", "scale_min", "scale_max", "status_quo",
+               "outcome", "blocked_by")
 
 
 def model_names(models: Sequence[str] | None) -> list[str]:
@@ -93,6 +98,53 @@ class ForecastRun:
     zone: ZoneOfAgreement
     blocked_by: tuple[dict[str, list[str]], ...]
     seed_entropy: int | None
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(f.model for f in self.forecasts)
+
+    def __getitem__(self, model: str) -> Forecast:
+        """The forecast of one model, by name."""
+        for f in self.forecasts:
+            if f.model == model:
+                return f
+        raise KeyError(f"no forecast of model {model!r}; models: {', '.join(self.models)}")
+
+    def to_frame(self, shape: str = "long") -> pd.DataFrame:
+        """Every model's forecast as one table.
+
+        Parameters
+        ----------
+        shape : "long" or "wide"
+            ``"long"`` (default, tidy): one row per model x issue, columns
+            :data:`RUN_COLUMNS` = ``model, scenario, issue, issue_name, scale_min, scale_max,
+            status_quo, outcome, blocked_by`` (``outcome`` NaN where the model has no answer,
+            e.g. Nash without a zone of agreement; ``blocked_by`` the actors whose red lines
+            reject it, comma-separated). ``"wide"``: one row per model, one outcome column per
+            issue, named by the issue's label (its name, else its id).
+        """
+        sc = self.scenario
+        rows = []
+        for f, blocked in zip(self.forecasts, self.blocked_by, strict=True):
+            out = np.asarray(f.outcome, dtype=float)
+            for k, iss in enumerate(sc.issues):
+                v = out[..., k]
+                rows.append((f.model, sc.name, iss.id, iss.label, iss.scale.min, iss.scale.max,
+                             np.nan if iss.status_quo is None else iss.status_quo,
+                             float(v) if v.ndim == 0 else float(np.nanmedian(v)),
+                             ", ".join(blocked.get(iss.id, []))))
+        df = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+        if shape == "long":
+            return df
+        if shape == "wide":
+            labels = [i.label for i in sc.issues]
+            key = "issue_name" if len(set(labels)) == len(labels) else "issue"  # ids when names repeat
+            cols = labels if key == "issue_name" else [i.id for i in sc.issues]
+            wide = df.pivot(index="model", columns=key, values="outcome")
+            wide = wide.reindex(index=list(self.models), columns=cols)
+            wide.columns.name = None
+            return wide.reset_index()
+        raise ValueError(f"shape must be 'long' or 'wide' (got {shape!r})")
 
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
