@@ -27,7 +27,6 @@ from .simulate import SimulationResult
 from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
 
 
-
 def forecast(scenario, models=None, *, params=None, seed=0):
     """Every model's forecast in one call: the notebook entry point.
 
