@@ -158,7 +158,7 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
         write_output(pbuf.getvalue(), folder / "predictions.parquet")
         written.append("predictions.parquet")
     except ImportError:
-        notes.append("predictions.parquet skipped: install pyarrow (pip install 'detente[parquet]')")
+        notes.append(f"predictions.parquet skipped: {MissingExtraError('pyarrow', 'parquet')}")
     write_output(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", folder / "summary.json")
     written.append("summary.json")
     if deu_table is not None:
@@ -170,8 +170,8 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
         if (df["status"] == "ok").any():
             plot_errors(result, folder / "error_by_model.png")
             written.append("error_by_model.png")
-    except MissingExtraError:
-        notes.append("error_by_model.png skipped: install matplotlib (pip install 'detente[plot]')")
+    except MissingExtraError as e:  # the error names the package and its extra
+        notes.append(f"error_by_model.png skipped: {e}")
     return written + [f"note: {n}" for n in notes]
 
 
