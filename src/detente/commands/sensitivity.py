@@ -29,7 +29,7 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="A built-in scenario name or a YAML/JSON/CSV file (may hold an `uncertainty:` section).")
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
-McModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps). Repeatable: every model runs on the same draws. Default: " + _D.uncertainty_model + ".")]
+McModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps). Repeatable: every model runs on the same draws.")]
 ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help="With --model simulator: summit (default), alternating or single_text.")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", "-s", help="With --model simulator: comma-separated strategy per party, one for all, or 'mix' (default: all pairs of the five NegMAS strategies).")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="With --model simulator: deadline in steps per bargaining stage (default 100).")]
@@ -122,7 +122,7 @@ def _f(v: Any, digits: int = 2) -> str:
 
 def montecarlo_cmd(
     scenario: ScenarioArg = _D.scenario,
-    model: McModelOpt = None,
+    model: McModelOpt = [_D.uncertainty_model],  # noqa: B006  (typer reads it; never mutated)
     param: ParamOpt = None,
     draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = _D.draws,
     uncertainty: UncOpt = None,

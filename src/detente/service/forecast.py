@@ -19,6 +19,7 @@ from ..errors import UnknownModelError
 from ..models.registry import MODELS, get_model
 from ..results import Forecast, json_ready
 from ..rng import as_generator
+from .absent import note_absent_effects
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
@@ -169,6 +170,9 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     sc = load(source)
     used = resolve_seed(seed)
     results = run_models(sc.without_outcome(), names, params, used)
+    # each forecast's notes say how much the actors absent without a veto move it
+    results = note_absent_effects(sc.without_outcome(), results,
+                                  lambda s, m, p: run_models(s, m, p, used), params)
     return analyse(sc, results, seed_entropy=seed_entropy_of(used))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DetenteWarning, MissingExtraError
+from .absent import note_absent_effects
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
 from .forecast import analyse, model_names, run_models
@@ -131,7 +132,9 @@ def build_report(
     require_renderer()  # fail early, before any work, when Jinja2 is missing
     used = resolve_seed(seed)
     if forecasts is None:
-        forecasts = run_models(sc.without_outcome(), model_names(models), params, used)
+        seen = sc.without_outcome()
+        forecasts = run_models(seen, model_names(models), params, used)
+        forecasts = note_absent_effects(seen, forecasts, lambda s, m, p: run_models(s, m, p, used), params)
     run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used))
     noise = dict(noise) if noise else dict(DEFAULTS.noise)
     unavailable = []
