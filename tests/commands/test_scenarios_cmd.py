@@ -97,3 +97,16 @@ def test_expected_utility_is_never_labelled_eu():
     header = next(line for line in r.output.splitlines() if line.lstrip().startswith("issue"))
     assert "exp.util" in header and " EU " not in f" {header} "
     assert "exp.util = expected_utility" in r.output
+
+
+def test_no_surface_spells_a_model_label_eu():
+    # tables, plots, the report and the page: no "EU" string for a model anywhere in the code
+    # (an actor may be called EU; a scenario's names come from its file, never from here)
+    src = ROOT / "src" / "detente"
+    hits = []
+    for f in [*src.rglob("*.py"), *src.rglob("*.js"), *src.rglob("*.j2"), *src.rglob("*.html")]:
+        text = f.read_text(encoding="utf-8")
+        for needle in ('"EU"', "'EU'", ">EU<", "`EU`"):
+            if needle in text:
+                hits.append(f"{f.relative_to(ROOT)}: {needle}")
+    assert not hits, hits

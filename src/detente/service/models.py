@@ -13,7 +13,7 @@ __all__ = ["MODEL_LABELS", "catalogue", "catalogue_model", "describe_model", "mo
            "parse_params", "parse_single_params"]
 
 #: Short column labels of the models in narrow tables (the CLI's forecast table; the legend
-#: under the table spells each one out). Expected utility is "exp.util", never "EU": scenarios
+#: under the table spells each one out). Expected utility is exp.util, never EU: scenarios
 #: have actors called EU.
 MODEL_LABELS: dict[str, str] = {
     "weighted_mean": "mean",
