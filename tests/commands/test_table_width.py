@@ -23,13 +23,31 @@ def widest_case() -> Path:
     return max(sorted((ROOT / "cases").glob("*.yaml")), key=need)
 
 
-def run80(*args) -> str:
+def run80_process(*args) -> str:
+    """The real thing: a process in a terminal of COLUMNS=80."""
     env = {**os.environ, "COLUMNS": "80", "LINES": "50", "PYTHONPATH": str(ROOT / "src")}
     env.pop("FORCE_COLOR", None)
     r = subprocess.run([sys.executable, "-m", "detente.cli", *args], capture_output=True, text=True,
                        env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+@pytest.fixture
+def run80(monkeypatch):
+    """In-process (fast): the CLI's console set to 80 columns."""
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+    from detente.commands._common import console
+
+    monkeypatch.setattr(console, "width", 80)
+
+    def run(*args) -> str:
+        r = CliRunner().invoke(app, list(args))
+        assert r.exit_code == 0, r.output
+        return r.stdout
+    return run
 
 
 def check_lines(out: str) -> None:
@@ -43,7 +61,7 @@ def check_positions(out: str, sc) -> None:
 
 
 @pytest.mark.parametrize("which", ["alaska", "widest"])
-def test_show_and_forecast_fit_80_columns(which):
+def test_show_and_forecast_fit_80_columns(which, run80):
     src = ALASKA if which == "alaska" else str(widest_case())
     sc = service.load(src)
     out = run80("show", src)
@@ -83,3 +101,23 @@ def test_abbreviate():
     assert abbreviate("status quo", 8) == "status"
     assert abbreviate("security_guarantees", 9) == "security"
     assert abbreviate("short", 8) == "short"
+
+
+@pytest.mark.parametrize("args", [
+    ["montecarlo", "-m", "weighted_mean", "-m", "weighted_median", "-n", "300", "--seed", "1"],
+    ["sensitivity", "-m", "weighted_mean", "--samples", "16", "--seed", "1"],
+    ["models"],
+], ids=lambda a: a[0])
+def test_other_tables_fit_80_columns_and_cut_nothing(args, run80):
+    for src in ([] if args[0] == "models" else [ALASKA, str(widest_case())]) or [None]:
+        out = run80(*args, *([src] if src else []))
+        check_lines(out)
+        assert "…" not in out, [ln for ln in out.splitlines() if "…" in ln][:3]
+
+
+def test_a_terminal_of_80_columns():
+    sc = service.load(ALASKA)
+    out = run80_process("show", ALASKA)
+    check_lines(out)
+    check_positions(out, sc)
+    assert "…" not in out

@@ -37,7 +37,7 @@ def _show_tables(sc) -> None:
     # numbers never wrap or get cut at any terminal width; text columns wrap
     a = Table(title="Actors", title_justify="left")
     for c in ("id", "name", "kind", "power", "at table", "delegation"):
-        a.add_column(c, no_wrap=c == "power", justify="right" if c == "power" else "left")
+        a.add_column(c, no_wrap=c == "power", justify="right" if c == "power" else "left", overflow="fold")
     for act in sc.actors:
         dele = escape(", ".join(f"{m.name or m.id} ({m.role}, {m.weight:g})" for m in act.delegation))
         a.add_row(act.id, escape(act.name), act.kind, fmt_value(act.power),
@@ -45,7 +45,8 @@ def _show_tables(sc) -> None:
     console.print(a)
     i = Table(title="Issues", title_justify="left")
     for c in ("id", "name", "scale", "status quo"):
-        i.add_column(c, no_wrap=c == "status quo", justify="right" if c == "status quo" else "left")
+        i.add_column(c, no_wrap=c == "status quo", justify="right" if c == "status quo" else "left",
+                     overflow="fold")
     for iss in sc.issues:
         i.add_row(iss.id, escape(iss.label),
                   escape(f"{fmt_value(iss.scale.min)} ({iss.scale.min_label}) .. "
@@ -55,7 +56,7 @@ def _show_tables(sc) -> None:
     if sc.red_lines:
         r = Table(title="Red lines", title_justify="left")
         for c in ("actor", "issue", "acceptable"):
-            r.add_column(c, no_wrap=c == "acceptable")
+            r.add_column(c, no_wrap=c == "acceptable", overflow="fold")
         for rl in sc.red_lines:
             r.add_row(rl.actor, rl.issue, f"[{fmt_value(rl.min)}, {fmt_value(rl.max)}]")
         console.print(r)
@@ -157,7 +158,7 @@ def models_cmd(
         t = Table(title="Models", title_justify="left", show_lines=True)
         t.add_column("name", style="bold")
         t.add_column("what it does")
-        t.add_column("parameters (default)")
+        t.add_column("parameters (default)", overflow="fold")
         t.add_column("reference", overflow="fold")
         for m in items:
             ps = ", ".join(f"{k}={v!r}" for k, v in m["parameters"].items())

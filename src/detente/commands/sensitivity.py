@@ -291,14 +291,14 @@ def sensitivity_cmd(
             sub = df[df["output"] == out].head(top)
             title = f"{label.get(out, out)}: what moves it ({res.method})"
             t = Table(title=title, title_justify="left")
-            t.add_column("rank", justify="right")
-            t.add_column("input", style="bold")
+            t.add_column("rank", justify="right", no_wrap=True)
+            t.add_column("input", style="bold", overflow="fold")  # wraps, never cut
             if res.method == "sobol":
                 cols = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total order"))
             else:
                 cols = (("mu_star", "mu_star_conf", "mu*"),)
             for _, _, head in cols:
-                t.add_column(head, justify="right")
+                t.add_column(head, justify="right", no_wrap=True)
             if not np.isfinite(res.score[k]).any():
                 t.caption = "not defined: this output does not vary over the design"
                 sub = sub.head(0)
