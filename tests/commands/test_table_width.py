@@ -53,6 +53,8 @@ def run80(monkeypatch):
 def check_lines(out: str) -> None:
     long = [ln for ln in out.splitlines() if cell_len(ln) > 80]
     assert not long, long[:3]
+    cut = [ln for ln in out.splitlines() if "…" in ln]  # rich's mark of a cut cell
+    assert not cut, cut[:3]
 
 
 def check_positions(out: str, sc) -> None:
