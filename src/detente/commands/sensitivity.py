@@ -18,7 +18,6 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
-from ..uncertainty.result import MonteCarloResults
 from ._common import console, emit, err_console, exit_on_error, fit_tables, write_output
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
@@ -167,7 +166,7 @@ def montecarlo_cmd(
         res, note = run.result, run.note
         if _emit_machine(res, lambda: res.to_frame("issues"), fmt, note, output):
             return
-        if isinstance(res, MonteCarloResults):
+        if getattr(res, "results", None) is not None:  # several models (MonteCarloResults)
             blocks: list[tuple[list, list[str]]] = [([], [f"[dim]note:[/] {escape(note)}"] if note else [])]
             for r in res:
                 t_r, lines_r = _mc_tables(sc, r, be, "", 140 if output else console.width)
