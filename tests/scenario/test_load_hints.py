@@ -70,3 +70,15 @@ def test_a_real_boolean_field_gets_no_hint(tmp_path):
     with pytest.raises(ScenarioError) as ei:
         load_scenario(f)
     assert "YAML reads" not in str(ei.value)
+
+
+def test_an_issue_only_the_bad_actor_cares_about_is_not_reported_as_weightless(tmp_path):
+    text = NO_YES.replace("kind: yes", "kind: state").replace(
+        "positions:\n", "positions:\n  - {actor: no, issue: fish, position: 10, salience: 0.5}\n")
+    text = text.replace("  - {actor: se, issue: fish, position: 90, salience: 0.5}\n", "")
+    f = tmp_path / "only.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as ei:
+        load_scenario(f)
+    msg = str(ei.value)
+    assert "actors[0].id" in msg and "no actor has a position" not in msg

@@ -308,6 +308,7 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
     # reference to one is not a second problem (one bad delegation weight used to cascade
     # into "unknown actor id" for every position, walk-away, threat and stage of the actor)
     failed: dict[str, set[str]] = {"actor": set(), "issue": set()}
+    any_failed = {"actors": False, "positions": False}
     for key, cls_name in _LISTS.items():
         cls = getattr(schema, cls_name)
         raw = data.get(key)
@@ -318,6 +319,8 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
                     items.append(cls.model_validate(item))
                 except (ValidationError, TypeError, ValueError):
                     items.append(None)
+                    if key in ("actors", "positions"):
+                        any_failed[key] = True
                     if key in ("actors", "issues") and isinstance(item, Mapping) and isinstance(item.get("id"), str):
                         failed["actor" if key == "actors" else "issue"].add(item["id"])
         parts[key] = items
@@ -329,6 +332,9 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
         return []
     seen = {str(p) for p in already}
     follow_ups = tuple(f"unknown {kind} id {i!r};" for kind, ids in failed.items() for i in ids)
+    if any_failed["actors"] or any_failed["positions"]:
+        # the weights on an issue are unknown while an actor or a position is invalid
+        follow_ups += ("no actor has a position with power x salience",)
     out = []
     for where, what in cross:
         if follow_ups and what.startswith(follow_ups):
