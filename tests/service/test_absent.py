@@ -70,3 +70,9 @@ def test_alaska_forecast_notes_name_europe_for_every_model():
         assert len(_note(run, f.model)) == 1, f.model
     doc = service.forecast_document(run)
     assert any("European leaders" in n for n in doc["forecasts"][0]["notes"])
+
+
+def test_a_model_without_an_answer_either_way_says_so():
+    run = service.forecast("alaska-2025", ["nash"])  # no zone of agreement on Alaska
+    (note,) = _note(run, "nash")
+    assert note.endswith("without them this model still gives no answer")

@@ -102,7 +102,11 @@ def note_absent_effects(scenario: Scenario, forecasts: Sequence[Forecast],
                     moved.append(f"{iss} {_fmt(b[k])} ({b[k] - a[k]:+.3g})")
             elif np.isfinite(a[k]) != np.isfinite(b[k]):
                 moved.append(f"{iss} {_fmt(b[k])} (was {_fmt(a[k])})")
-        text = (f"{head}; without them this forecast moves: {', '.join(moved)}" if moved
-                else f"{head}; without them this forecast does not move")
+        if moved:
+            text = f"{head}; without them this forecast moves: {', '.join(moved)}"
+        elif not np.isfinite(a).any():
+            text = f"{head}; without them this model still gives no answer"
+        else:
+            text = f"{head}; without them this forecast does not move"
         out.append(dataclasses.replace(f, notes=(*f.notes, text)))
     return out
