@@ -85,7 +85,9 @@ def exit_on_error():
 def _cell_width(cell: str) -> int:
     from rich.text import Text
 
-    return max((Text.from_markup(line).cell_len for line in cell.split("\n")), default=0)
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in Text.from_markup(cell).plain.split("\n")), default=0)
 
 
 def abbreviate(name: str, width: int) -> str:
@@ -135,6 +137,7 @@ def fit_tables(
         return sum(ws) + 3 * len(ws) - 3
 
     key_w = [max(len(key_columns[0]), min(cells_w[0], key_max))]
+    key0_want = key_w[0]
     for j in range(1, n_key):  # wrapped only at spaces: never inside a word or a number
         words = [len(w) for r in rows for w in r[j].split()]
         key_w.append(max(len(key_columns[j]), max(words or [0])))
@@ -170,9 +173,12 @@ def fit_tables(
         cont = f" ({g + 1}/{len(groups)})" if len(groups) > 1 else ""
         t = Table(title=title + cont, title_justify="left", box=box.HEAVY_HEAD, show_edge=False,
                   pad_edge=False)
+        # a part of a split table gives its names back the room the other parts take
+        room = width - total([0, *key_w[1:], *[val_w[i] for i in group]])
+        widths = [max(key_w[0], min(key0_want, room)), *key_w[1:]]
         for j, name in enumerate(key_columns):
             t.add_column(name, style="bold" if j == 0 else None, overflow="fold",
-                         max_width=key_w[j], min_width=key_w[j] if j else None)
+                         max_width=widths[j], min_width=widths[j] if j else None)
         for j in group:
             t.add_column(headers[j], justify="right", no_wrap=True, min_width=val_w[j])
         for r in rows:
