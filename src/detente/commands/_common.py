@@ -83,9 +83,8 @@ def exit_on_error():
 
 # ------------------------------------------------------------------ tables that fit the terminal
 def _cell_width(cell: str) -> int:
-    from rich.text import Text
-
     from rich.cells import cell_len
+    from rich.text import Text
 
     return max((cell_len(line) for line in Text.from_markup(cell).plain.split("\n")), default=0)
 
