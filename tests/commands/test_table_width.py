@@ -109,6 +109,7 @@ def test_abbreviate():
     ["montecarlo", "-m", "weighted_mean", "-m", "weighted_median", "-n", "300", "--seed", "1", "{}"],
     ["sensitivity", "-m", "weighted_mean", "--samples", "16", "--seed", "1", "{}"],
     ["models"],
+    ["forecast", "-m", "expected_utility", "-m", "exchange", "-m", "ktab_smp", "--rounds", "{}"],
     ["backtest", "cases", "-m", "weighted_mean", "-m", "weighted_median", "--n-boot", "50", "--by", "case"],
 ], ids=lambda a: a[0])
 def test_other_tables_fit_80_columns_and_cut_nothing(args, run80):

@@ -84,21 +84,21 @@ def _forecast_tables(run: service.ForecastRun, width: int) -> tuple[list[Table],
     return tables, legend
 
 
-def _round_tables(forecasts) -> list[Table]:
+def _round_tables(forecasts, width: int) -> list[Table]:
     out = []
     for f in forecasts:
         for name, df in f.tables.items():
             if df.empty:
                 continue
-            t = Table(title=f"{f.model}: {name}", title_justify="left")
             shown = df.head(400)
-            for c in shown.columns:
-                t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(shown[c]) else "left")
-            for row in shown.itertuples(index=False):
-                t.add_row(*[fmt_value(v, 4) if isinstance(v, (float, np.floating)) else str(v) for v in row])
+            cols = [str(c) for c in shown.columns]
+            rows = [[escape(fmt_value(v, 4) if isinstance(v, (float, np.floating)) else str(v)) for v in row]
+                    for row in shown.itertuples(index=False)]
+            # the first column names the row; every other cell is kept whole (split, never cut)
+            tables, _ = fit_tables(f"{f.model}: {escape(name)}", cols[:1], cols[1:], rows, width=width)
             if len(df) > len(shown):
-                t.caption = f"first {len(shown)} of {len(df)} rows; --format csv/json gives all"
-            out.append(t)
+                tables[-1].caption = f"first {len(shown)} of {len(df)} rows; --format csv/json gives all"
+            out.extend(tables)
     return out
 
 
@@ -152,7 +152,7 @@ def forecast_cmd(
             width = 140 if output else console.width
             tables, legend = _forecast_tables(run, width)
             if rounds:
-                tables += _round_tables(run.forecasts)
+                tables += _round_tables(run.forecasts, width)
             if output:
                 from rich.console import Console
 
