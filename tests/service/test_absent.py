@@ -76,3 +76,8 @@ def test_a_model_without_an_answer_either_way_says_so():
     run = service.forecast("alaska-2025", ["nash"])  # no zone of agreement on Alaska
     (note,) = _note(run, "nash")
     assert note.endswith("without them this model still gives no answer")
+
+
+def test_the_second_run_can_be_skipped():
+    run = service.forecast(scenario(), ["weighted_mean"], absent_effects=False)
+    assert _note(run, "weighted_mean") == []

@@ -149,7 +149,7 @@ class ForecastRun:
 
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
-             seed: SeedLike = DEFAULTS.forecast_seed) -> ForecastRun:
+             seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True) -> ForecastRun:
     """Run models on a scenario and analyse the result.
 
     Parameters
@@ -161,6 +161,11 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
         ``{model: {parameter: value}}``; values are converted and checked by the model.
     seed : None, int or SeedSequence
         Default 0; None draws fresh entropy, recorded in ``seed_entropy``.
+    absent_effects : bool
+        Default True: when actors are absent without a veto, every model runs again without
+        them and each forecast's notes say how much they move it (see
+        :mod:`detente.service.absent`); False skips that second run (e.g. for many forecasts
+        in a search).
 
     Raises
     ------
@@ -171,8 +176,9 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     used = resolve_seed(seed)
     results = run_models(sc.without_outcome(), names, params, used)
     # each forecast's notes say how much the actors absent without a veto move it
-    results = note_absent_effects(sc.without_outcome(), results,
-                                  lambda s, m, p: run_models(s, m, p, used), params)
+    if absent_effects:
+        results = note_absent_effects(sc.without_outcome(), results,
+                                      lambda s, m, p: run_models(s, m, p, used), params)
     return analyse(sc, results, seed_entropy=seed_entropy_of(used))
 
 
