@@ -35,6 +35,39 @@ if _typing.TYPE_CHECKING:  # the static view of the lazy names below
     from .simulate import SimulationResult
     from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
 
+
+def forecast(scenario, models=None, *, params=None, seed=0):
+    """Every model's forecast in one call: the notebook entry point.
+
+    Parameters
+    ----------
+    scenario : Scenario, built-in name (``"alaska-2025"``) or file path
+    models : str or sequence of str, optional
+        Registered model names (default: every model in :data:`MODELS`).
+    params : mapping, optional
+        ``{model: {parameter: value}}``.
+    seed : None, int or SeedSequence
+        Default 0 (repeatable); None draws fresh entropy, recorded in ``seed_entropy``.
+
+    Returns
+    -------
+    ForecastRun
+        ``.forecasts`` (one :class:`Forecast` per model), ``run["nash"]``, the zone of
+        agreement and blocked-by analysis, and ``.to_frame()``: one row per model x issue
+        (``model, scenario, issue, issue_name, scale_min, scale_max, status_quo, outcome,
+        blocked_by``); ``.to_frame("wide")``: one row per model, a column per issue name.
+
+    Example
+    -------
+    >>> run = detente.forecast("alaska-2025", models=["weighted_mean", "nash"])
+    >>> run.to_frame("wide")
+    """
+    from .service import forecast as _forecast  # lazy: `import detente` stays light
+
+    names = [models] if isinstance(models, str) else models
+    return _forecast(scenario, names, params=params, seed=seed)
+
+
 __all__ = [
     "BacktestResult",
     "ConvergenceError",
@@ -55,6 +88,7 @@ __all__ = [
     "UnknownModelError",
     "ZoneOfAgreement",
     "builtin_scenarios",
+    "forecast",
     "get_model",
     "load_cases",
     "load_scenario",

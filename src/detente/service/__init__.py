@@ -45,7 +45,15 @@ from .forecast import (
     run_models,
 )
 from .influence import Influence, influence, influence_document
-from .models import catalogue, catalogue_model, parse_params, parse_single_params
+from .models import (
+    MODEL_LABELS,
+    catalogue,
+    catalogue_model,
+    describe_model,
+    model_label,
+    parse_params,
+    parse_single_params,
+)
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
@@ -79,6 +87,7 @@ __all__ = [
     "ForecastRun",
     "Influence",
     "PairedRun",
+    "MODEL_LABELS",
     "SIMULATOR_NAMES",
     "TrackRun",
     "UncertaintyRun",
@@ -99,6 +108,7 @@ __all__ = [
     "catalogue_model",
     "check_models",
     "compare",
+    "describe_model",
     "forecast",
     "forecast_document",
     "influence",
@@ -106,6 +116,7 @@ __all__ = [
     "load",
     "load_track",
     "load_with_uncertainty",
+    "model_label",
     "model_names",
     "model_seeds",
     "monte_carlo",

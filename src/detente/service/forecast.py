@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownModelError
+from .absent import note_absent_effects
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ForecastRun",
+    "RUN_COLUMNS",
     "analyse",
     "check_models",
     "forecast",
@@ -34,6 +36,10 @@ __all__ = [
 ]
 
 Params = Mapping[str, Mapping[str, Any]]
+
+#: columns of ``ForecastRun.to_frame()`` (the tidy table of every model's forecast)
+RUN_COLUMNS = ("model", "scenario", "issue", "issue_name", "scale_min", "scale_max", "status_quo",
+               "outcome", "blocked_by")
 
 
 def model_names(models: Sequence[str] | None) -> list[str]:
@@ -101,9 +107,56 @@ class ForecastRun:
     blocked_by: tuple[dict[str, list[str]], ...]
     seed_entropy: int | None
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(f.model for f in self.forecasts)
+
+    def __getitem__(self, model: str) -> Forecast:
+        """The forecast of one model, by name."""
+        for f in self.forecasts:
+            if f.model == model:
+                return f
+        raise KeyError(f"no forecast of model {model!r}; models: {', '.join(self.models)}")
+
+    def to_frame(self, shape: str = "long") -> pd.DataFrame:
+        """Every model's forecast as one table.
+
+        Parameters
+        ----------
+        shape : "long" or "wide"
+            ``"long"`` (default, tidy): one row per model x issue, columns
+            :data:`RUN_COLUMNS` = ``model, scenario, issue, issue_name, scale_min, scale_max,
+            status_quo, outcome, blocked_by`` (``outcome`` NaN where the model has no answer,
+            e.g. Nash without a zone of agreement; ``blocked_by`` the actors whose red lines
+            reject it, comma-separated). ``"wide"``: one row per model, one outcome column per
+            issue, named by the issue's label (its name, else its id).
+        """
+        sc = self.scenario
+        rows = []
+        for f, blocked in zip(self.forecasts, self.blocked_by, strict=True):
+            out = np.asarray(f.outcome, dtype=float)
+            for k, iss in enumerate(sc.issues):
+                v = out[..., k]
+                rows.append((f.model, sc.name, iss.id, iss.label, iss.scale.min, iss.scale.max,
+                             np.nan if iss.status_quo is None else iss.status_quo,
+                             float(v) if v.ndim == 0 else float(np.nanmedian(v)),
+                             ", ".join(blocked.get(iss.id, []))))
+        df = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+        if shape == "long":
+            return df
+        if shape == "wide":
+            labels = [i.label for i in sc.issues]
+            key = "issue_name" if len(set(labels)) == len(labels) else "issue"  # ids when names repeat
+            cols = labels if key == "issue_name" else [i.id for i in sc.issues]
+            wide = df.pivot(index="model", columns=key, values="outcome")
+            wide = wide.reindex(index=list(self.models), columns=cols)
+            wide.columns.name = None
+            return wide.reset_index()
+        raise ValueError(f"shape must be 'long' or 'wide' (got {shape!r})")
+
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
-             seed: SeedLike = DEFAULTS.forecast_seed) -> ForecastRun:
+             seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True) -> ForecastRun:
     """Run models on a scenario and analyse the result.
 
     Parameters
@@ -115,6 +168,11 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
         ``{model: {parameter: value}}``; values are converted and checked by the model.
     seed : None, int or SeedSequence
         Default 0; None draws fresh entropy, recorded in ``seed_entropy``.
+    absent_effects : bool
+        Default True: when actors are absent without a veto, every model runs again without
+        them and each forecast's notes say how much they move it (see
+        :mod:`detente.service.absent`); False skips that second run (e.g. for many forecasts
+        in a search).
 
     Raises
     ------
@@ -124,6 +182,10 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     sc = load(source)
     used = resolve_seed(seed)
     results = run_models(sc.without_outcome(), names, params, used)
+    # each forecast's notes say how much the actors absent without a veto move it
+    if absent_effects:
+        results = note_absent_effects(sc.without_outcome(), results,
+                                      lambda s, m, p: run_models(s, m, p, used), params)
     return analyse(sc, results, seed_entropy=seed_entropy_of(used))
 
 
