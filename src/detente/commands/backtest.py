@@ -112,6 +112,7 @@ def summary_tables(result, title: str, width: int) -> list[Table]:
 
 def breakdown_tables(result, by: str, width: int) -> list[Table]:
     """MAE per model and value of ``by``, fitted to ``width`` columns (split, never cut)."""
+    import pandas as pd
     s = result.summary(by)
     levels = [v for v in pd.unique(s[by])]
     models = list(pd.unique(s["model"]))

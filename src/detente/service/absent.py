@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
 from ..results import Forecast
 from ..scenario.load import scenario_from_data
 from ..scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["absent_without_veto", "note_absent_effects", "without_actors"]
 
@@ -57,6 +58,7 @@ def without_actors(scenario: Scenario, actors: Sequence[str]) -> Scenario:
 
 
 def _fmt(v: float) -> str:
+    import numpy as np
     return "no answer" if not np.isfinite(v) else f"{v:.4g}"
 
 
@@ -81,6 +83,7 @@ def note_absent_effects(scenario: Scenario, forecasts: Sequence[Forecast],
         more note: ``absent without a veto: europe (European leaders); without them: ceasefire
         38.2 (+2.4), ...`` or that they do not move it.
     """
+    import numpy as np
     absent = absent_without_veto(scenario)
     fs = list(forecasts)
     if not absent or not fs or any(np.ndim(f.outcome) != 1 for f in fs):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownModelError
-from .absent import note_absent_effects
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
@@ -131,6 +130,8 @@ class ForecastRun:
             reject it, comma-separated). ``"wide"``: one row per model, one outcome column per
             issue, named by the issue's label (its name, else its id).
         """
+        import numpy as np
+        import pandas as pd
         sc = self.scenario
         rows = []
         for f, blocked in zip(self.forecasts, self.blocked_by, strict=True):
@@ -178,6 +179,7 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     ------
     UnknownModelError, ModelParameterError, ScenarioError
     """
+    from .absent import note_absent_effects
     names = model_names(models)
     sc = load(source)
     used = resolve_seed(seed)

@@ -41,21 +41,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
-from ..models.registry import get_model
-from ..results import json_ready
-from ..rng import as_generator
-from ..scenario.schema import Scenario
 from .defaults import DEFAULTS
 from .forecast import model_names
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
 from .whatif import WhatIfRun, calibrated_deal_probability, compare, what_if
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..scenario.schema import Scenario
 
 __all__ = ["INFLUENCE_COLUMNS", "INFLUENCE_MODELS", "ActorInfluence", "Influence", "Move", "influence",
            "influence_document"]
@@ -153,6 +152,8 @@ class Influence:
     def to_frame(self) -> pd.DataFrame:
         """One row per actor x kind of move (columns :data:`INFLUENCE_COLUMNS`); ``rank`` is the
         actor's rank (1 = persuade first), ``kind`` of its best move first."""
+        import numpy as np
+        import pandas as pd
         rows = []
         for r, ai in enumerate(self.ranking, start=1):
             moves = sorted(ai.moves, key=lambda m: m is not ai.best)
@@ -177,6 +178,7 @@ def red_line_openings(scenario: Scenario) -> dict[str, tuple[np.ndarray, np.ndar
         when it cannot open the zone alone (or the zone is already open: then every actor maps
         to its current bounds).
     """
+    import numpy as np
     a = scenario.arrays()
     binding = a.present | a.veto
     has = a.has_red_line & binding[:, None]
@@ -245,6 +247,10 @@ def influence(source: Any, models: Sequence[str] | None = None, *, grid: int = D
     Wise, B., Lester, L. et al. (2015). KTAB: a model-driven approach to policy analysis.
     KAPSARC discussion paper KS-1517-DP021A.
     """
+    import numpy as np
+
+    from ..models.registry import get_model
+    from ..rng import as_generator
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
         raise ScenarioError(f"must be an integer >= 2 (got {grid!r})", field="grid")
     names = model_names(list(models) if models else list(INFLUENCE_MODELS))
@@ -356,6 +362,8 @@ def influence(source: Any, models: Sequence[str] | None = None, *, grid: int = D
 
 
 def _batched_deals(sc: Scenario, batch: Any, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
     from ..uncertainty.deal import deal_flags
 
     ai = {x: k for k, x in enumerate(batch.actors)}
@@ -375,6 +383,7 @@ def _move_key(m: Move) -> tuple:
 
 def _best(idx: list[int], meta, deals, margins, opens, base_deals: int, base_margin: float,
           zone_open: bool) -> Move | None:
+    import numpy as np
     if not idx:
         return None
     ix = np.array(idx)
@@ -415,6 +424,7 @@ def influence_document(res: Influence) -> dict[str, Any]:
     ``deal_probability`` after the best move (None while the calibrated model is not
     installed)).
     """
+    from ..results import json_ready
     def mv(m: Move | None) -> dict[str, Any] | None:
         if m is None:
             return None

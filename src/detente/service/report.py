@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DetenteWarning, MissingExtraError
-from .absent import note_absent_effects
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
 from .forecast import analyse, model_names, run_models
@@ -127,6 +126,7 @@ def build_report(
     import pandas as pd
 
     from ..report.html import render_report, require_renderer
+    from .absent import note_absent_effects
 
     if image_format not in ("png", "svg"):
         raise ValueError(f"image_format must be 'png' or 'svg' (got {image_format!r})")

@@ -31,19 +31,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
-from ..results import json_ready
-from ..scenario.schema import Outcome, Scenario
 from .defaults import DEFAULTS
 from .forecast import ForecastRun, forecast, model_names
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
 from .whatif import _deals, _point, calibrated_deal_probability, what_if
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..scenario.schema import Outcome, Scenario
+
 
 __all__ = ["TRACK_COLUMNS", "Track", "TrackRun", "TrackVersion", "builtin_tracks", "load_track", "track",
            "track_chart_png", "track_document"]
@@ -120,6 +121,7 @@ def load_track(source: Any, *, files: bool = True) -> Track:
         Naming the file, the version (``versions[3]``), the field and the value: a missing or
         badly ordered date, no sources, a bad change, a bad outcome.
     """
+    from ..scenario.schema import Outcome
     data, src, folder = _read(source, files)
     if not isinstance(data, dict) or "versions" not in data:
         raise ScenarioError("not a track file: it needs 'base:' and 'versions:' (a list of dated "
@@ -222,6 +224,8 @@ class TrackRun:
     def to_frame(self) -> pd.DataFrame:
         """One row per version x model x issue (columns :data:`TRACK_COLUMNS`); ``recorded*``
         are the recorded outcome's value and range on the issue (NaN where none)."""
+        import numpy as np
+        import pandas as pd
         rec = {}
         if self.track.outcome is not None:
             rec = {o.issue: o for o in self.track.outcome.issues}
@@ -240,6 +244,8 @@ class TrackRun:
     def deal_frame(self) -> pd.DataFrame:
         """One row per version: ``track, version, date, label, deals, n_models, deal_share,
         deal_probability, zone_open, recorded_deal``."""
+        import numpy as np
+        import pandas as pd
         recorded = None if self.track.outcome is None else self.track.outcome.deal
         rows = []
         for n, (v, run, d, p) in enumerate(zip(self.track.versions, self.runs, self.deals,
@@ -286,6 +292,7 @@ def track_document(run: TrackRun) -> dict[str, Any]:
     ``date, label, sources, changes, forecasts {model: {issue: value}}, deal {model: bool},
     deal_share, deal_probability, zone_open``), ``outcome`` (the recorded outcome or None).
     """
+    from ..results import json_ready
     tr = run.track
     versions = []
     for v, r, d, p in zip(tr.versions, run.runs, run.deals, run.deal_probability, strict=True):

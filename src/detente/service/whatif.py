@@ -41,19 +41,19 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
-from ..results import json_ready
-from ..scenario.load import scenario_from_data
-from ..scenario.schema import Scenario
 from .defaults import DEFAULTS
 from .forecast import ForecastRun, forecast, model_names
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..scenario.schema import Scenario
 
 __all__ = [
     "WHATIF_COLUMNS",
@@ -107,6 +107,7 @@ class Change:
         return f"{self.path}: {_show(self.before)} -> {_show(self.after)}"
 
     def to_dict(self) -> dict[str, Any]:
+        from ..results import json_ready
         return json_ready({"change": self.text, "path": self.path, "before": _plain(self.before),
                            "after": _plain(self.after), "description": self.describe()})
 
@@ -121,6 +122,7 @@ class WhatIf:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per change: ``scenario, change, path, before, after``."""
+        import pandas as pd
         return pd.DataFrame(
             {"scenario": self.base.name, "change": [c.text for c in self.changes],
              "path": [c.path for c in self.changes], "before": [_show(c.before) for c in self.changes],
@@ -408,6 +410,7 @@ def what_if(source: Any, changes: Sequence[str]) -> WhatIf:
     >>> w.changes[0].describe()
     'russia.territory.position: 90 -> 60'
     """
+    from ..scenario.load import scenario_from_data
     base = load(source)
     if isinstance(changes, str):
         changes = [changes]
@@ -451,6 +454,8 @@ def structural_deals(scenario: Scenario, outcomes: np.ndarray) -> tuple[np.ndarr
     margin : (n,)
         The smallest slack over the deal conditions (>= 0 for a deal, -1 without an outcome).
     """
+    import numpy as np
+
     from ..uncertainty.deal import deal_flags
 
     a = scenario.arrays()
@@ -516,6 +521,7 @@ class WhatIfRun:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per model x issue: ``scenario, model, issue, base, changed, difference``."""
+        import pandas as pd
         rows = []
         sc = self.whatif.base
         for fb, fc in zip(self.base.forecasts, self.changed.forecasts, strict=True):
@@ -527,6 +533,7 @@ class WhatIfRun:
     def deal_frame(self) -> pd.DataFrame:
         """One row per model (and ``calibrated`` when installed): ``model, base, changed``
         (deal yes/no per model; the probability for ``calibrated``)."""
+        import pandas as pd
         rows: list[tuple[str, Any, Any]] = [
             (f.model, b, c) for f, b, c in zip(self.base.forecasts, self.base_deal, self.changed_deal, strict=True)]
         if self.base_deal_probability is not None:
@@ -535,11 +542,13 @@ class WhatIfRun:
 
 
 def _point(outcome: np.ndarray) -> np.ndarray:
+    import numpy as np
     o = np.asarray(outcome, dtype=float)
     return o if o.ndim == 1 else np.nanmedian(o.reshape(-1, o.shape[-1]), axis=0)
 
 
 def _deals(run: ForecastRun) -> tuple[bool, ...]:
+    import numpy as np
     if not run.forecasts:
         return ()
     x = np.stack([_point(f.outcome) for f in run.forecasts])
@@ -590,6 +599,7 @@ def what_if_document(run: WhatIfRun) -> dict[str, Any]:
     (per model ``{base, changed}``, booleans), ``deal_probability`` (``{base, changed}``, None
     while the calibrated model is not installed), ``zone_of_agreement`` (``{base, changed}``).
     """
+    from ..results import json_ready
     df = run.to_frame()
     outcomes: dict[str, dict[str, dict[str, Any]]] = {}
     for r in df.itertuples(index=False):
@@ -653,6 +663,7 @@ def paired_difference(base: dict[str, Any], changed: dict[str, Any]) -> dict[str
     Monte Carlo: ``deal_probability`` and each issue's ``mean`` (``mean:ISSUE``); simulation:
     ``deal_rate`` and each way a run ended (``ended:REASON`` as shares of the runs).
     """
+    from ..results import json_ready
     out: dict[str, Any] = {}
 
     def put(key: str, b: Any, c: Any) -> None:
@@ -676,6 +687,7 @@ def paired_difference(base: dict[str, Any], changed: dict[str, Any]) -> dict[str
 def what_if_notes(run: WhatIfRun) -> list[str]:
     """Plain lines for a report: every change, then every forecast that moved, the deal checks
     and the deal probability where computed."""
+    import numpy as np
     lines = [f"What-if: {c.describe()}" for c in run.changes]
     for r in run.to_frame().itertuples(index=False):
         if not (np.isclose(r.base, r.changed, equal_nan=True)):

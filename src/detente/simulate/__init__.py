@@ -7,22 +7,48 @@
   (:mod:`._fast`, :mod:`._kernel`).
 """
 
-from .engine import PROTOCOLS, simulate
-from .protocols import alternating_offers, protocol_names
-from .protocols.single_text import single_text
-from .result import SimulationResult, wilson_interval
-from .strategies import (
-    MIX,
-    STRATEGIES,
-    Aspiration,
-    BestResponse,
-    NaiveTitForTat,
-    PartyTables,
-    RandomStrategy,
-    TimeDependent,
-    get_strategy,
-)
-from .turns import REASONS
+import importlib as _importlib
+from typing import TYPE_CHECKING, Any
+
+# names load on first use, so `detente --help` and commands that only need the protocol names
+# do not pay for numpy and the engine
+_WHERE = {
+    "PROTOCOLS": ".engine", "simulate": ".engine",
+    "alternating_offers": ".protocols", "protocol_names": ".protocols",
+    "single_text": ".protocols.single_text",
+    "SimulationResult": ".result", "wilson_interval": ".result",
+    "MIX": ".strategies", "STRATEGIES": ".strategies", "Aspiration": ".strategies",
+    "BestResponse": ".strategies", "NaiveTitForTat": ".strategies", "PartyTables": ".strategies",
+    "RandomStrategy": ".strategies", "TimeDependent": ".strategies", "get_strategy": ".strategies",
+    "REASONS": ".turns",
+}
+
+if TYPE_CHECKING:
+    from .engine import PROTOCOLS, simulate
+    from .protocols import alternating_offers, protocol_names
+    from .protocols.single_text import single_text
+    from .result import SimulationResult, wilson_interval
+    from .strategies import (
+        MIX,
+        STRATEGIES,
+        Aspiration,
+        BestResponse,
+        NaiveTitForTat,
+        PartyTables,
+        RandomStrategy,
+        TimeDependent,
+        get_strategy,
+    )
+    from .turns import REASONS
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(_importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Aspiration",

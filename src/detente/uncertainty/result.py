@@ -414,6 +414,7 @@ class MonteCarloResults:
     def to_frame(self, table: str = "issues") -> pd.DataFrame:
         """Every model's :meth:`MonteCarloResult.to_frame` table, stacked (same columns; the
         ``model`` column tells them apart)."""
+        import pandas as pd
         return pd.concat([r.to_frame(table) for r in self.results], ignore_index=True)
 
     def summary(self) -> dict[str, Any]:
