@@ -37,6 +37,7 @@ from ..scenario.load import (
     read_text,
     scenario_from_csv_text,
     scenario_from_data,
+    strict_float,
 )
 from ..scenario.schema import Scenario
 
@@ -326,7 +327,7 @@ def _read_labels(folder: Path) -> dict[tuple[str, str], list[tuple[float, str]]]
         raise ScenarioError(f"malformed CSV: {e}", source="scale_labels.csv") from None
     for k, row in enumerate(label_rows, start=2):
         try:
-            v = float(row["value"])
+            v = strict_float(row["value"])
         except (KeyError, TypeError, ValueError):
             raise ScenarioError(f"{row.get('value')!r} is not a number", source="scale_labels.csv",
                                 location=f"row {k}", field="value") from None

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..scenario.load import MAX_FILE_BYTES, scenario_from_data
+from ..scenario.load import MAX_FILE_BYTES, read_bytes, scenario_from_data, strict_float
 from . import metrics
 from .cases import Case, Target
 
@@ -94,11 +94,7 @@ def _decode(raw: bytes, source: str) -> str:
 
 def _read(path: str | Path) -> tuple[str, str]:
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(f"file not found: {p}", source=p.name)
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(f"file is too large (at most {MAX_FILE_BYTES} bytes)", source=p.name)
-    return _decode(p.read_bytes(), p.name), p.name
+    return _decode(read_bytes(p, max_bytes=MAX_FILE_BYTES), p.name), p.name
 
 
 def _value(cell: str) -> float:
@@ -109,7 +105,7 @@ def _value(cell: str) -> float:
     if "," in c and "." not in c:  # a decimal comma, as semicolon CSVs often have
         c = c.replace(",", ".")
     try:
-        v = float(c)
+        v = strict_float(c)
     except ValueError:
         return math.nan
     return v if math.isfinite(v) and 0.0 <= v <= 100.0 else math.nan

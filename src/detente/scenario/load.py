@@ -15,7 +15,9 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
@@ -25,7 +27,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, known_list
+from .ids import IdMaker, safe_name
 from .schema import Scenario
 
 __all__ = [
@@ -35,9 +38,12 @@ __all__ = [
     "file_format",
     "native_scenario_from_text",
     "parse_number",
+    "read_bytes",
     "read_text",
     "scenario_from_csv_text",
     "scenario_from_data",
+    "strict_float",
+    "strict_int",
 ]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -88,19 +94,58 @@ def builtin_path(name: str):
 
 
 # ------------------------------------------------------------------ reading
-def read_text(path: Path | str, *, source: str | None = None) -> str:
-    """Read a text file as UTF-8 (a BOM is accepted), with clear errors."""
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"),
+)
+
+
+def read_bytes(path: Path | str, *, source: str | None = None, max_bytes: int = MAX_FILE_BYTES,
+               head: bool = False) -> bytes:
+    """The bytes of a regular file, at most ``max_bytes`` of them (or a ScenarioError).
+
+    FIFOs, devices (``/dev/zero``), sockets and directories are refused by name before they
+    are opened, so nothing blocks or reads without end. The size is checked while reading too
+    (a file that grows, or reports size 0 as ``/proc`` files do, cannot get past the cap).
+    With ``head=True`` the first ``max_bytes`` are returned and the rest is not read.
+    """
     p = Path(path)
     src = source or p.name
-    if not p.exists():
-        raise ScenarioError(f"file not found: {p}", source=src)
-    if p.is_dir():
-        raise ScenarioError(f"is a directory, not a file: {p}", source=src)
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(f"file is too large ({size} bytes; at most {MAX_FILE_BYTES})", source=src)
-    raw = p.read_bytes()
-    return decode_bytes(raw, src)
+    try:
+        st = os.stat(p)  # follows symlinks: what matters is what would be read
+    except FileNotFoundError:
+        raise ScenarioError(f"file not found: {p}", source=src) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read {p}: {e.strerror or e}", source=src) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a regular file")
+        raise ScenarioError(f"is {kind}, not a regular file: {p}; give a file", source=src)
+    if st.st_size > max_bytes and not head:
+        raise ScenarioError(f"file is too large ({st.st_size} bytes; at most {max_bytes})", source=src)
+    try:
+        # O_NONBLOCK: if the path was swapped for a FIFO after the check, open does not wait
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise ScenarioError(f"cannot read {p}: {e.strerror or e}", source=src) from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ScenarioError(f"is not a regular file: {p}; give a file", source=src)
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        if head:
+            return raw[:max_bytes]
+        raise ScenarioError(f"file is too large (more than {max_bytes} bytes)", source=src)
+    return raw
+
+
+def read_text(path: Path | str, *, source: str | None = None) -> str:
+    """Read a regular text file as UTF-8 (a BOM is accepted), with clear errors.
+
+    See :func:`read_bytes` for what is refused (FIFOs, devices, files over the size cap).
+    """
+    p = Path(path)
+    src = source or p.name
+    return decode_bytes(read_bytes(p, source=src), src)
 
 
 def decode_bytes(raw: bytes, source: str) -> str:
@@ -192,36 +237,87 @@ def _reject_constant(name: str) -> float:
 
 
 def _lazy_lines(text: str):
-    """Line numbers cost a second (pure-Python) parse: only pay for it when reporting errors."""
-    return lambda: _yaml_lines(text)
+    """Line numbers cost a second parse: only pay for it when reporting errors, and then only
+    for the paths the errors name (``wanted``)."""
+    return lambda wanted: _yaml_lines(text, wanted)
 
 
-def _yaml_lines(text: str) -> dict[tuple, int]:
-    """Map every node path (tuple of keys/indices) to its 1-based line in ``text``."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except Exception:  # line numbers are a courtesy; the parse error is reported elsewhere
-        return {}
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NODE_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_NODE_LEAF = (yaml.ScalarEvent, yaml.AliasEvent)
+_NODE_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _yaml_lines(text: str, wanted) -> dict[tuple, int]:
+    """Map each node path in ``wanted`` (tuples of keys/indices) to its 1-based line in ``text``.
+
+    One streaming pass over the parser's events, keeping only the open containers (memory
+    grows with the nesting depth, not with the file: an 18 MB file with one error costs a few
+    MB here, where a node tree cost gigabytes). Aliases are not followed (alias bombs).
+    """
+    want = set(wanted)
     out: dict[tuple, int] = {}
-    stack: list[tuple[tuple, Any]] = [((), root)]
-    seen: set[int] = set()
-    while stack:
-        path, node = stack.pop()
-        if node is None:
-            continue
-        out[path] = node.start_mark.line + 1
-        if id(node) in seen:  # an alias: walking it again would be exponential (alias bombs)
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else None
-                out[path + (key,)] = k.start_mark.line + 1
-                stack.append((path + (key,), v))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                stack.append((path + (i,), v))
+    if not want:
+        return out
+    # a frame: [is_mapping, path (None inside a complex key), next index, key, expecting a key]
+    stack: list[list[Any]] = []
+
+    def done() -> None:  # a node is complete: move its parent to the next slot
+        if stack:
+            f = stack[-1]
+            if f[0]:
+                f[4] = not f[4]
+            else:
+                f[2] += 1
+
+    try:
+        for ev in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(ev, _NODE_END):
+                stack.pop()
+                done()
+                continue
+            if not isinstance(ev, _NODE_START + _NODE_LEAF):
+                continue
+            line = ev.start_mark.line + 1
+            path: tuple | None
+            if not stack:
+                path = ()
+            else:
+                f = stack[-1]
+                if f[1] is None:
+                    path = None
+                elif f[0] and f[4]:  # a mapping key: record the key's line, like the value's
+                    f[3] = ev.value if isinstance(ev, yaml.ScalarEvent) else None
+                    kp = f[1] + (f[3],)
+                    if kp in want:
+                        out[kp] = line
+                    path = None  # the key node itself has no path of its own
+                elif f[0]:
+                    path = f[1] + (f[3],)
+                else:
+                    path = f[1] + (f[2],)
+            if path is not None and path in want:
+                out[path] = line
+            if isinstance(ev, _NODE_START):
+                stack.append([isinstance(ev, yaml.MappingStartEvent), path, 0, None, True])
+            else:
+                done()
+    except Exception:  # line numbers are a courtesy; the parse error is reported elsewhere
+        return out
     return out
+
+
+class _Wanted(dict):
+    """A stand-in for the line map that records which paths the messages ask for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[tuple] = set()
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, tuple):
+            self.asked.add(key)
+        return False
 
 
 def _loc_str(loc: tuple) -> str:
@@ -275,9 +371,15 @@ def scenario_from_data(
             scenario = scenario.model_copy(update={"uncertainty": spec})
         return scenario
     except ValidationError as exc:
-        lines = lines() if callable(lines) else lines
+        strict = not any(not e["loc"] for e in exc.errors(include_url=False))
+        if callable(lines):  # a dry run collects the paths the messages name, then one pass
+            asked = _Wanted()
+            dry = _translate(exc, source, asked, rows or {})
+            if strict:
+                _lenient_cross(data, source, asked, rows or {}, dry)
+            lines = lines(asked.asked)
         problems = _translate(exc, source, lines or {}, rows or {})
-        if not any(not e["loc"] for e in exc.errors(include_url=False)):
+        if strict:
             # field errors stop pydantic before the cross-reference checks: run them on the
             # items that are valid on their own, so the user sees every problem at once
             problems += _lenient_cross(data, source, lines or {}, rows or {}, problems)
@@ -390,8 +492,39 @@ _OPTIONAL = {
 
 
 def _safe_id(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.\-]+", "_", text.strip()).strip("_")
-    return s or "x"
+    return safe_name(text, "scenario")
+
+
+_MAX_INT_DIGITS = 30
+
+
+def strict_float(text: str) -> float:
+    """``float(text)`` without Python's extras: ``6_0`` is refused (float() reads it as 60).
+
+    Raises ``ValueError`` naming what is wrong; callers turn it into a ScenarioError.
+    """
+    t = text.strip()
+    if "_" in t:
+        raise ValueError(f"{t[:40]!r} is not a number (underscores are not allowed in numbers)")
+    try:
+        return float(t)
+    except ValueError:
+        raise ValueError(f"{t[:40]!r} is not a number") from None
+
+
+def strict_int(text: str, *, max_digits: int = _MAX_INT_DIGITS) -> int:
+    """A decimal integer of at most ``max_digits`` digits (ASCII, optional sign, no ``_``).
+
+    ``int()`` would accept ``6_0`` and Unicode digits, and raise an unclear error past 4,300
+    digits; this says what is allowed instead.
+    """
+    t = text.strip()
+    digits = t[1:] if t[:1] in "+-" else t
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{t[:40]!r} is not an integer")
+    if len(digits) > max_digits:
+        raise ValueError(f"an integer of {len(digits)} digits is too long (at most {max_digits})")
+    return int(t)
 
 
 def parse_number(
@@ -408,9 +541,9 @@ def parse_number(
             problems.append(ScenarioError("is empty; a number is required", source=source, location=row, field=field))
         return None
     try:
-        v = float(c)
-    except ValueError:
-        problems.append(ScenarioError(f"{c!r} is not a number", source=source, location=row, field=field))
+        v = strict_float(c)
+    except ValueError as e:
+        problems.append(ScenarioError(str(e), source=source, location=row, field=field))
         return None
     if not math.isfinite(v):
         problems.append(ScenarioError(f"{c!r} is not a finite number", source=source, location=row, field=field))
@@ -433,14 +566,14 @@ def _csv_header(first: list[str], source: str) -> tuple[list[str], bool, tuple[s
     header = [h.strip().lower() for h in first]
     dup = sorted(h for h, n in Counter(header).items() if n > 1)  # linear, whatever the width
     if dup:
-        raise ScenarioError(f"duplicate column(s) {dup}", source=source, location="row 1")
+        raise ScenarioError(f"duplicate column(s) {known_list(dup)}", source=source, location="row 1")
     literature = set(_LIT_REQUIRED) <= set(header) and "issue" not in header
     required = _LIT_REQUIRED if literature else _FLAT_REQUIRED
     missing = [c for c in required if c not in header]
     if missing:
         raise ScenarioError(
             f"missing column(s) {', '.join(missing)}; a scenario CSV needs {', '.join(_FLAT_REQUIRED)} "
-            f"(or the single-issue layout {', '.join(_LIT_REQUIRED)}); got {', '.join(header)}",
+            f"(or the single-issue layout {', '.join(_LIT_REQUIRED)}); got {known_list(header)}",
             source=source,
             location="row 1",
         )
@@ -448,7 +581,7 @@ def _csv_header(first: list[str], source: str) -> tuple[list[str], bool, tuple[s
     unknown = [h for h in header if h not in allowed]
     if unknown:
         raise ScenarioError(
-            f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+            f"unknown column(s) {known_list(unknown)}; allowed: {', '.join(sorted(allowed))}",
             source=source,
             location="row 1",
         )
@@ -519,6 +652,8 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
     red_lines: list[dict] = []
     rows: dict[tuple, str] = {}
     red_rows: list[str] = []
+    actor_ids = IdMaker("actor", source=source)
+    issue_ids = IdMaker("issue", source=source)
     for r_idx, raw in enumerate(all_rows[1:], start=2):
         row = f"row {r_idx}"
         if len(raw) != len(header):
@@ -530,10 +665,14 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
         if not actor_label:
             problems.append(ScenarioError("is empty; an actor id is required", source=source, location=row, field="actor"))
             continue
-        aid = _safe_id(actor_label)
-        iid = stem if literature else _safe_id(cell["issue"])
         if not literature and not cell["issue"].strip():
             problems.append(ScenarioError("is empty; an issue id is required", source=source, location=row, field="issue"))
+            continue
+        try:
+            aid = actor_ids.id_for(actor_label, where=row)
+            iid = stem if literature else issue_ids.id_for(cell["issue"], where=row)
+        except ScenarioError as e:  # two labels, one id: never merge them
+            problems.append(e)
             continue
         power_field = "capability" if literature else "power"
         power = parse_number(cell[power_field], source=source, row=row, field=power_field, problems=problems)
@@ -584,7 +723,7 @@ def scenario_from_csv_text(text: str, *, source: str) -> Scenario:
             red_rows.append(row)
     if len(all_rows) < 2:
         problems.append(ScenarioError("has a header but no data rows", source=source))
-    notes = _csv_scales(issues, positions, rows)
+    notes = actor_ids.notes() + issue_ids.notes() + _csv_scales(issues, positions, rows)
     for k, aid in enumerate(actors):
         rows[("actors", k)] = actor_first_row[aid]
     for k, r in enumerate(red_lines):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..errors import known_list
 from .uncertainty import UncertaintySpec
 
 __all__ = [
@@ -404,9 +405,9 @@ def _cross_problems(s: Scenario):
 
     def _ref(loc: str, actor: str | None = None, issue: str | None = None):
         if actor is not None and actor not in actors:
-            yield f"{loc}.actor", f"unknown actor id {actor!r}; known: {', '.join(actors)}"
+            yield f"{loc}.actor", f"unknown actor id {actor!r}; known: {known_list(actors)}"
         if issue is not None and issue not in issues:
-            yield f"{loc}.issue", f"unknown issue id {issue!r}; known: {', '.join(issues)}"
+            yield f"{loc}.issue", f"unknown issue id {issue!r}; known: {known_list(issues)}"
 
     pairs: dict[tuple[str, str], int] = {}
     weight_on_issue: dict[str, float] = {i: 0.0 for i in issues}
@@ -454,7 +455,7 @@ def _cross_problems(s: Scenario):
         yield from _ref(loc, w.actor)
         for iid, v in w.positions.items():
             if iid not in issues:
-                yield f"{loc}.positions.{iid}", f"unknown issue id {iid!r}; known: {', '.join(issues)}"
+                yield f"{loc}.positions.{iid}", f"unknown issue id {iid!r}; known: {known_list(issues)}"
             elif not issues[iid].scale.min <= v <= issues[iid].scale.max:
                 sc = issues[iid].scale
                 yield f"{loc}.positions.{iid}", f"{v} is outside the issue's scale [{sc.min}, {sc.max}]"
@@ -464,7 +465,7 @@ def _cross_problems(s: Scenario):
         loc = f"threats[{k}]"
         for fld, ref in (("issuer", t.issuer), ("target", t.target)):
             if ref not in actors:
-                yield f"{loc}.{fld}", f"unknown actor id {ref!r}; known: {', '.join(actors)}"
+                yield f"{loc}.{fld}", f"unknown actor id {ref!r}; known: {known_list(actors)}"
     stage_ids: set[str] = set()
     for k, st in enumerate(s.stages):
         if st is None:
@@ -475,12 +476,12 @@ def _cross_problems(s: Scenario):
         for j, part in enumerate(st.participants):
             loc = f"stages[{k}].participants[{j}]"
             if part.actor not in actors:
-                yield f"{loc}.actor", f"unknown actor id {part.actor!r}; known: {', '.join(actors)}"
+                yield f"{loc}.actor", f"unknown actor id {part.actor!r}; known: {known_list(actors)}"
                 continue
             members = {m.id for m in actors[part.actor].delegation}
             for mid in part.members:
                 if mid not in members:
-                    yield f"{loc}.members", f"unknown delegation member {mid!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
+                    yield f"{loc}.members", f"unknown delegation member {mid!r} of actor {part.actor!r}; known: {known_list(sorted(members))}"
     for k, a in enumerate(s.actors):
         if a is None:
             continue
@@ -494,7 +495,7 @@ def _cross_problems(s: Scenario):
     if s.outcome is not None:
         for k, o in enumerate(s.outcome.issues):
             if o.issue not in issues:
-                yield f"outcome.issues[{k}].issue", f"unknown issue id {o.issue!r}; known: {', '.join(issues)}"
+                yield f"outcome.issues[{k}].issue", f"unknown issue id {o.issue!r}; known: {known_list(issues)}"
                 continue
             sc = issues[o.issue].scale
             for fld, val in (("value", o.value), ("low", o.low), ("high", o.high)):

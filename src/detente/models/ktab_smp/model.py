@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from ...errors import ModelParameterError, ScenarioError
+from ...errors import ModelParameterError, ScenarioError, known_list
 from ...results import Forecast
 from ...rng import as_generator
 from ...scenario.foreign import OPTION_VALUES, ktab_inputs
@@ -144,7 +144,7 @@ class KtabSMP:
                 if who not in index:
                     raise ModelParameterError(
                         f"model 'ktab_smp': parameter 'accommodation'[{k}]: unknown actor {who!r}; "
-                        f"known: {', '.join(actors)}"
+                        f"known: {known_list(actors)}"
                     )
             acc[index[a], index[b]] = w
         rows = acc.sum(axis=1)
