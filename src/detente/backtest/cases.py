@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -483,7 +484,7 @@ def read_case_folder(
 def _merge_case(folder: Path, case: str, rows: list[_Row], labels) -> tuple[Case | None, str]:
     files = [r.input_file for r in rows]
     if len(set(files)) < len(files):
-        dup = sorted({f for f in files if files.count(f) > 1})
+        dup = sorted(k for k, c in Counter(files).items() if c > 1)
         return None, f"rows share an input file ({', '.join(dup)}): they are readings of one issue, kept apart"
     actors: dict[str, dict] = {}
     issues, positions, ids = [], [], []
@@ -545,7 +546,7 @@ def load_cases(sources: Iterable[str | Path | Scenario], *, group: Literal["case
             sc = load_scenario(s)
             out.append(case_from_scenario(sc, source=str(s)))
     names = [c.name for c in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(k for k, c in Counter(names).items() if c > 1)
     if dup:
         raise ScenarioError(f"two cases are called {', '.join(map(repr, dup))}; case names must be unique")
     return out

@@ -40,6 +40,7 @@ import datetime as dt
 import io
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -246,7 +247,7 @@ def read_deu_table(path: str | Path) -> DeuData:
             raise problems[0]
         raise ScenarioError(f"{len(problems)} problems found", source=src, problems=problems)
     isnrs = [r["isnr"] for r in records]
-    dup = sorted({i for i in isnrs if isnrs.count(i) > 1})
+    dup = sorted(k for k, c in Counter(isnrs).items() if c > 1)
     if dup:
         raise ScenarioError(f"duplicate issue id(s) {', '.join(dup)}", source=src, field="isnr")
     df = pd.DataFrame.from_records(records, columns=["row", *_META, "decision_date", "rp", "out",

@@ -31,6 +31,7 @@ reads back identically with the same N.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,7 @@ def _issues(obj: Element, src: str, discretise: int | None = None) -> list[tuple
                 if v is None:
                     raise ScenarioError("missing attribute 'value'", source=src, location=f"{where}/<item>[{j + 1}]", field="value")
                 labels.append(v)
-            dup = sorted({v for v in labels if labels.count(v) > 1})
+            dup = sorted(k for k, c in Counter(labels).items() if c > 1)
             if dup:
                 raise ScenarioError(f"duplicate item values {dup}", source=src, location=where)
             values = tuple(labels)

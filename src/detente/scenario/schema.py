@@ -8,6 +8,7 @@ sees all of them at once (see :func:`detente.scenario.load.load_scenario`).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -95,7 +96,7 @@ class Actor(_Frozen):
                     f"delegation weights must sum to 1 (got {total:g} for actor {self.id!r})"
                 )
             ids = [m.id for m in self.delegation]
-            dup = sorted({i for i in ids if ids.count(i) > 1})
+            dup = sorted(k for k, c in Counter(ids).items() if c > 1)
             if dup:
                 raise ValueError(f"duplicate delegation member ids {dup} in actor {self.id!r}")
         return self
@@ -430,9 +431,10 @@ def _cross_problems(s: Scenario):
                 f"{p.position} is outside issue {p.issue!r}'s scale [{sc.min}, {sc.max}]",
             )
         weight_on_issue[p.issue] += actors[p.actor].power * p.salience
+    issue_index = {i.id: j for j, i in reversed(list(enumerate(s.issues))) if i is not None}
     for iid, total in weight_on_issue.items():
         if total <= 0:
-            k = next(j for j, i in enumerate(s.issues) if i is not None and i.id == iid)
+            k = issue_index[iid]  # a dict, not a scan per issue: 20,000 issues stay linear
             yield (
                 f"issues[{k}]",
                 f"no actor has a position with power x salience > 0 on issue {iid!r}",
