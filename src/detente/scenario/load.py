@@ -11,7 +11,9 @@ silently: what a loader infers (a CSV scale taken from the data) is written to
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import math
@@ -209,7 +211,8 @@ def native_scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
         lines = _lazy_lines(text)
     else:
         try:
-            data = yaml.load(text, Loader=_SAFE_LOADER)  # safe: SafeLoader's tags only
+            with _no_gc():
+                data = yaml.load(text, Loader=_SAFE_LOADER)  # safe: SafeLoader's tags only
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -221,6 +224,23 @@ def native_scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
             raise ScenarioError("malformed YAML: nested too deeply", source=source) from None
         lines = _lazy_lines(text)
     return scenario_from_data(data, source=source, lines=lines)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while a parser allocates millions of small objects.
+
+    The parser's objects hold no cycles that need collecting mid-parse, but each collection
+    walks every object made so far: with it on, parsing a 3 MB YAML took 19 s instead of 4 s
+    and grew faster than the file. Restored on exit (also on error) if it was enabled.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -271,37 +291,38 @@ def _yaml_lines(text: str, wanted) -> dict[tuple, int]:
                 f[2] += 1
 
     try:
-        for ev in yaml.parse(text, Loader=_EVENT_LOADER):
-            if isinstance(ev, _NODE_END):
-                stack.pop()
-                done()
-                continue
-            if not isinstance(ev, _NODE_START + _NODE_LEAF):
-                continue
-            line = ev.start_mark.line + 1
-            path: tuple | None
-            if not stack:
-                path = ()
-            else:
-                f = stack[-1]
-                if f[1] is None:
-                    path = None
-                elif f[0] and f[4]:  # a mapping key: record the key's line, like the value's
-                    f[3] = ev.value if isinstance(ev, yaml.ScalarEvent) else None
-                    kp = f[1] + (f[3],)
-                    if kp in want:
-                        out[kp] = line
-                    path = None  # the key node itself has no path of its own
-                elif f[0]:
-                    path = f[1] + (f[3],)
+        with _no_gc():
+            for ev in yaml.parse(text, Loader=_EVENT_LOADER):
+                if isinstance(ev, _NODE_END):
+                    stack.pop()
+                    done()
+                    continue
+                if not isinstance(ev, _NODE_START + _NODE_LEAF):
+                    continue
+                line = ev.start_mark.line + 1
+                path: tuple | None
+                if not stack:
+                    path = ()
                 else:
-                    path = f[1] + (f[2],)
-            if path is not None and path in want:
-                out[path] = line
-            if isinstance(ev, _NODE_START):
-                stack.append([isinstance(ev, yaml.MappingStartEvent), path, 0, None, True])
-            else:
-                done()
+                    f = stack[-1]
+                    if f[1] is None:
+                        path = None
+                    elif f[0] and f[4]:  # a mapping key: record the key's line, like the value's
+                        f[3] = ev.value if isinstance(ev, yaml.ScalarEvent) else None
+                        kp = f[1] + (f[3],)
+                        if kp in want:
+                            out[kp] = line
+                        path = None  # the key node itself has no path of its own
+                    elif f[0]:
+                        path = f[1] + (f[3],)
+                    else:
+                        path = f[1] + (f[2],)
+                if path is not None and path in want:
+                    out[path] = line
+                if isinstance(ev, _NODE_START):
+                    stack.append([isinstance(ev, yaml.MappingStartEvent), path, 0, None, True])
+                else:
+                    done()
     except Exception:  # line numbers are a courtesy; the parse error is reported elsewhere
         return out
     return out
