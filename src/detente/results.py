@@ -16,7 +16,44 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Forecast", "freeze_array", "json_ready", "wilson_interval"]
+__all__ = [
+    "FORMULA_LEADS",
+    "Forecast",
+    "csv_cell",
+    "frame_to_csv",
+    "freeze_array",
+    "json_ready",
+    "wilson_interval",
+]
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that cannot start a spreadsheet formula: ``=cmd|...`` -> ``'=cmd|...``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (spreadsheets show the rest as written); anything else is returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def frame_to_csv(df: pd.DataFrame) -> str:
+    """CSV text of a table, as every CSV export of detente writes it.
+
+    Numbers in their shortest form that reads back to the same float (``3.67``, not
+    ``3.6699999999999999``); text cells and column names neutralised with :func:`csv_cell`.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(csv_cell)
+    out.columns = [csv_cell(str(c)) for c in out.columns]
+    return out.to_csv(index=False, lineterminator="\n")
+
 
 OUTCOME_COLUMNS = ("model", "scenario", "draw", "issue", "outcome")
 UTILITY_COLUMNS = ("model", "scenario", "draw", "actor", "utility")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,24 +42,11 @@ def emit(text: str, output: str | Path | None) -> None:
 
 
 def write_output(content: str | bytes, path: str | Path) -> None:
-    """Write ``content`` to ``path`` atomically: a temporary file in the same folder, then a
-    rename, so an interrupted write never leaves a half-written file or truncates an old one."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise DetenteError(f"{p}: the folder {folder} does not exist")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``content`` to ``path`` atomically, with the user's umask (or the existing file's
+    mode); a symbolic link is refused, not replaced (see :func:`detente.service.write_atomic`)."""
+    from ..service import write_atomic  # lazy: the shell imports what a command needs
+
+    write_atomic(path, content)
 
 
 @contextlib.contextmanager

@@ -127,9 +127,7 @@ def _csv(forecasts, rounds: bool) -> str:
                 if "model" not in df.columns:
                     df.insert(1, "model", f.model)
                 frames.append(df)
-    buf = io.StringIO()
-    pd.concat(frames, ignore_index=True).to_csv(buf, index=False, float_format="%.17g")
-    return buf.getvalue()
+    return service.frame_to_csv(pd.concat(frames, ignore_index=True))
 
 
 def forecast_cmd(

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ScenarioError
-from ..service import ktab
+from ..service import frame_to_csv, ktab
 from ..service.ktab import scenario_to_yaml
 from ._common import console, exit_on_error, write_output
 
@@ -67,9 +67,7 @@ def run(
         scenario, f = ktab.run(file, list(param or []), seed=seed)
         df = f.to_frame(table)
         if fmt == "csv":
-            buf = io.StringIO()
-            df.to_csv(buf, index=False, float_format="%.17g")
-            text = buf.getvalue()
+            text = frame_to_csv(df)
         elif fmt == "json":
             doc = f.summary()
             doc["table"] = table

@@ -297,9 +297,7 @@ def _emit_machine(res, frame, fmt: str, note: str | None, output) -> bool:
         emit(json.dumps(doc, indent=2, allow_nan=False), output)
         return True
     if fmt == "csv":
-        buf = io.StringIO()
-        frame().to_csv(buf, index=False, float_format="%.17g")
-        emit(buf.getvalue(), output)
+        emit(service.frame_to_csv(frame()), output)
         return True
     return False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,9 +40,7 @@ def _render_json(res) -> str:
 
 
 def _render_csv(res) -> str:
-    buf = io.StringIO()
-    res.to_frame("runs").to_csv(buf, index=False)
-    return buf.getvalue()
+    return service.frame_to_csv(res.to_frame("runs"))
 
 
 def _pct(x: float) -> str:

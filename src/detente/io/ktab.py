@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError, known_list
+from ..results import csv_cell
 from ..scenario.foreign import OPTION_VALUES, XML_OPTION_FIELDS, ktab_inputs
 from ..scenario.ids import IdMaker, safe_name
 from ..scenario.load import decode_bytes, read_text, scenario_from_data, strict_float, strict_int
@@ -511,14 +512,15 @@ def to_ktab_csv(scenario: Scenario) -> str:
     names, dims, pos, sal, cap, _ = _ktab_tables(scenario)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow([_plain(scenario.title or scenario.name), _plain(scenario.description)[:MAX_DESC],
-                len(names), len(dims)])
+    # text cells that a spreadsheet would run as a formula (=, +, -, @ ...) get a leading '
+    w.writerow([csv_cell(_plain(scenario.title or scenario.name)),
+                csv_cell(_plain(scenario.description)[:MAX_DESC]), len(names), len(dims)])
     head = ["Actor", "Description", "Capability"]
     for dn in dims:
-        head += [_plain(dn), f"{_plain(dn)} Salience"]
+        head += [csv_cell(_plain(dn)), csv_cell(f"{_plain(dn)} Salience")]
     w.writerow(head)
     for k, act in enumerate(scenario.actors):
-        row = [names[k], _description(act), _fmt(cap[k])]
+        row = [csv_cell(names[k]), csv_cell(_description(act)), _fmt(cap[k])]
         for j in range(len(dims)):
             row += [_fmt(pos[k, j]), _fmt(sal[k, j])]
         w.writerow(row)

@@ -40,6 +40,7 @@ from xml.etree.ElementTree import Element
 import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError
+from ..io.files import write_atomic
 from ..scenario.load import read_bytes, strict_float, strict_int
 from .domain import WEIGHT_SUM_TOLERANCE, Domain
 
@@ -594,19 +595,4 @@ def write_genius_profile(domain: Domain, party: int | str, path: str | Path) -> 
 
 
 def _write(path: str | Path, text: str) -> None:
-    import os
-    import tempfile
-
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, text)  # whole or not at all, umask-respecting, no link replaced

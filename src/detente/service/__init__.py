@@ -30,6 +30,8 @@ Layering: ``cli`` -> ``commands`` | ``api`` -> ``service`` -> ``report`` | ``bac
 
 from __future__ import annotations
 
+from ..io.files import write_atomic
+from ..results import frame_to_csv
 from .backtest import backtest, backtest_chart_png, outcome_baselines
 from .backtest import load_sources as backtest_sources
 from .backtest import plan as backtest_plan
@@ -78,6 +80,7 @@ __all__ = [
     "check_models",
     "forecast",
     "forecast_document",
+    "frame_to_csv",
     "load",
     "load_with_uncertainty",
     "model_names",
@@ -95,4 +98,5 @@ __all__ = [
     "simulate_fn",
     "simulator_model",
     "strategy_spec",
+    "write_atomic",
 ]
