@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from detente.cli import app
-from detente.commands import _common
 
 runner = CliRunner()
 SCENARIO = "eu_emissions_1994.yaml"  # small, with an outcome (so backtest can read it)
