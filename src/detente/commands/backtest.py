@@ -23,7 +23,7 @@ from rich.table import Table
 
 from .. import service
 from ..errors import MissingExtraError, ScenarioError
-from ._common import console, err_console, exit_on_error, write_output
+from ._common import console, echo, err_console, exit_on_error, write_output
 
 __all__ = ["backtest_cmd", "register", "run_backtest"]
 
@@ -191,11 +191,11 @@ def _outcome_only(path: Path, *, fmt: str, output: Path | None, seed: int, n_boo
     if fmt == "json":
         recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
                 for r in res.to_dict(orient="records")]
-        typer.echo(json.dumps({"source": path.name, "n_issues": len(issues), "level": level,
+        echo(json.dumps({"source": path.name, "n_issues": len(issues), "level": level,
                                "n_boot": n_boot, "baselines": recs}, indent=2))
         return
     if fmt == "csv":
-        typer.echo(service.frame_to_csv(res).rstrip("\n"))
+        echo(service.frame_to_csv(res).rstrip("\n"))
         return
     t = Table(title=f"Outcome-only baselines on {path.name}: {len(issues)} issues (no actor data, so "
                     "no model can run)", title_justify="left",
@@ -273,9 +273,9 @@ def backtest_cmd(
         if fmt == "json":
             doc = result.to_dict()
             doc["source"] = what
-            typer.echo(json.dumps(doc, indent=2, allow_nan=False))
+            echo(json.dumps(doc, indent=2, allow_nan=False))
         elif fmt == "csv":
-            typer.echo(service.frame_to_csv(result.to_frame()).rstrip("\n"))
+            echo(service.frame_to_csv(result.to_frame()).rstrip("\n"))
         else:
             n_issues = sum(len(c.targets) for c in cases)
             console.print(summary_table(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues"))

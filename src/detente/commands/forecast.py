@@ -16,7 +16,7 @@ from rich.table import Table
 
 from .. import service
 from ..errors import ScenarioError
-from ._common import ScenarioArg, console, emit, exit_on_error, fmt_value, write_output
+from ._common import SafeConsole, ScenarioArg, console, emit, exit_on_error, fmt_value, write_output
 
 __all__ = ["forecast_cmd", "register"]
 
@@ -165,9 +165,8 @@ def forecast_cmd(
             if rounds:
                 tables += _round_tables(run.forecasts)
             if output:
-                from rich.console import Console
 
-                rec = Console(record=True, width=140, file=io.StringIO())
+                rec = SafeConsole(record=True, width=140, file=io.StringIO())
                 for t in tables:
                     rec.print(t)
                 write_output(rec.export_text(), output)

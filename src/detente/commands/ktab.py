@@ -20,7 +20,7 @@ from rich.table import Table
 from ..errors import ScenarioError
 from ..service import frame_to_csv, ktab
 from ..service.ktab import scenario_to_yaml
-from ._common import console, exit_on_error, write_output
+from ._common import SafeConsole, console, echo, exit_on_error, write_output
 
 __all__ = ["ktab_app", "register", "scenario_to_yaml"]
 
@@ -83,9 +83,8 @@ def run(
             if len(df) > 500:
                 t.caption = f"first 500 of {len(df)} rows; --format csv gives all"
             if output:
-                from rich.console import Console
 
-                rec = Console(record=True, width=140, file=io.StringIO())
+                rec = SafeConsole(record=True, width=140, file=io.StringIO())
                 rec.print(t)
                 text = rec.export_text()
             else:
@@ -98,7 +97,7 @@ def run(
         if output:
             write_output(text, output)
         else:
-            typer.echo(text.rstrip("\n"))
+            echo(text.rstrip("\n"))
 
 
 def register(app: typer.Typer) -> None:

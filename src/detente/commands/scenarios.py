@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import service
-from ._common import ScenarioArg, console, exit_on_error, fmt_value
+from ._common import ScenarioArg, console, echo, exit_on_error, fmt_value
 
 __all__ = ["models_cmd", "register", "scenarios_cmd", "show_cmd", "validate_cmd"]
 
@@ -22,7 +22,7 @@ def scenarios_cmd(
     with exit_on_error():
         items = service.builtin()
         if fmt == "json":
-            typer.echo(json.dumps([{"name": k, "title": v} for k, v in items.items()], indent=2))
+            echo(json.dumps([{"name": k, "title": v} for k, v in items.items()], indent=2))
             return
         t = Table(title="Built-in scenarios", title_justify="left")
         t.add_column("name", style="bold")

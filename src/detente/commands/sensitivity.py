@@ -18,7 +18,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
-from ._common import console, emit, err_console, exit_on_error, write_output
+from ._common import SafeConsole, console, emit, err_console, exit_on_error, write_output
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
 
@@ -93,9 +93,8 @@ def _progress(label: str):
 
 def _render(tables: list, lines: list[str], output: Path | None) -> None:
     if output:
-        from rich.console import Console
 
-        rec = Console(record=True, width=140, file=io.StringIO())
+        rec = SafeConsole(record=True, width=140, file=io.StringIO())
         for ln in lines:
             rec.print(ln, highlight=False)
         for t in tables:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from .. import service
 from ..errors import ScenarioError
-from ._common import console, err_console, exit_on_error, write_output
+from ._common import console, echo, err_console, exit_on_error, write_output
 
 __all__ = ["register", "simulate_cmd"]
 
@@ -142,7 +142,7 @@ def simulate_cmd(
             return
         text = _render_json(res) if fmt == "json" else _render_csv(res)
         if output is None:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         else:
             write_output(text, output)
             err_console.print(f"wrote {output}")
