@@ -189,7 +189,8 @@ class KtabSMP:
         option, probability: of the distinct position the actor holds, ``option`` naming the
         first actor holding it) and ``stopping`` (step, movement, fractional_change).
         """
-        a = check_arrays(scenario.arrays(), scenario.name)
+        # KTAB's tolerances are absolute: extreme powers go to its usual 0-100 scale
+        a = check_arrays(scenario.arrays(), scenario.name, power_scale=100.0)
         run, _, notes = self._run(a, history=True, rng=rng)
         lo, width = a.scale_min, a.scale_max - a.scale_min
         T = int(run.n_steps[0])
