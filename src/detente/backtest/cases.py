@@ -564,7 +564,7 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
         data["notes"] = [f"context issues without a recorded outcome (seen by the models, not scored): "
                          f"{', '.join(context)}"]
     sc = scenario_from_data(data, source=f"{case} ({len(rows) + len(context)} input files)")
-    meta = {"scale_labels": {r.issue: labels.get((r.case, r.issue), []) for r in rows},
+    meta: dict[str, Any] = {"scale_labels": {r.issue: labels.get((r.case, r.issue), []) for r in rows},
             "mapping_notes": {r.issue: r.note for r in rows}}
     if context:
         meta["context_issues"] = context
