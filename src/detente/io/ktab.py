@@ -283,7 +283,8 @@ def _to_scenario(name, desc, dim_names, actors, source) -> Scenario:
         first[iid] = where
         issues.append({"id": iid, "name": dn.strip(), "scale": {"min": 0.0, "max": 100.0}})
     rows: dict[tuple, str] = {}
-    data_actors, positions = [], []
+    data_actors: list[dict[str, Any]] = []
+    positions: list[dict[str, Any]] = []
     first = {}
     for a, (aname, adesc, cap, pos, sal, loc) in enumerate(actors):
         aid = actor_ids.id_for(aname, where=loc)
@@ -391,11 +392,11 @@ def _read_xml(text: str, source: str) -> KtabInput:
     for a, ael in enumerate(actor_els, start=1):
         where = f"<Actors>/<Actor>[{a}]"
         loc = f"element {where}"
-        aname = _text(ael, "name", source=source, where=where)
+        aname = _text(ael, "name", source=source, where=where) or ""  # required: never None
         adesc = _text(ael, "description", source=source, where=where, required=False) or ""
         _check_text(aname, source=source, location=loc, field="name", max_len=MAX_NAME, min_len=1)
         _check_text(adesc, source=source, location=loc, field="description", max_len=MAX_DESC)
-        cap_t = _text(ael, "capability", source=source, where=where)
+        cap_t = _text(ael, "capability", source=source, where=where) or ""
         cap = _number(cap_t, source=source, location=loc, field="capability")
         _check_range(cap, 0.0, MAX_CAPABILITY, source=source, location=loc, field="capability")
         vecs = []
@@ -439,15 +440,15 @@ def _read_xml(text: str, source: str) -> KtabInput:
                         source=source, location=f"element {where}", field=tag,
                     )
                 ids.append(by_name[who])
-            w = _number(_text(pair, "adjust", source=source, where=where), source=source,
+            w = _number(_text(pair, "adjust", source=source, where=where) or "", source=source,
                         location=f"element {where}", field="adjust")
             _check_range(w, 0.0, 1.0, source=source, location=f"element {where}", field="adjust")
             acc.append((ids[0], ids[1], w))
-        ids = scenario.actor_ids
-        mat = np.eye(len(ids))
-        index = {a: k for k, a in enumerate(ids)}
-        for a, b, w in acc:
-            mat[index[a], index[b]] = w
+        all_ids = scenario.actor_ids
+        mat = np.eye(len(all_ids))
+        index = {a: k for k, a in enumerate(all_ids)}
+        for a_id, b_id, w in acc:
+            mat[index[a_id], index[b_id]] = w
         rows = mat.sum(axis=1)
         if np.any(rows > 1.0 + 1e-9):
             k = int(np.argmax(rows > 1.0 + 1e-9))
@@ -456,7 +457,7 @@ def _read_xml(text: str, source: str) -> KtabInput:
                 "default); each row of the accommodation matrix must sum to at most 1",
                 source=source, location="element <IdealAdjustment>", field="adjust",
             )
-        if not np.array_equal(mat, np.eye(len(ids))):
+        if not np.array_equal(mat, np.eye(len(all_ids))):
             options["accommodation"] = tuple(acc)
     return KtabInput(scenario=scenario, options=options, seed=seed,
                      dimension_names=tuple(dim_names), format="xml")
