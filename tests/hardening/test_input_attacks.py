@@ -277,3 +277,49 @@ def test_outcome_inf_is_refused(tmp_path):
                  "outcome: {issues: [{issue: i, value: 50, high: .inf}]}\n", encoding="utf-8")
     e = _err(load_scenario, f)
     assert "outcome" in str(e) and "inf" in str(e)
+
+
+STREAM_DOCS = [
+    "a: 1\nb: [1, 2.5, .inf, null, true, '3', 2024-01-02]\nc: {d: e}\n",
+    "x: &A {k: [1, 2]}\ny: *A\nz: [*A, *A]\n",
+    "- 1\n- - 2\n  - {a: b}\n- ~\n",
+    "",
+    "just a string\n",
+    "k: !!str 12\nm: !!map {a: 1}\n",
+]
+
+
+@pytest.mark.parametrize("text", STREAM_DOCS)
+def test_streaming_yaml_builds_what_pyyaml_builds(text):
+    import yaml
+
+    from detente.scenario.load import _SAFE_LOADER, _Fallback, _stream_yaml
+
+    expected = yaml.load(text, Loader=_SAFE_LOADER)
+    try:
+        got = _stream_yaml(text)
+    except _Fallback:
+        return  # left to PyYAML by design (explicit tags)
+    assert got == expected
+    if "&A" in text:
+        assert got["x"] is got["y"]  # anchors are shared, never expanded
+
+
+@pytest.mark.parametrize("text", ["a: 1\na: 2\n", "<<: {a: 1}\nb: 2\n", "? [1, 2]\n: x\n", "a: !!python/name:os.system x\n"])
+def test_streaming_yaml_refuses_or_defers_what_the_safe_loader_refuses(text):
+    import yaml
+
+    from detente.scenario.load import _Fallback, _stream_yaml
+
+    with pytest.raises((yaml.YAMLError, _Fallback)):
+        _stream_yaml(text)
+
+
+def test_big_yaml_with_one_error_loads_in_bounded_memory(tmp_path):
+    """End to end: a 5 MB YAML with one error, under a 250 MB cap (PyYAML's node tree alone
+    takes about 65 bytes per byte: with it this load runs out of memory at 300 MB)."""
+    f = tmp_path / "big.yaml"
+    f.write_text(_big_yaml_with_one_error(60_000), encoding="utf-8")
+    out = run_isolated(load_scenario, str(f), timeout=60, extra_memory=250 * 1024 * 1024)
+    assert out.kind == "raised" and out.is_scenario_error, out.describe()
+    assert "positions[59999].position" in out.message and "500" in out.message

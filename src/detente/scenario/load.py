@@ -212,7 +212,7 @@ def native_scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
     else:
         try:
             with _no_gc():
-                data = yaml.load(text, Loader=_SAFE_LOADER)  # safe: SafeLoader's tags only
+                data = _load_yaml(text)  # safe: SafeLoader's tags only
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -224,6 +224,102 @@ def native_scenario_from_text(text: str, *, source: str, fmt: str) -> Scenario:
             raise ScenarioError("malformed YAML: nested too deeply", source=source) from None
         lines = _lazy_lines(text)
     return scenario_from_data(data, source=source, lines=lines)
+
+
+_STREAM_FROM = 1_000_000  # characters: smaller files take the ordinary loader
+_Y = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_Y + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
+
+
+class _Fallback(Exception):
+    """Something the streaming constructor leaves to PyYAML (which also reports errors)."""
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.load`` with the safe loader; big files are built straight from parser events.
+
+    PyYAML first builds a node tree of the whole document (about 65 bytes of memory per byte
+    of YAML: 1.2 GB for 18 MB) and then the data. For files over a megabyte the data are built
+    from the event stream instead, with the same resolver and scalar constructors, duplicate
+    keys refused as by :class:`_SafeLoader`, anchors shared (never expanded). Anything
+    unusual (explicit or merge tags, complex keys, unknown aliases) goes to the ordinary
+    loader, which also produces every error message.
+    """
+    if len(text) >= _STREAM_FROM:
+        try:
+            return _stream_yaml(text)
+        except _Fallback:
+            pass
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
+
+def _stream_yaml(text: str) -> Any:
+    loader = _EVENT_LOADER(text)
+    ctors = loader.yaml_constructors
+    anchors: dict[str, Any] = {}
+    # a frame: [container, is_mapping, pending key (mappings), key lines (mappings)]
+    stack: list[list[Any]] = []
+    root: list[Any] = []
+    missing = object()
+
+    def put(value: Any, mark) -> None:
+        if not stack:
+            root.append(value)
+            return
+        f = stack[-1]
+        if not f[1]:
+            f[0].append(value)
+        elif f[2] is missing:
+            if isinstance(value, (dict, list)):
+                raise _Fallback  # a complex key
+            if value in f[0] or value in f[3]:
+                first = f[3].get(value)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {value!r} (first given on line {first})", mark)
+            f[2] = value
+            f[3][value] = mark.line + 1
+        else:
+            f[0][f[2]] = value
+            f[2] = missing
+
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, yaml.ScalarEvent):
+                tag = ev.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+                if tag not in _SCALAR_TAGS:
+                    raise _Fallback
+                node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+                value = ctors[tag](loader, node)
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = value
+                put(value, ev.start_mark)
+            elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                mapping = isinstance(ev, yaml.MappingStartEvent)
+                if ev.tag not in (None, "!", _Y + ("map" if mapping else "seq")):
+                    raise _Fallback
+                if len(stack) > 1000:
+                    raise _Fallback  # the ordinary loader reports "nested too deeply"
+                container: Any = {} if mapping else []
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = container
+                stack.append([container, mapping, missing, {}])
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                done = stack.pop()
+                put(done[0], ev.start_mark)
+            elif isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in anchors:
+                    raise _Fallback
+                put(anchors[ev.anchor], ev.start_mark)
+            elif isinstance(ev, yaml.DocumentStartEvent) and root:
+                raise _Fallback  # several documents: the ordinary loader says so
+    finally:
+        loader.dispose()
+    if len(root) > 1:
+        raise _Fallback
+    return root[0] if root else None
 
 
 @contextlib.contextmanager
