@@ -18,7 +18,9 @@ Warnings use :class:`DetenteWarning`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sized
 from functools import partial
+from itertools import islice
 
 __all__ = [
     "ConvergenceError",
@@ -30,7 +32,29 @@ __all__ = [
     "ReferenceDataError",
     "ScenarioError",
     "UnknownModelError",
+    "known_list",
 ]
+
+MAX_PROBLEMS = 20
+"""How many problems a :class:`ScenarioError` keeps and lists; the rest are counted."""
+
+MAX_KNOWN = 5
+"""How many valid ids an "unknown id" message lists; the rest are counted."""
+
+
+def known_list(ids: Iterable[object], limit: int = MAX_KNOWN) -> str:
+    """The first ``limit`` of ``ids``, then how many more: ``"a, b, c and 997 more"``.
+
+    Messages that list valid choices stay small however many there are (a scenario with
+    thousands of actors must not make every "unknown actor" message thousands of ids long).
+    """
+    head = [str(i) for i in islice(ids, limit + 1)]
+    if not head:
+        return "(none)"
+    if len(head) <= limit:
+        return ", ".join(head)
+    n = len(ids) if isinstance(ids, Sized) else limit + 1 + sum(1 for _ in ids)
+    return f"{', '.join(head[:limit])} and {n - limit} more"
 
 
 class DetenteError(Exception):
@@ -66,24 +90,31 @@ class ScenarioError(DetenteError, ValueError):
         location: str = "",
         field: str = "",
         problems: tuple[ScenarioError, ...] | list[ScenarioError] = (),
+        n_problems: int | None = None,
     ) -> None:
         self.problem = problem
         self.source = source
         self.location = location
         self.field = field
-        self.problems: tuple[ScenarioError, ...] = tuple(problems)
+        # a file with thousands of bad rows gives a small error: the first MAX_PROBLEMS are
+        # kept and listed, the others only counted (n_problems)
+        self.problems: tuple[ScenarioError, ...] = tuple(problems[:MAX_PROBLEMS])
+        self.n_problems: int = max(len(problems), n_problems or 0)
         sep = ", " if location.startswith(("row ", "line ")) and "[" not in location else "."
         where = sep.join(p for p in (location, field) if p)
         if self.problems:
             head = ": ".join(p for p in (source, problem) if p)
             msg = head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+            if self.n_problems > len(self.problems):
+                msg += f"\n  ... and {self.n_problems - len(self.problems)} more problems"
         else:
             msg = ": ".join(p for p in (source, where, problem) if p)
         super().__init__(msg)
 
     def __reduce__(self):  # keyword-only args would otherwise break pickling (Dask workers)
         kw = dict(
-            source=self.source, location=self.location, field=self.field, problems=self.problems
+            source=self.source, location=self.location, field=self.field, problems=self.problems,
+            n_problems=self.n_problems,
         )
         return partial(type(self), **kw), (self.problem,)
 

@@ -7,6 +7,7 @@ deterministic computation) and the labels it needs to be read on its own.
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import sys
 from collections.abc import Mapping
@@ -19,7 +20,67 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Forecast", "freeze_array", "json_ready", "wilson_interval"]
+__all__ = [
+    "FORMULA_LEADS",
+    "Forecast",
+    "csv_cell",
+    "frame_to_csv",
+    "freeze_array",
+    "json_ready",
+    "wilson_interval",
+]
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that cannot start a spreadsheet formula: ``=cmd|...`` -> ``'=cmd|...``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (spreadsheets show the rest as written); anything else is returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return "" if math.isnan(v) else float(v)  # the csv module writes repr(): shortest form
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, str):
+        return csv_cell(v)
+    return csv_cell(str(v))
+
+
+def frame_to_csv(df: pd.DataFrame) -> str:
+    """CSV text of a table, as every CSV export of detente writes it.
+
+    Numbers in their shortest form that reads back to the same float (``3.67``, not
+    ``3.6699999999999999``); text cells and column names neutralised with :func:`csv_cell`;
+    a row with a carriage return inside a text cell has its text quoted (the csv module
+    would leave it bare with ``\n`` line ends, and readers would split the row).
+    """
+    import csv
+
+    buf = io.StringIO()
+    plain = csv.writer(buf, lineterminator="\n")
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    plain.writerow([csv_cell(str(c)) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        cells = [_csv_value(v) for v in row]
+        if any(isinstance(c, str) and "\r" in c for c in cells):
+            quoted.writerow(cells)
+        else:
+            plain.writerow(cells)
+    return buf.getvalue()
+
 
 OUTCOME_COLUMNS = ("model", "scenario", "draw", "issue", "outcome")
 UTILITY_COLUMNS = ("model", "scenario", "draw", "actor", "utility")

@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from detente.cli import app
-from detente.commands import _common
 
 runner = CliRunner()
 SCENARIO = "eu_emissions_1994.yaml"  # small, with an outcome (so backtest can read it)
@@ -78,7 +77,7 @@ def test_failed_rename_keeps_old_file(name, user_scenario, tmp_path, monkeypatch
         assert Path(src).read_bytes(), "the temporary file holds the full output before the rename"
         raise OSError(28, "No space left on device (injected)")
 
-    monkeypatch.setattr(_common.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     r = runner.invoke(app, [*args, "--output", str(target)])
     assert calls, f"{name}: the output was not written through write_output: {r.output}"
     assert r.exit_code == 2, r.output
@@ -118,7 +117,7 @@ def test_write_dies_half_way(exc, existing, user_scenario, tmp_path, monkeypatch
     if existing:
         target.write_bytes(OLD)
     real_fdopen = os.fdopen
-    monkeypatch.setattr(_common.os, "fdopen", lambda fd, *a, **k: _DyingFile(real_fdopen(fd, *a, **k), exc))
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _DyingFile(real_fdopen(fd, *a, **k), exc))
     r = runner.invoke(app, ["forecast", str(user_scenario), "-m", "weighted_mean", "--format", "json",
                             "--output", str(target)])
     assert r.exit_code == (130 if isinstance(exc, KeyboardInterrupt) else 2), r.output

@@ -21,8 +21,11 @@ Three sources of cases:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,7 @@ from ..scenario.load import (
     read_text,
     scenario_from_csv_text,
     scenario_from_data,
+    strict_float,
 )
 from ..scenario.schema import Scenario
 
@@ -326,7 +330,7 @@ def _read_labels(folder: Path) -> dict[tuple[str, str], list[tuple[float, str]]]
         raise ScenarioError(f"malformed CSV: {e}", source="scale_labels.csv") from None
     for k, row in enumerate(label_rows, start=2):
         try:
-            v = float(row["value"])
+            v = strict_float(row["value"])
         except (KeyError, TypeError, ValueError):
             raise ScenarioError(f"{row.get('value')!r} is not a number", source="scale_labels.csv",
                                 location=f"row {k}", field="value") from None
@@ -451,8 +455,9 @@ def read_case_folder(
     for case, crows in by_case.items():
         merged = None
         reason = ""
-        if group == "case" and len(crows) > 1:
-            merged, reason = _merge_case(folder, case, crows, labels)
+        extras = _context_rows(folder, case, crows) if group == "case" else []
+        if group == "case" and len(crows) + len(extras) > 1:
+            merged, reason = _merge_case(folder, case, crows, labels, extras)
         if merged is not None:
             cases.append(merged)
             continue
@@ -479,10 +484,40 @@ def read_case_folder(
     return cases
 
 
-def _merge_case(folder: Path, case: str, rows: list[_Row], labels) -> tuple[Case | None, str]:
+def _context_rows(folder: Path, case: str, rows: list[_Row]) -> list[_Row]:
+    """The case's input files that no ``outcomes.csv`` row names: issues of the same
+    negotiation without a recorded outcome. They are not scored, but models that trade across
+    issues (exchange) must see them: the negotiation had them (issue 21).
+
+    Looked for beside the rows' own input files, named ``<case>__<issue>.csv``; their scale is
+    the rows' scale when all rows share one (else the file's own range is used, with a note).
+    """
+    named = {(folder / r.input_file).resolve() for r in rows}
+    dirs = {(folder / r.input_file).parent for r in rows}
+    scales = {(r.scale_min, r.scale_max) for r in rows}
+    lo, hi = scales.pop() if len(scales) == 1 else (math.nan, math.nan)
+    out: list[_Row] = []
+    for d in sorted(dirs):
+        if not d.is_dir():
+            continue
+        for f in sorted(d.glob(f"{case}__*.csv")):
+            if f.resolve() in named or not f.is_file():
+                continue
+            issue = f.stem[len(case) + 2:]
+            rel = str(f.relative_to(folder))
+            out.append(_Row(line=f"file {rel}", case=case, issue=issue, outcome=math.nan,
+                            low=math.nan, high=math.nan, scale_min=lo, scale_max=hi, status_quo=None,
+                            date="", ex_ante="unknown", confidence="low",
+                            note="context issue: no recorded outcome, not scored", source="",
+                            input_file=rel))
+    return out
+
+
+def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
+                extras: list[_Row] = ()) -> tuple[Case | None, str]:  # type: ignore[assignment]
     files = [r.input_file for r in rows]
     if len(set(files)) < len(files):
-        dup = sorted({f for f in files if files.count(f) > 1})
+        dup = sorted(k for k, c in Counter(files).items() if c > 1)
         return None, f"rows share an input file ({', '.join(dup)}): they are readings of one issue, kept apart"
     actors: dict[str, dict] = {}
     issues, positions, ids = [], [], []
@@ -498,6 +533,24 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels) -> tuple[Case
         issues.append(issue)
         positions.extend(pos)
         ids.append(iid)
+    context = []
+    for r in extras:
+        if math.isnan(r.scale_min):  # rows on different scales: the file's own range
+            sc0 = _input_scenario(folder, r)
+            r = dataclasses.replace(r, scale_min=sc0.issues[0].scale.min, scale_max=sc0.issues[0].scale.max)
+        iid = _safe(r.issue)
+        if iid in ids:
+            continue
+        issue, acts, pos = _row_data(folder, r, iid)
+        for a in acts:
+            old = actors.get(a["id"])
+            if old is not None and old["power"] != a["power"]:
+                return None, (f"actor {a['id']!r} has capability {old['power']:g} in one file and "
+                              f"{a['power']:g} in {r.input_file}; one scenario has one power per actor")
+            actors.setdefault(a["id"], a)
+        issues.append(issue)
+        positions.extend(pos)
+        context.append(r.issue)
     data = {
         "name": _safe(case),
         "title": case,
@@ -505,11 +558,16 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels) -> tuple[Case
         "issues": issues,
         "positions": positions,
         "outcome": _outcome_section(rows, ids),
-        "sources": files,
+        "sources": files + [r.input_file for r in extras],
     }
-    sc = scenario_from_data(data, source=f"{case} ({len(rows)} input files)")
-    meta = {"scale_labels": {r.issue: labels.get((r.case, r.issue), []) for r in rows},
+    if context:
+        data["notes"] = [f"context issues without a recorded outcome (seen by the models, not scored): "
+                         f"{', '.join(context)}"]
+    sc = scenario_from_data(data, source=f"{case} ({len(rows) + len(context)} input files)")
+    meta: dict[str, Any] = {"scale_labels": {r.issue: labels.get((r.case, r.issue), []) for r in rows},
             "mapping_notes": {r.issue: r.note for r in rows}}
+    if context:
+        meta["context_issues"] = context
     targets = tuple(_target(r, iid) for r, iid in zip(rows, ids, strict=True))
     return Case(name=case, scenario=sc, targets=targets, source=str(folder), meta=meta), ""
 
@@ -544,7 +602,7 @@ def load_cases(sources: Iterable[str | Path | Scenario], *, group: Literal["case
             sc = load_scenario(s)
             out.append(case_from_scenario(sc, source=str(s)))
     names = [c.name for c in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(k for k, c in Counter(names).items() if c > 1)
     if dup:
         raise ScenarioError(f"two cases are called {', '.join(map(repr, dup))}; case names must be unique")
     return out

@@ -40,6 +40,7 @@ import datetime as dt
 import io
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..scenario.load import MAX_FILE_BYTES, scenario_from_data
+from ..scenario.load import MAX_FILE_BYTES, read_bytes, scenario_from_data, strict_float
 from . import metrics
 from .cases import Case, Target
 
@@ -94,11 +95,7 @@ def _decode(raw: bytes, source: str) -> str:
 
 def _read(path: str | Path) -> tuple[str, str]:
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(f"file not found: {p}", source=p.name)
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(f"file is too large (at most {MAX_FILE_BYTES} bytes)", source=p.name)
-    return _decode(p.read_bytes(), p.name), p.name
+    return _decode(read_bytes(p, max_bytes=MAX_FILE_BYTES), p.name), p.name
 
 
 def _value(cell: str) -> float:
@@ -109,7 +106,7 @@ def _value(cell: str) -> float:
     if "," in c and "." not in c:  # a decimal comma, as semicolon CSVs often have
         c = c.replace(",", ".")
     try:
-        v = float(c)
+        v = strict_float(c)
     except ValueError:
         return math.nan
     return v if math.isfinite(v) and 0.0 <= v <= 100.0 else math.nan
@@ -250,7 +247,7 @@ def read_deu_table(path: str | Path) -> DeuData:
             raise problems[0]
         raise ScenarioError(f"{len(problems)} problems found", source=src, problems=problems)
     isnrs = [r["isnr"] for r in records]
-    dup = sorted({i for i in isnrs if isnrs.count(i) > 1})
+    dup = sorted(k for k, c in Counter(isnrs).items() if c > 1)
     if dup:
         raise ScenarioError(f"duplicate issue id(s) {', '.join(dup)}", source=src, field="isnr")
     df = pd.DataFrame.from_records(records, columns=["row", *_META, "decision_date", "rp", "out",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -171,7 +172,7 @@ def _resolve(models: Iterable[Any]) -> list[Any]:
     for m in models:
         out.append(get_model(m) if isinstance(m, str) else m)
     names = [m.name for m in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(k for k, c in Counter(names).items() if c > 1)
     if dup:
         raise ScenarioError(f"model {', '.join(dup)} is listed twice", field="models")
     if not out:
@@ -341,7 +342,7 @@ def backtest(
     if not cases:
         raise ScenarioError("no cases to backtest", field="cases")
     names = [c.name for c in cases]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(k for k, c in Counter(names).items() if c > 1)
     if dup:
         raise ScenarioError(f"case names must be unique (repeated: {', '.join(dup)})", field="cases")
     root = as_seed_sequence(seed)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +14,48 @@ from rich.markup import escape
 
 from ..errors import DetenteError
 
-__all__ = ["ScenarioArg", "abbreviate", "console", "emit", "err_console", "exit_on_error", "fit_tables",
-           "fmt_value", "positions_tables", "write_output"]
+__all__ = ["SafeConsole", "ScenarioArg", "abbreviate", "console", "echo", "emit", "err_console",
+           "exit_on_error", "fit_tables", "fmt_value", "positions_tables", "terminal_safe", "write_output"]
 
-console = Console()
-err_console = Console(stderr=True)
+# C0 controls but newline and tab, DEL, and C1 controls (0x9b is a one-byte CSI on many terminals)
+_CONTROL = {c: 0x2400 + c for c in (*range(0x00, 0x09), *range(0x0B, 0x20))}
+_CONTROL.update({0x7F: 0x2421})
+_CONTROL.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown as a visible symbol (ESC -> U+241B).
+
+    Names, titles and messages come from users' files; an escape sequence in them
+    (``\x1b]0;...\x07`` retitles the window, ``\x1b[2J`` clears the screen) must be seen,
+    never executed by the terminal.
+    """
+    return text.translate(_CONTROL)
+
+
+class SafeConsole(Console):
+    """A rich Console whose text segments cannot carry terminal control characters.
+
+    Rich's own styling (colours, bold) is added after this, so it still works; only the
+    characters inside the text are made visible (:func:`terminal_safe`).
+    """
+
+    def _render_buffer(self, buffer):  # the one place every segment passes through
+        return super()._render_buffer(
+            seg if seg.control else seg._replace(text=terminal_safe(seg.text)) for seg in buffer
+        )
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
+
+
+def echo(text: str, *, nl: bool = True) -> None:
+    """``typer.echo`` for machine-readable output (JSON, CSV): unchanged when piped or
+    redirected, control characters made visible when it goes to a terminal."""
+    if sys.stdout.isatty():
+        text = terminal_safe(text)
+    typer.echo(text, nl=nl)
 
 ScenarioArg = Annotated[
     str,
@@ -41,28 +76,15 @@ def emit(text: str, output: str | Path | None) -> None:
     if output:
         write_output(text if text.endswith("\n") else text + "\n", output)
     else:
-        typer.echo(text.rstrip("\n"))
+        echo(text.rstrip("\n"))
 
 
 def write_output(content: str | bytes, path: str | Path) -> None:
-    """Write ``content`` to ``path`` atomically: a temporary file in the same folder, then a
-    rename, so an interrupted write never leaves a half-written file or truncates an old one."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise DetenteError(f"{p}: the folder {folder} does not exist")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``content`` to ``path`` atomically, with the user's umask (or the existing file's
+    mode); a symbolic link is refused, not replaced (see :func:`detente.service.write_atomic`)."""
+    from ..service import write_atomic  # lazy: the shell imports what a command needs
+
+    write_atomic(path, content)
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from .. import service
 from ..errors import MissingExtraError, ScenarioError
-from ._common import console, err_console, exit_on_error, fit_tables, write_output
+from ._common import console, echo, err_console, exit_on_error, fit_tables, write_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,9 +163,7 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
     folder.mkdir(parents=True, exist_ok=True)
     written, notes = [], []
     df = result.to_frame()
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.17g")
-    write_output(buf.getvalue(), folder / "predictions.csv")
+    write_output(service.frame_to_csv(df), folder / "predictions.csv")
     written.append("predictions.csv")
     try:
         import pyarrow  # noqa: F401
@@ -179,9 +177,7 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
     write_output(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", folder / "summary.json")
     written.append("summary.json")
     if deu_table is not None:
-        b = io.StringIO()
-        deu_table.to_csv(b, index=False)
-        write_output(b.getvalue(), folder / "deu_issues_parsed.csv")
+        write_output(service.frame_to_csv(deu_table), folder / "deu_issues_parsed.csv")
         written.append("deu_issues_parsed.csv")
     try:
         if (df["status"] == "ok").any():
@@ -207,20 +203,16 @@ def _outcome_only(path: Path, *, fmt: str, output: Path | None, seed: int, n_boo
     issues, res = service.outcome_baselines(path, seed=seed, n_boot=n_boot, level=level)
     if output:
         output.mkdir(parents=True, exist_ok=True)
-        b = io.StringIO()
-        res.to_csv(b, index=False, float_format="%.17g")
-        write_output(b.getvalue(), output / "baselines.csv")
+        write_output(service.frame_to_csv(res), output / "baselines.csv")
         err_console.print(f"wrote {output / 'baselines.csv'}", highlight=False)
     if fmt == "json":
         recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
                 for r in res.to_dict(orient="records")]
-        typer.echo(json.dumps({"source": path.name, "n_issues": len(issues), "level": level,
+        echo(json.dumps({"source": path.name, "n_issues": len(issues), "level": level,
                                "n_boot": n_boot, "baselines": recs}, indent=2))
         return
     if fmt == "csv":
-        b = io.StringIO()
-        res.to_csv(b, index=False, float_format="%.17g")
-        typer.echo(b.getvalue().rstrip("\n"))
+        echo(service.frame_to_csv(res).rstrip("\n"))
         return
     t = Table(title=f"Outcome-only baselines on {path.name}: {len(issues)} issues (no actor data, so "
                     "no model can run)", title_justify="left",
@@ -298,11 +290,9 @@ def backtest_cmd(
         if fmt == "json":
             doc = result.to_dict()
             doc["source"] = what
-            typer.echo(json.dumps(doc, indent=2, allow_nan=False))
+            echo(json.dumps(doc, indent=2, allow_nan=False))
         elif fmt == "csv":
-            buf = io.StringIO()
-            result.to_frame().to_csv(buf, index=False, float_format="%.17g")
-            typer.echo(buf.getvalue().rstrip("\n"))
+            echo(service.frame_to_csv(result.to_frame()).rstrip("\n"))
         else:
             n_issues = sum(len(c.targets) for c in cases)
             for t in summary_tables(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues",

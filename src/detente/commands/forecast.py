@@ -15,6 +15,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ._common import (
+    SafeConsole,
     ScenarioArg,
     console,
     emit,
@@ -118,9 +119,7 @@ def _csv(forecasts, rounds: bool) -> str:
                 if "model" not in df.columns:
                     df.insert(1, "model", f.model)
                 frames.append(df)
-    buf = io.StringIO()
-    pd.concat(frames, ignore_index=True).to_csv(buf, index=False, float_format="%.17g")
-    return buf.getvalue()
+    return service.frame_to_csv(pd.concat(frames, ignore_index=True))
 
 
 def forecast_cmd(
@@ -172,9 +171,8 @@ def forecast_cmd(
             if rounds:
                 tables += _round_tables(run.forecasts, width)
             if output:
-                from rich.console import Console
 
-                rec = Console(record=True, width=width, file=io.StringIO())
+                rec = SafeConsole(record=True, width=width, file=io.StringIO())
                 for t in tables:
                     rec.print(t)
                 for line in legend:

@@ -17,9 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ScenarioError
-from ..service import ktab
+from ..service import frame_to_csv, ktab
 from ..service.ktab import scenario_to_yaml
-from ._common import console, exit_on_error, write_output
+from ._common import SafeConsole, console, echo, exit_on_error, write_output
 
 __all__ = ["ktab_app", "register", "scenario_to_yaml"]
 
@@ -68,9 +68,7 @@ def run(
         scenario, f = ktab.run(file, list(param or []), seed=seed)
         df = f.to_frame(table)
         if fmt == "csv":
-            buf = io.StringIO()
-            df.to_csv(buf, index=False, float_format="%.17g")
-            text = buf.getvalue()
+            text = frame_to_csv(df)
         elif fmt == "json":
             doc = f.summary()
             doc["table"] = table
@@ -86,9 +84,8 @@ def run(
             if len(df) > 500:
                 t.caption = f"first 500 of {len(df)} rows; --format csv gives all"
             if output:
-                from rich.console import Console
 
-                rec = Console(record=True, width=140, file=io.StringIO())
+                rec = SafeConsole(record=True, width=140, file=io.StringIO())
                 rec.print(t)
                 text = rec.export_text()
             else:
@@ -101,7 +98,7 @@ def run(
         if output:
             write_output(text, output)
         else:
-            typer.echo(text.rstrip("\n"))
+            echo(text.rstrip("\n"))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,15 @@ from rich.table import Table
 
 from .. import service
 from ..errors import DetenteError, ScenarioError
-from ._common import ScenarioArg, console, err_console, exit_on_error, fmt_value, positions_tables
+from ._common import (
+    ScenarioArg,
+    console,
+    echo,
+    err_console,
+    exit_on_error,
+    fmt_value,
+    positions_tables,
+)
 
 __all__ = ["models_cmd", "register", "scenarios_cmd", "show_cmd", "validate_cmd"]
 
@@ -23,7 +31,7 @@ def scenarios_cmd(
     with exit_on_error():
         items = service.builtin()
         if fmt == "json":
-            typer.echo(json.dumps([{"name": k, "title": v} for k, v in items.items()], indent=2))
+            echo(json.dumps([{"name": k, "title": v} for k, v in items.items()], indent=2))
             return
         t = Table(title="Built-in scenarios", title_justify="left")
         t.add_column("name", style="bold")

@@ -17,7 +17,15 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
-from ._common import console, emit, err_console, exit_on_error, fit_tables, write_output
+from ._common import (
+    SafeConsole,
+    console,
+    emit,
+    err_console,
+    exit_on_error,
+    fit_tables,
+    write_output,
+)
 from ._whatif import SetOpt, WithoutOpt, change_list, change_table, difference_table
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
@@ -99,9 +107,8 @@ def _render_blocks(blocks: list[tuple[list, list[str]]], output: Path | None) ->
     """Print (or write to ``output``) each block's lines, then its tables, block by block."""
     con = console
     if output:
-        from rich.console import Console
 
-        con = Console(record=True, width=140, file=io.StringIO())
+        con = SafeConsole(record=True, width=140, file=io.StringIO())
     for tables, lines in blocks:
         for ln in lines:
             con.print(ln, highlight=False)
@@ -358,9 +365,7 @@ def _emit_machine(res, frame, fmt: str, note: str | None, output) -> bool:
         emit(json.dumps(doc, indent=2, allow_nan=False), output)
         return True
     if fmt == "csv":
-        buf = io.StringIO()
-        frame().to_csv(buf, index=False, float_format="%.17g")
-        emit(buf.getvalue(), output)
+        emit(service.frame_to_csv(frame()), output)
         return True
     return False
 

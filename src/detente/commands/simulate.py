@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ from rich.table import Table
 
 from .. import service
 from ..errors import ScenarioError
-from ._common import console, err_console, exit_on_error, write_output
+from ._common import console, echo, err_console, exit_on_error, write_output
 from ._whatif import SetOpt, WithoutOpt, change_list, change_table, difference_table
 
 __all__ = ["register", "simulate_cmd"]
@@ -45,9 +44,7 @@ def _render_json(res) -> str:
 
 
 def _render_csv(res) -> str:
-    buf = io.StringIO()
-    res.to_frame("runs").to_csv(buf, index=False)
-    return buf.getvalue()
+    return service.frame_to_csv(res.to_frame("runs"))
 
 
 def _pct(x: float) -> str:
@@ -183,7 +180,7 @@ def simulate_cmd(
             return
         text = _render_json(res) if fmt == "json" else _render_csv(res)
         if output is None:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         else:
             write_output(text, output)
             err_console.print(f"wrote {output}")

@@ -39,6 +39,7 @@ from pathlib import Path
 from ..errors import ScenarioError
 from ..scenario.foreign import DecideData, DecideRow
 from ..scenario.foreign import decide_data_from_scenario as data_from_scenario
+from ..scenario.ids import IdMaker, safe_name
 from ..scenario.load import read_text, scenario_from_data
 from ..scenario.schema import Scenario
 
@@ -82,6 +83,8 @@ def _split(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _dec(cell: str) -> Decimal | None:
+    if "_" in cell:  # Decimal("6_0") is 60: a typo must not become a different number
+        return None
     try:
         v = Decimal(cell)
     except (InvalidOperation, ValueError):
@@ -221,16 +224,12 @@ def read_decide(path: str | Path) -> DecideData:
     return parse_decide(read_text(p), source=p.name)
 
 
-def _safe_id(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.\-]+", "_", text.strip()).strip("_")
-    return s[:100] or "x"
-
-
 def scenario_from_decide(data: DecideData, *, name: str | None = None) -> Scenario:
     """Convert Decide data to a detente Scenario.
 
-    Ids are made safe (characters outside ``A-Za-z0-9_.-`` become ``_``; the original id is kept
-    as the name). Raises :class:`ScenarioError` where the data do not fit a Scenario: a salience
+    Ids that are not valid scenario ids are transliterated or numbered
+    (:class:`~detente.scenario.ids.IdMaker`, with a note; the original id is kept as the name);
+    two codes that would get the same id are an error naming both. Raises :class:`ScenarioError` where the data do not fit a Scenario: a salience
     above 1 (detente saliences lie in [0, 1]; such files can still be run with
     ``exchange_decide(read_decide(path))``), or an actor whose power differs between issues.
     """
@@ -249,25 +248,23 @@ def scenario_from_decide(data: DecideData, *, name: str | None = None) -> Scenar
                 "a detente actor has one power", source=src, location=f"line {r.line}", field="power"))
         power.setdefault(r.actor, r.power)
     ids: dict[tuple[str, str], str] = {}
-    for kind, names in (("actor", data.actors), ("issue", data.issues)):
-        used: dict[str, str] = {}
-        for orig in names:
-            sid = _safe_id(orig)
-            if sid in used:
-                problems.append(ScenarioError(
-                    f"ids {used[sid]!r} and {orig!r} both become {sid!r}", source=src, field=kind))
-            used[sid] = orig
-            ids[(kind, orig)] = sid
+    makers = {kind: IdMaker(kind, source=src) for kind in ("actor", "issue")}
+    for kind, names, rec in (("actor", data.actors, "#A"), ("issue", data.issues, "#P")):
+        for k, orig in enumerate(names, start=1):
+            try:
+                ids[(kind, orig)] = makers[kind].id_for(orig, where=f"{rec} record {k}")
+            except ScenarioError as e:  # two codes, one id: never merge them
+                problems.append(e)
     if problems:
         if len(problems) == 1:
             raise problems[0]
         raise ScenarioError(f"{len(problems)} problems found", source=src, problems=problems)
-    notes = [f"read from the Decide file {src}"]
+    notes = [f"read from the Decide file {src}", *makers["actor"].notes(), *makers["issue"].notes()]
     absent = [a for a in data.actors if a not in power]
     if absent:
         notes.append(f"actors without #D rows get power 0: {', '.join(absent)}")
     payload = {
-        "name": name or _safe_id(Path(src).stem if src and not src.startswith("<") else "decide"),
+        "name": name or safe_name(Path(src).stem if src and not src.startswith("<") else "decide", "decide"),
         "title": data.description,
         "actors": [
             {"id": ids[("actor", a)], "name": data.actor_names.get(a, a), "power": float(power.get(a, 0))}

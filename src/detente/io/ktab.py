@@ -29,16 +29,17 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import MissingExtraError, ScenarioError
+from ..errors import MissingExtraError, ScenarioError, known_list
+from ..results import csv_cell
 from ..scenario.foreign import OPTION_VALUES, XML_OPTION_FIELDS, ktab_inputs
-from ..scenario.load import decode_bytes, read_text, scenario_from_data
+from ..scenario.ids import IdMaker, safe_name
+from ..scenario.load import decode_bytes, read_text, scenario_from_data, strict_float, strict_int
 from ..scenario.schema import Scenario
 
 __all__ = [
@@ -149,20 +150,24 @@ def _number(cell: str, *, source: str, location: str, field: str) -> float:
     if c == "":
         raise ScenarioError("is empty; a number is required", source=source, location=location, field=field)
     try:
-        v = float(c)
-    except ValueError:
-        raise ScenarioError(f"{c!r} is not a number", source=source, location=location, field=field) from None
+        v = strict_float(c)
+    except ValueError as e:
+        raise ScenarioError(str(e), source=source, location=location, field=field) from None
     if not math.isfinite(v):
         raise ScenarioError(f"{c!r} is not a finite number", source=source, location=location, field=field)
     return v
 
 
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+
+
 def _integer(cell: str, *, source: str, location: str, field: str) -> int:
     c = cell.strip().strip('"').strip()
     try:
-        return int(c)
-    except ValueError:
-        raise ScenarioError(f"{c!r} is not an integer", source=source, location=location, field=field) from None
+        return strict_int(c, max_digits=9)
+    except ValueError as e:
+        raise ScenarioError(str(e), source=source, location=location, field=field) from None
 
 
 def _check_range(v: float, lo: float, hi: float, *, source, location, field) -> None:
@@ -264,27 +269,29 @@ def _read_csv(text: str, source: str) -> KtabInput:
     return KtabInput(scenario=scenario, dimension_names=tuple(dim_names), format="csv")
 
 
-def _safe_id(text: str, used: set[str], fallback: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.\-]+", "_", text.strip()).strip("_")[:90] or fallback
-    base, k = s, 2
-    while s in used:
-        s = f"{base}_{k}"
-        k += 1
-    used.add(s)
-    return s
-
-
 def _to_scenario(name, desc, dim_names, actors, source) -> Scenario:
-    issue_ids: set[str] = set()
+    issue_ids = IdMaker("issue", source=source, field="dName")
+    actor_ids = IdMaker("actor", source=source, field="name")
     issues = []
+    first: dict[str, str] = {}
     for k, dn in enumerate(dim_names):
-        iid = _safe_id(dn, issue_ids, f"dim{k}")
+        where = f"dimension {k + 1}"
+        iid = issue_ids.id_for(dn, where=where)
+        if iid in first:
+            raise ScenarioError(f"dimension {dn.strip()!r} appears twice ({first[iid]} and {where})",
+                                source=source, location=where, field="dName")
+        first[iid] = where
         issues.append({"id": iid, "name": dn.strip(), "scale": {"min": 0.0, "max": 100.0}})
-    actor_ids: set[str] = set()
     rows: dict[tuple, str] = {}
-    data_actors, positions = [], []
+    data_actors: list[dict[str, Any]] = []
+    positions: list[dict[str, Any]] = []
+    first = {}
     for a, (aname, adesc, cap, pos, sal, loc) in enumerate(actors):
-        aid = _safe_id(aname, actor_ids, f"actor{a}")
+        aid = actor_ids.id_for(aname, where=loc)
+        if aid in first:
+            raise ScenarioError(f"actor {aname.strip()!r} appears twice ({first[aid]} and {loc})",
+                                source=source, location=loc, field="name")
+        first[aid] = loc
         rows[("actors", a)] = loc
         data_actors.append({"id": aid, "name": aname.strip(), "power": cap,
                             "sources": [_DESC_PREFIX + adesc.strip()] if adesc.strip() else []})
@@ -293,13 +300,14 @@ def _to_scenario(name, desc, dim_names, actors, source) -> Scenario:
             positions.append({"actor": aid, "issue": iss["id"], "position": pos[k],
                               "salience": sal[k] / 100.0})
     data = {
-        "name": _safe_id(name, set(), "ktab"),
+        "name": safe_name(name, "ktab"),
         "title": name.strip(),
         "description": desc.strip(),
         "actors": data_actors,
         "issues": issues,
         "positions": positions,
-        "notes": ["read from a KTAB SMP file: positions on [0, 100] as given, saliences divided by 100"],
+        "notes": ["read from a KTAB SMP file: positions on [0, 100] as given, saliences divided by 100",
+                  *actor_ids.notes(), *issue_ids.notes()],
     }
     return scenario_from_data(data, source=source, rows=rows)
 
@@ -339,9 +347,10 @@ def _read_xml(text: str, source: str) -> KtabInput:
     seed_text = _text(root, "prngSeed", source=source, where="<Scenario>", required=False)
     if seed_text is not None:
         st = seed_text.strip()
-        if not st.isdigit() or int(st) >= 2**64:
+        # at most 20 digits: int() of a 5,000-digit string would raise its own, unclear error
+        if not (st.isascii() and st.isdigit()) or len(st) > 20 or int(st) >= 2**64:
             raise ScenarioError(
-                f"must be a decimal unsigned 64-bit integer (got {st!r})",
+                f"must be a decimal unsigned 64-bit integer (got {_short(st)})",
                 source=source, location="element <Scenario>/<prngSeed>", field="prngSeed",
             )
         seed = int(st)
@@ -383,11 +392,11 @@ def _read_xml(text: str, source: str) -> KtabInput:
     for a, ael in enumerate(actor_els, start=1):
         where = f"<Actors>/<Actor>[{a}]"
         loc = f"element {where}"
-        aname = _text(ael, "name", source=source, where=where)
+        aname = _text(ael, "name", source=source, where=where) or ""  # required: never None
         adesc = _text(ael, "description", source=source, where=where, required=False) or ""
         _check_text(aname, source=source, location=loc, field="name", max_len=MAX_NAME, min_len=1)
         _check_text(adesc, source=source, location=loc, field="description", max_len=MAX_DESC)
-        cap_t = _text(ael, "capability", source=source, where=where)
+        cap_t = _text(ael, "capability", source=source, where=where) or ""
         cap = _number(cap_t, source=source, location=loc, field="capability")
         _check_range(cap, 0.0, MAX_CAPABILITY, source=source, location=loc, field="capability")
         vecs = []
@@ -427,19 +436,19 @@ def _read_xml(text: str, source: str) -> KtabInput:
                 who = _text(pair, tag, source=source, where=where)
                 if who not in by_name:
                     raise ScenarioError(
-                        f"unknown actor {who!r}; known: {', '.join(by_name)}",
+                        f"unknown actor {who!r}; known: {known_list(by_name)}",
                         source=source, location=f"element {where}", field=tag,
                     )
                 ids.append(by_name[who])
-            w = _number(_text(pair, "adjust", source=source, where=where), source=source,
+            w = _number(_text(pair, "adjust", source=source, where=where) or "", source=source,
                         location=f"element {where}", field="adjust")
             _check_range(w, 0.0, 1.0, source=source, location=f"element {where}", field="adjust")
             acc.append((ids[0], ids[1], w))
-        ids = scenario.actor_ids
-        mat = np.eye(len(ids))
-        index = {a: k for k, a in enumerate(ids)}
-        for a, b, w in acc:
-            mat[index[a], index[b]] = w
+        all_ids = scenario.actor_ids
+        mat = np.eye(len(all_ids))
+        index = {a: k for k, a in enumerate(all_ids)}
+        for a_id, b_id, w in acc:
+            mat[index[a_id], index[b_id]] = w
         rows = mat.sum(axis=1)
         if np.any(rows > 1.0 + 1e-9):
             k = int(np.argmax(rows > 1.0 + 1e-9))
@@ -448,7 +457,7 @@ def _read_xml(text: str, source: str) -> KtabInput:
                 "default); each row of the accommodation matrix must sum to at most 1",
                 source=source, location="element <IdealAdjustment>", field="adjust",
             )
-        if not np.array_equal(mat, np.eye(len(ids))):
+        if not np.array_equal(mat, np.eye(len(all_ids))):
             options["accommodation"] = tuple(acc)
     return KtabInput(scenario=scenario, options=options, seed=seed,
                      dimension_names=tuple(dim_names), format="xml")
@@ -504,14 +513,15 @@ def to_ktab_csv(scenario: Scenario) -> str:
     names, dims, pos, sal, cap, _ = _ktab_tables(scenario)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow([_plain(scenario.title or scenario.name), _plain(scenario.description)[:MAX_DESC],
-                len(names), len(dims)])
+    # text cells that a spreadsheet would run as a formula (=, +, -, @ ...) get a leading '
+    w.writerow([csv_cell(_plain(scenario.title or scenario.name)),
+                csv_cell(_plain(scenario.description)[:MAX_DESC]), len(names), len(dims)])
     head = ["Actor", "Description", "Capability"]
     for dn in dims:
-        head += [_plain(dn), f"{_plain(dn)} Salience"]
+        head += [csv_cell(_plain(dn)), csv_cell(f"{_plain(dn)} Salience")]
     w.writerow(head)
     for k, act in enumerate(scenario.actors):
-        row = [names[k], _description(act), _fmt(cap[k])]
+        row = [csv_cell(names[k]), csv_cell(_description(act)), _fmt(cap[k])]
         for j in range(len(dims)):
             row += [_fmt(pos[k, j]), _fmt(sal[k, j])]
         w.writerow(row)

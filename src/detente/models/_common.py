@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..errors import ScenarioError
 from ..scenario.arrays import ScenarioArrays
 
-__all__ = ["check_arrays", "linear_utilities"]
+__all__ = ["check_arrays", "linear_utilities", "unit_power"]
 
 
-def check_arrays(a: ScenarioArrays, source: str = "") -> ScenarioArrays:
+_SAFE_POWER = (2.0 ** -32, 2.0 ** 32)
+
+
+def unit_power(a: ScenarioArrays, *, target: float | None = None) -> ScenarioArrays:
+    """The arrays with power brought into a safe range by an exact power-of-two factor.
+
+    Power is scale-free (only ratios matter; the contract tests check it), but a largest
+    power of 1e308 overflows and 1e-50 underflows in the models' products and sums (issue 21).
+    When the largest power of a scenario (or batch item) lies outside [2^-32, 2^32], every
+    power is multiplied by the power of two that brings the largest into [0.5, 1). Scaling
+    by a power of two is exact in floating point, so a model that only uses ratios of power
+    gives bit-identical results; ordinary inputs (inside the range) are passed unchanged.
+    The Scenario keeps the user's values.
+
+    ``target``: for a model whose equations are not exactly scale-free (KTAB's SMP has
+    absolute tolerances), out-of-range powers are instead divided by the largest and
+    multiplied by ``target``, the model's conventional scale (KTAB: 100).
+    """
+    p = np.asarray(a.power, dtype=float)
+    if p.size == 0:
+        return a
+    top = np.max(p, axis=-1, keepdims=True)
+    if not np.all(np.isfinite(top) & (top > 0)):
+        return a  # check_arrays / the schema report these
+    lo, hi = _SAFE_POWER
+    if np.all((top >= lo) & (top <= hi)):
+        return a
+    inside = (top >= lo) & (top <= hi)
+    if target is not None:
+        return dataclasses.replace(a, power=np.where(inside, p, p / top * target))
+    _, exp = np.frexp(top)  # top = m * 2**exp with m in [0.5, 1)
+    return dataclasses.replace(a, power=np.ldexp(p, -np.where(inside, 0, exp)))
+
+
+def check_arrays(a: ScenarioArrays, source: str = "", *, power_scale: float | None = None) -> ScenarioArrays:
     """Checks every model relies on; the schema already enforces them for loaded scenarios.
+
+    Returns the arrays with power brought into a safe range (:func:`unit_power`).
 
     Raises
     ------
@@ -33,7 +71,7 @@ def check_arrays(a: ScenarioArrays, source: str = "") -> ScenarioArrays:
             f"no actor has power x salience > 0 on issue {a.issues[k]!r}",
             source=source, location=f"issues[{k}]",
         )
-    return a
+    return unit_power(a, target=power_scale)
 
 
 def linear_utilities(a: ScenarioArrays, outcome: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ reads back identically with the same N.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from xml.etree.ElementTree import Element
 import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError
+from ..io.files import write_atomic
+from ..scenario.load import read_bytes, strict_float, strict_int
 from .domain import WEIGHT_SUM_TOLERANCE, Domain
 
 __all__ = [
@@ -98,14 +101,9 @@ def _parse(path: Path) -> Element:
     except ImportError:  # pragma: no cover - defusedxml is in the xml/dev extras
         raise MissingExtraError("defusedxml", "xml") from None
     src = path.name
-    if not path.exists():
-        raise ScenarioError(f"file not found: {path}", source=src)
-    if path.is_dir():
-        raise ScenarioError(f"is a directory, not an XML file: {path}", source=src)
-    if path.stat().st_size > MAX_XML_BYTES:
-        raise ScenarioError(f"file is too large (at most {MAX_XML_BYTES} bytes)", source=src)
+    raw = read_bytes(path, source=src, max_bytes=MAX_XML_BYTES)  # regular files only
     try:
-        return DET.parse(str(path)).getroot()
+        return DET.fromstring(raw)
     except DET.ParseError as e:
         line = getattr(e, "position", (0, 0))[0]
         raise ScenarioError(f"malformed XML ({e})", source=src, location=f"line {line}") from None
@@ -118,7 +116,7 @@ def _int_attr(el: Element, name: str, src: str, where: str) -> int:
     if raw is None:
         raise ScenarioError(f"missing attribute {name!r}", source=src, location=where, field=name)
     try:
-        return int(raw.strip())
+        return strict_int(raw, max_digits=18)
     except ValueError:
         raise ScenarioError(f"must be an integer (got {raw!r})", source=src, location=where, field=name) from None
 
@@ -128,9 +126,9 @@ def _float_attr(el: Element, name: str, src: str, where: str) -> float:
     if raw is None:
         raise ScenarioError(f"missing attribute {name!r}", source=src, location=where, field=name)
     try:
-        v = float(raw.strip())
+        v = strict_float(raw)
     except ValueError:
-        raise ScenarioError(f"must be a number (got {raw!r})", source=src, location=where, field=name) from None
+        raise ScenarioError(f"must be a number (got {raw[:40]!r})", source=src, location=where, field=name) from None
     if not math.isfinite(v):
         raise ScenarioError(f"must be a finite number (got {raw!r})", source=src, location=where, field=name)
     return v
@@ -234,7 +232,7 @@ def _issues(obj: Element, src: str, discretise: int | None = None) -> list[tuple
                 if v is None:
                     raise ScenarioError("missing attribute 'value'", source=src, location=f"{where}/<item>[{j + 1}]", field="value")
                 labels.append(v)
-            dup = sorted({v for v in labels if labels.count(v) > 1})
+            dup = sorted(k for k, c in Counter(labels).items() if c > 1)
             if dup:
                 raise ScenarioError(f"duplicate item values {dup}", source=src, location=where)
             values = tuple(labels)
@@ -433,10 +431,9 @@ def _evaluate(ev: Element, iss: GeniusIssue, src: str, where: str) -> tuple[tupl
 
 
 def _is_domain_file(path: Path) -> bool:
-    try:
-        head = path.read_bytes()[:4096].decode("utf-8", "replace")
-    except OSError:
-        return False
+    # only the head is read, and only of a regular file: a stray FIFO or device named *.xml
+    # in the folder is refused by name (read_bytes) instead of blocking or reading forever
+    head = read_bytes(path, max_bytes=4096, head=True).decode("utf-8", "replace")
     return "<negotiation_template" in head
 
 
@@ -598,19 +595,4 @@ def write_genius_profile(domain: Domain, party: int | str, path: str | Path) -> 
 
 
 def _write(path: str | Path, text: str) -> None:
-    import os
-    import tempfile
-
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, text)  # whole or not at all, umask-respecting, no link replaced

@@ -24,6 +24,7 @@ function                    input
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,6 +78,26 @@ _SQ = "#555555"
 _REAL = "#000000"
 
 
+#: No mathtext anywhere: names and titles come from users, and ``$`` or ``%`` in them
+#: (``Tariffs: 25% on $ goods``) must print as written, never parse as TeX or crash a plot.
+_LITERAL = {"text.parse_math": False}
+
+
+def _literal_text(fn):
+    """Run a chart function with mathtext off: every Text it creates draws its string as is."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            import matplotlib
+        except ImportError:  # the function itself raises MissingExtraError
+            return fn(*args, **kwargs)
+        with matplotlib.rc_context(_LITERAL):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _figure(width: float, height: float) -> Figure:
     """A pyplot-free Figure (its canvas is Agg; nothing global is touched)."""
     try:
@@ -92,6 +113,7 @@ def model_color(index: int) -> str:
 
 
 # ------------------------------------------------------------------------------ output
+@_literal_text
 def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
     """PNG bytes of a figure."""
     buf = io.BytesIO()
@@ -99,6 +121,7 @@ def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+@_literal_text
 def to_svg(fig: Figure) -> str:
     """SVG text of a figure (fonts as paths, so it renders the same without the fonts)."""
     import matplotlib
@@ -127,6 +150,7 @@ def _scale_caption(issue) -> str:
     return text if len(text) <= 150 else text[:147] + "..."
 
 
+@_literal_text
 def position_chart(
     scenario,
     forecasts: Iterable[Any] = (),
@@ -284,6 +308,7 @@ def trajectory_columns(table: pd.DataFrame) -> tuple[str, str, str | None, str |
     return rnd, val, ("actor" if "actor" in cols else None), ("issue" if "issue" in cols else None)
 
 
+@_literal_text
 def trajectory_chart(
     table: pd.DataFrame,
     *,
@@ -370,6 +395,7 @@ def trajectory_chart(
     return fig
 
 
+@_literal_text
 def forecast_trajectories(forecast, *, scenario=None) -> list[tuple[str, Figure]]:
     """A trajectory chart for every table of ``forecast`` that has rounds and values.
 
@@ -400,6 +426,7 @@ def _require(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
         )
 
 
+@_literal_text
 def distribution_chart(draws: pd.DataFrame, *, scenario=None, bins: int = 40) -> Figure:
     """Monte Carlo outcome distributions, one panel per issue.
 
@@ -468,6 +495,7 @@ def distribution_chart(draws: pd.DataFrame, *, scenario=None, bins: int = 40) ->
 
 
 # ------------------------------------------------------------------------------ Sobol
+@_literal_text
 def sobol_chart(indices: pd.DataFrame, *, top: int = 15) -> Figure:
     """Sensitivity indices as ranked horizontal bars with confidence intervals.
 
@@ -543,6 +571,7 @@ def agreement_column(runs: pd.DataFrame) -> str:
     )
 
 
+@_literal_text
 def simulation_chart(
     runs: pd.DataFrame,
     *,
@@ -612,6 +641,7 @@ def simulation_chart(
 
 
 # ------------------------------------------------------------------------------ backtest
+@_literal_text
 def backtest_chart(errors: pd.DataFrame, *, unit: str = "error (0-100 scale)") -> Figure:
     """Backtest error by model: every issue's error as a point, the mean as a bar.
 

@@ -27,7 +27,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ScenarioError
 
@@ -71,6 +79,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+NOISE_CAPS = {
+    "position": 1e15, "red_line": 1e15,  # scale points; keeps every draw finite and exact-ish
+    "salience": 100.0, "power": 100.0,   # relative: 100 = 10,000 % of the value
+    "walk_away": 100.0, "credibility": 100.0,  # utilities on [0, 1]
+}
+"""The largest expert noise accepted per kind (refused with a clear error above it)."""
+RELATIVE_NOISE_CAP = 100.0
+
+
 class NoiseSpec(_Frozen):
     """Global "expert noise": one distribution around every value of a kind of field.
 
@@ -97,10 +114,22 @@ class NoiseSpec(_Frozen):
 
     @field_validator("position", "salience", "power", "red_line", "walk_away", "credibility")
     @classmethod
-    def _finite(cls, v: float) -> float:
+    def _finite(cls, v: float, info: ValidationInfo) -> float:
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError(f"must be a finite number (got {v})")
+        cap = NOISE_CAPS[info.field_name or ""]
+        if v > cap:  # 1e308 would overflow every draw to inf; nothing useful lies beyond
+            raise ValueError(f"{v:g} is too large (at most {cap:g})")
         return v
+
+    @model_validator(mode="after")
+    def _relative_cap(self) -> NoiseSpec:
+        for f in ("position", "red_line"):
+            if self.relative and getattr(self, f) > RELATIVE_NOISE_CAP:
+                raise ValueError(
+                    f"{f}: {getattr(self, f):g} is too large for relative noise (at most "
+                    f"{RELATIVE_NOISE_CAP:g} scale widths)")
+        return self
 
     @property
     def active(self) -> bool:
@@ -176,7 +205,7 @@ def _validate(cls, data: Any, source: str, prefix: str):
             where = _loc(loc[:-1]) if field else _loc(loc)
             location = ".".join(p for p in (prefix, where) if p)
             got = err.get("input")
-            msg = err.get("msg", "invalid")
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 msg = "unknown key"
             problems.append(

@@ -30,6 +30,8 @@ Layering: ``cli`` -> ``commands`` | ``api`` -> ``service`` -> ``report`` | ``bac
 
 from __future__ import annotations
 
+from ..io.files import write_atomic
+from ..results import frame_to_csv
 from .backtest import backtest, backtest_chart_png, outcome_baselines
 from .backtest import load_sources as backtest_sources
 from .backtest import plan as backtest_plan
@@ -113,6 +115,7 @@ __all__ = [
     "forecast_document",
     "influence",
     "influence_document",
+    "frame_to_csv",
     "load",
     "load_track",
     "load_with_uncertainty",
@@ -144,4 +147,5 @@ __all__ = [
     "what_if_document",
     "what_if_notes",
     "warmup",
+    "write_atomic",
 ]

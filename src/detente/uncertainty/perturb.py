@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, known_list
 from ..scenario.arrays import ScenarioArrays
 from ..scenario.schema import Scenario
 from .distributions import Beta, Discrete, Distribution, Triangular, TruncNormal, Uniform
@@ -270,7 +270,7 @@ class _Builder:
         if spec.actor is None:
             raise self.err(f"field {target!r} needs 'actor'", loc, "actor")
         if spec.actor not in self.ai:
-            raise self.err(f"unknown actor id {spec.actor!r}; known: {', '.join(self.ai)}", loc, "actor")
+            raise self.err(f"unknown actor id {spec.actor!r}; known: {known_list(self.ai)}", loc, "actor")
         i = self.ai[spec.actor]
         if target == "power":
             if spec.issue is not None:
@@ -285,7 +285,7 @@ class _Builder:
         if spec.issue is None:
             raise self.err(f"field {target!r} needs 'issue'", loc, "issue")
         if spec.issue not in self.ii:
-            raise self.err(f"unknown issue id {spec.issue!r}; known: {', '.join(self.ii)}", loc, "issue")
+            raise self.err(f"unknown issue id {spec.issue!r}; known: {known_list(self.ii)}", loc, "issue")
         k = self.ii[spec.issue]
         idx = (i, k)
         cell = f"[{spec.actor},{spec.issue}]"

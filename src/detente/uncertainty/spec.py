@@ -117,6 +117,6 @@ def load_scenario_with_uncertainty(
     data = dict(data)
     unc = data.pop("uncertainty")
     spec = uncertainty_from_data(unc, source=path.name)
-    from ..scenario.load import _yaml_lines  # line numbers for messages, as load_scenario gives
+    from ..scenario.load import _lazy_lines  # line numbers for messages, as load_scenario gives
 
-    return scenario_from_data(data, source=path.name, lines=_yaml_lines(text)), spec
+    return scenario_from_data(data, source=path.name, lines=_lazy_lines(text)), spec

@@ -71,6 +71,11 @@ class _Round:
     def __init__(self, eng: _Engine, pos: list[dict]):
         self.eng = eng
         self.pos = pos          # pos[p][actor] round-start positions (0..100)
+        # rounding-decided branches (near-equal gains, an outcome on the target up to noise),
+        # counted from the first candidate computed: _overshoot and _rex count them while the
+        # candidates are built, before the round's exchanges run (issue 21: it was set only
+        # in run(), so a near-tie among the candidates raised AttributeError)
+        self.near = 0
         e = eng
         self.prod = [{a: (pos[p][a] * e.sal[p][a]) * e.pow[p][a] for a in e.order[p]}
                      for p in range(e.m)]
@@ -331,7 +336,6 @@ class _Round:
                         cands.append(ex)
         done: list[_Exchange] = []
         flips = 0
-        self.near = 0  # rounding-decided branches: near-equal gains, outcome on the target
         lst = cands
         gain = _gain_key
         k = e.k

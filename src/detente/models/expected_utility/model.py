@@ -14,7 +14,7 @@ import numpy as np
 from ...backends import BACKENDS, Backend
 from ...errors import ModelParameterError, ScenarioError
 from ...results import Forecast
-from .._common import linear_utilities
+from .._common import linear_utilities, unit_power
 from .engine import _final_median, expected_utility_path
 from .reference import _NONE, CompromiseChoice, Probability, Trajectory
 from .tables import _tables
@@ -237,7 +237,7 @@ class ExpectedUtility:
 
     def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
         """Run every issue of ``scenario`` (rng unused: the model is deterministic)."""
-        a = scenario.arrays()
+        a = unit_power(scenario.arrays())  # power is scale-free: 1e308 must not overflow
         path = self._path(a, scenario.name, record=True)
         x0 = np.asarray(a.position, dtype=float)
         take_part = np.asarray(a.stake) & (np.asarray(a.weight) > 0)

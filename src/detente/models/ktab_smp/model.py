@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from ...errors import ModelParameterError, ScenarioError
+from ...errors import ModelParameterError, ScenarioError, known_list
 from ...results import Forecast
 from ...rng import as_generator
 from ...scenario.foreign import OPTION_VALUES, ktab_inputs
@@ -143,7 +143,7 @@ class KtabSMP:
                 if who not in index:
                     raise ModelParameterError(
                         f"model 'ktab_smp': parameter 'accommodation'[{k}]: unknown actor {who!r}; "
-                        f"known: {', '.join(actors)}"
+                        f"known: {known_list(actors)}"
                     )
             acc[index[a], index[b]] = w
         rows = acc.sum(axis=1)
@@ -190,7 +190,8 @@ class KtabSMP:
         """
         import pandas as pd
 
-        a = check_arrays(scenario.arrays(), scenario.name)
+        # KTAB's tolerances are absolute: extreme powers go to its usual 0-100 scale
+        a = check_arrays(scenario.arrays(), scenario.name, power_scale=100.0)
         run, _, notes = self._run(a, history=True, rng=rng)
         lo, width = a.scale_min, a.scale_max - a.scale_min
         T = int(run.n_steps[0])
