@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import partial
 
 __all__ = [
+    "BudgetError",
     "ConvergenceError",
     "DetenteError",
     "DetenteWarning",
@@ -86,6 +87,13 @@ class ScenarioError(DetenteError, ValueError):
             source=self.source, location=self.location, field=self.field, problems=self.problems
         )
         return partial(type(self), **kw), (self.problem,)
+
+
+class BudgetError(ScenarioError):
+    """A request or command whose estimated memory or time exceeds the budget, refused before
+    any work. A :class:`ScenarioError` (the input asks for too much): the CLI exits 2, the API
+    answers 422. ``field`` names what is too large (e.g. ``model 'ktab_smp'``), the message
+    the estimate, the limit and how to ask for less."""
 
 
 class ModelError(DetenteError):

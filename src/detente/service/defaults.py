@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..cost import Budget
+
 __all__ = ["DEFAULTS", "Defaults"]
 
 
@@ -58,6 +60,9 @@ class Defaults:
         Simulated runs per chunk (memory bound).
     backtest_seed, n_boot, level
         Backtest: seed of model draws and the bootstrap, resamples, interval coverage.
+    budget : Budget
+        The most memory (2 GiB) and estimated time (120 s) one command or request may ask
+        for; a bigger run is refused before any work (:mod:`detente.service.budget`).
     """
 
     scenario: str = "alaska-2025"
@@ -77,11 +82,13 @@ class Defaults:
     backtest_seed: int = 0
     n_boot: int = 2000
     level: float = 0.95
+    budget: Budget = field(default_factory=Budget)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain copy (``noise`` as a dict)."""
+        """Plain copy (``noise`` and ``budget`` as dicts)."""
         out = {f: getattr(self, f) for f in self.__dataclass_fields__}
         out["noise"] = dict(self.noise)
+        out["budget"] = {"max_bytes": self.budget.max_bytes, "max_seconds": self.budget.max_seconds}
         return out
 
 

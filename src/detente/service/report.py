@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DetenteWarning
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
-from .forecast import analyse, model_names, run_models
+from .forecast import analyse, model_names, run_models_noting
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
 
@@ -57,6 +57,7 @@ def build_report(
     image_format: str = "png",
     title: str | None = None,
     generated: _dt.datetime | None = None,
+    budget: Any = None,
 ) -> str:
     """One self-contained HTML report on a scenario.
 
@@ -106,9 +107,11 @@ def build_report(
     sc = load(scenario)
     require_renderer()  # fail early, before any work, when Jinja2 is missing
     used = resolve_seed(seed)
-    if forecasts is None:
-        forecasts = run_models(sc.without_outcome(), model_names(models), params, used)
-    run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used))
+    notes: list[str] = []
+    if forecasts is None:  # checked against the budget first; a refusing model is a note
+        forecasts, notes = run_models_noting(sc.without_outcome(), model_names(models), params, used,
+                                             budget=budget)
+    run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used), notes=notes)
     noise = dict(noise) if noise else dict(DEFAULTS.noise)
     unavailable = []
     mc_text: list[str] = []
