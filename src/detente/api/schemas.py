@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from ..scenario.schema import Scenario
 from ..service.defaults import DEFAULTS
@@ -47,8 +47,10 @@ BuiltinName = Annotated[
     Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$",
           description="a built-in scenario name, see GET /scenarios"),
 ]
-#: A whole scenario, or the name of a built-in one.
-ScenarioRef = Scenario | BuiltinName
+#: A whole scenario, or the name of a built-in one. Documented with the Scenario schema but not
+#: validated while the request is parsed (on the server's event loop): the worker process that
+#: computes validates it (:func:`detente.api.tasks.request_scenario`), every problem located.
+ScenarioRef = SkipValidation[Scenario | BuiltinName]
 _ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 _ParamValue = str | int | float | bool | None
 _Seed = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]  # strict: `true` is not seed 1
@@ -184,6 +186,9 @@ class ForecastResponse(BaseModel):
     seed_entropy: int | None = Field(description="the seed used; send it back as `seed` to repeat the run")
     zone_of_agreement: dict[str, ZoneOut]
     forecasts: list[ForecastOut]
+    notes: list[str] = Field(default_factory=list,
+                             description="models left out of a multi-model forecast (over this "
+                                         "server's budget, or refusing the scenario)")
 
 
 class ValidateResponse(BaseModel):
