@@ -37,7 +37,7 @@ from typing import Any
 
 from ..errors import MissingExtraError, ScenarioError
 
-__all__ = ["ApiConfig", "create_app", "parse_upload"]
+__all__ = ["ApiConfig", "create_app", "create_app_from_env", "parse_upload"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,43 @@ class ApiConfig:
                 raise ScenarioError(f"{raw!r} is not a number", source="environment", field=key) from None
         return cls(**kw)
 
+    @classmethod
+    def from_file(cls, path: str, env: Mapping[str, str] | None = None) -> "ApiConfig":
+        """Read a TOML file of ``ApiConfig`` fields (``max_jobs = 4``, ``api_keys = ["<sha256
+        hex>", ...]``, ``allowed_hosts = ["detente.example.org"]``); ``DETENTE_API_*``
+        variables in ``env`` override it. Unknown keys are an error naming them."""
+        import tomllib
+
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except OSError as e:
+            raise ScenarioError(f"cannot read the file ({e.strerror})", source=str(path)) from None
+        except tomllib.TOMLDecodeError as e:
+            raise ScenarioError(f"not valid TOML ({e})", source=str(path)) from None
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ScenarioError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}",
+                                source=str(path))
+        over = cls.from_env(env)
+        kw: dict[str, Any] = dict(data)
+        for f in dataclasses.fields(cls):
+            if "DETENTE_API_" + f.name.upper() in (os.environ if env is None else env):
+                kw[f.name] = getattr(over, f.name)
+        try:
+            return cls(**kw)
+        except TypeError as e:
+            raise ScenarioError(str(e), source=str(path)) from None
+
+    def to_env(self) -> dict[str, str]:
+        """The ``DETENTE_API_*`` variables that give this configuration (for worker processes)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out["DETENTE_API_" + f.name.upper()] = ",".join(v) if f.name in _LISTS else str(v)
+        return out
+
     def budget(self, *, job: bool = False) -> dict[str, float]:
         """The budget of one request (or background job) as plain data for a worker:
         ``max_memory_bytes`` and the time limit of a request (or job)."""
@@ -217,6 +254,12 @@ def create_app(config: ApiConfig | None = None):
     page.mount_static(app)
     docs.mount_assets(app)
     return app
+
+
+def create_app_from_env():
+    """``create_app(ApiConfig.from_env())``: the factory ``detente serve --workers N`` gives
+    uvicorn (each worker process builds its app from the environment the command set)."""
+    return create_app(ApiConfig.from_env())
 
 
 def parse_upload(raw: bytes, content_type: str, filename: str | None):

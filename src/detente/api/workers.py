@@ -13,8 +13,10 @@ processes, never on the event loop and never in a thread of the server:
 
 A worker runs ``"package.module:function"`` on a JSON-ready payload and sends back its return
 value, or the error body of :func:`detente.api.errors.error_body` (bounded: a request whose
-errors would fill megabytes gets a small 422). Workers are ``spawn``-ed (the server has
-threads; forking a threaded process can deadlock) and shared by the apps of one process.
+errors would fill megabytes gets a small 422). Workers come from a ``forkserver`` (the server
+has threads, and forking a threaded process can deadlock; the fork server is single-threaded
+and has detente imported, so a new worker is ready in a fraction of a second) and are shared
+by the apps of one process.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PoolBusy", "WorkerFailed", "WorkerPool", "WorkerTimeout", "pool_for"]
+__all__ = ["PoolBusy", "WorkerFailed", "WorkerPool", "WorkerTimeout", "pool_for", "warm"]
+
+PRELOAD = ("detente.service", "detente.api.tasks")
 
 
 class PoolBusy(RuntimeError):
@@ -92,6 +96,39 @@ def _worker_main(conn, memory_bytes: int, preload: tuple[str, ...]) -> None:  # 
             conn.send(("error", error_body(e)))
 
 
+def _context(preload: tuple[str, ...]):
+    """The forkserver context (preloading ``preload``), or spawn where there is none."""
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+    except ValueError:  # not on this platform
+        return multiprocessing.get_context("spawn")
+    ctx.set_forkserver_preload(list(preload))
+    _adopt_inherited_forkserver()
+    return ctx
+
+
+def _adopt_inherited_forkserver() -> None:
+    """In a process forked from one that started the fork server (a test's forked child), use
+    that server as it is: the standard check (``waitpid``) only works in its parent."""
+    from multiprocessing import forkserver, resource_tracker
+
+    fs = forkserver._forkserver
+    pid = getattr(fs, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+        return  # our own child: the standard path works
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:  # gone: start a new one here
+        fs._forkserver_pid = fs._forkserver_address = fs._forkserver_alive_fd = None
+        return
+    fs.ensure_running = resource_tracker.ensure_running  # type: ignore[method-assign]
+
+
 @dataclass
 class _Worker:
     proc: Any
@@ -114,10 +151,10 @@ class WorkerPool:
     """
 
     def __init__(self, size: int = 2, memory_bytes: int = 1 << 30, queue: int = 16,
-                 preload: tuple[str, ...] = ("detente.service", "detente.api.tasks")) -> None:
+                 preload: tuple[str, ...] = PRELOAD) -> None:
         self.size, self.memory_bytes, self.queue = int(size), int(memory_bytes), int(queue)
         self.preload = tuple(preload)
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = _context(self.preload)
         self._idle: list[_Worker] = []
         self._all: set[int] = set()
         self._workers: list[_Worker] = []
@@ -134,9 +171,14 @@ class WorkerPool:
                                  daemon=True, name="detente-worker")
         proc.start()
         child.close()
-        if not parent.poll(120) or parent.recv()[0] != "ready":
+        try:
+            ok = parent.poll(120) and parent.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ok = False
+        if not ok:
             proc.kill()
-            raise WorkerFailed("a worker process did not start")
+            raise WorkerFailed("a worker process did not start (a script that serves the API "
+                               "needs an `if __name__ == \"__main__\":` guard)")
         w = _Worker(proc, parent)
         with self._lock:
             self._workers.append(w)
@@ -210,7 +252,6 @@ class WorkerPool:
         if self._slots.locked() and self._waiting >= self.queue:
             raise PoolBusy(f"{self.size} computations are running and {self._waiting} waiting, "
                            "this server's limit")
-        deadline = loop.time() + timeout
         self._waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), timeout)
@@ -219,9 +260,9 @@ class WorkerPool:
         finally:
             self._waiting -= 1
         try:
-            w = await asyncio.to_thread(self._take)
+            w = await asyncio.to_thread(self._take)  # starting a worker is not the request's time
             try:
-                return await self._exchange(loop, w, target, payload, deadline)
+                return await self._exchange(loop, w, target, payload, loop.time() + timeout)
             except BaseException:
                 await asyncio.to_thread(self._kill, w)  # overran, died or cancelled: never reused
                 raise
@@ -255,21 +296,31 @@ class WorkerPool:
                                f"{w.proc.exitcode})") from None
 
 
-_POOLS: dict[tuple[int, int, int], WorkerPool] = {}
+_POOLS: dict[tuple[int, int, int, int], WorkerPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
 def pool_for(size: int, memory_bytes: int, queue: int) -> WorkerPool:
     """The process-wide pool with these settings (apps in one process share their workers)."""
-    key = (int(size), int(memory_bytes), int(queue))
+    key = (os.getpid(), int(size), int(memory_bytes), int(queue))  # a forked child starts its own
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
-            pool = _POOLS[key] = WorkerPool(*key)
+            pool = _POOLS[key] = WorkerPool(*key[1:])
         return pool
+
+
+def warm() -> None:
+    """Start the fork server now (with detente imported), rather than on the first request."""
+    ctx = _context(PRELOAD)
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 @atexit.register
 def _shutdown_all() -> None:
-    for pool in list(_POOLS.values()):
-        pool.shutdown()
+    for key, pool in list(_POOLS.items()):
+        if key[0] == os.getpid():
+            pool.shutdown()

@@ -29,7 +29,7 @@ MAX_ROUNDS = 10_000
 MAX_REPETITIONS = 100_000
 # measured per candidate exchange (actor pair x issue pair), Dec 2026, 2 cores:
 _BYTES_PER_CANDIDATE = 1536          # work arrays, candidate tables
-_BYTES_PER_CANDIDATE_ROUND = 256     # the exchange records of the first repetition
+_BYTES_PER_CANDIDATE_ROUND = 512     # the exchange records of the first repetition (arrays, dicts)
 _SECONDS_PER_CANDIDATE_ROUND = {"numba": 1.2e-5, "numpy": 3e-5, "decide": 3e-4}
 
 
@@ -111,7 +111,7 @@ class Exchange:
         The engine works on candidate exchanges, C = n_actors (n_actors - 1) / 2 x n_issues
         (n_issues - 1) / 2 (actor pairs x issue pairs, every actor with a stake everywhere):
 
-        * memory: C x (1.5 KiB + 256 B x rounds) (work tables, plus the exchange records of
+        * memory: C x (1.5 KiB + 512 B x rounds) (work tables, plus the exchange records of
           one repetition, kept for the tables), times ``n_draws`` for a batch of draws;
         * time: C x rounds x repetitions x draws x (12 us compiled, 30 us numpy, 300 us for
           the decide variant's Decimal arithmetic).

@@ -140,13 +140,13 @@ class KtabSMP:
 
         Each step compares every actor's bargain with every other's through every third actor:
 
-        * memory: 24 x n_actors^3 bytes per draw (a few (n, n, n) float64 arrays) plus the
-          positions (n_actors x n_issues);
+        * memory: 24 x n_actors^3 bytes per draw (a few (n, n, n) float64 arrays) plus 1 KiB
+          x n_actors x (n_actors + n_issues) (the step records and the bargain queues);
         * time: ``max_steps`` x draws x (5e-8 s x n_actors^3 + 1e-6 s x n_actors x n_issues)
           (the run usually stops earlier by the 2 % rule; the estimate is the worst case).
         """
         n, m, d = check_sizes(n_actors, n_issues, n_draws)
-        per = _BYTES_PER_TRIPLE * float(n) ** 3 + 64.0 * n * m
+        per = _BYTES_PER_TRIPLE * float(n) ** 3 + 1024.0 * n * (n + m)
         steps = int(self.max_steps)
         return Cost(f"model {self.name!r}", 65536 + per * d,
                     0.01 + steps * d * (_SECONDS_PER_TRIPLE * float(n) ** 3 + 1e-6 * n * m),
