@@ -109,6 +109,13 @@ class ApiConfig:
             v = getattr(self, f.name)
             if f.name in _LISTS:
                 object.__setattr__(self, f.name, tuple(str(x) for x in v))
+                if f.name == "api_keys":
+                    from .auth import is_digest
+
+                    if not all(is_digest(d) for d in self.api_keys):
+                        raise ScenarioError("must list SHA-256 hex digests of the keys, not the keys "
+                                            "(see `detente serve --hash-key`)", source="ApiConfig",
+                                            field="api_keys")
             elif f.name in _TEXTS:
                 if not isinstance(v, str):
                     raise ScenarioError(f"must be text (got {v!r})", source="ApiConfig", field=f.name)

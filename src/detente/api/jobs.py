@@ -123,6 +123,8 @@ def _child(target: str, payload: dict, conn, memory_bytes: int = 0) -> None:  # 
     def progress(x: float) -> None:
         conn.send(("progress", float(x)))
 
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)  # the server answers first when the cores are busy
     try:
         mod, _, name = target.partition(":")
         fn = getattr(importlib.import_module(mod), name)

@@ -8,6 +8,7 @@ processes, never on the event loop and never in a thread of the server:
 * **a memory limit**: each worker caps its own data segment (``RLIMIT_DATA``) at what it uses
   after start-up plus ``memory_bytes``, so an allocation past it fails in the worker (an
   answer, not a dead server);
+* **a lower CPU priority** (nice 10): when every core computes, the event loop still answers;
 * **a concurrency cap**: ``size`` workers compute at once; up to ``queue`` more requests wait
   for one (the wait counts against their time limit), further ones get 503 at once.
 
@@ -60,6 +61,8 @@ def _data_bytes() -> int | None:
 
 
 def _worker_main(conn, memory_bytes: int, preload: tuple[str, ...]) -> None:  # in the child
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)  # the server's event loop (and /health) comes first when the cores are busy
     for mod in preload:
         with contextlib.suppress(Exception):
             importlib.import_module(mod)
