@@ -202,3 +202,9 @@ def test_cli_refuses_a_big_scenario_with_one_line(big_file, model):
     assert "Traceback" not in r.output
     assert "BudgetError" in r.output and "limit" in r.output
     assert len([ln for ln in r.output.splitlines() if ln.strip()]) <= 3, r.output
+
+
+def test_cli_multi_model_forecast_notes_the_refused_model(big_file):
+    r = CliRunner().invoke(app, ["forecast", str(big_file), "-m", "weighted_median", "-m", "ktab_smp"])
+    assert r.exit_code == 0, r.output
+    assert "not run" in r.output and "ktab_smp" in r.output

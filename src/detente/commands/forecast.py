@@ -177,6 +177,7 @@ def forecast_cmd(
             for t in tables:
                 console.print(t)
             notes = list(run.scenario.notes) + [f"{f.model}: {n}" for f in run.forecasts for n in f.notes]
+            notes += list(getattr(run, "notes", ()))  # models left out (over the budget, refusing)
             for note in notes:
                 console.print(f"[dim]note:[/] {escape(note)}", highlight=False)
 
