@@ -6,7 +6,7 @@ one line each; no maths and no document building happen in the CLI.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -126,8 +126,8 @@ def serve_cmd(
             cfg = dataclasses.replace(cfg, jobs_db=os.path.join(folder, "jobs.sqlite"))
         if not loopback:
             console.print(f"[yellow]note:[/] serving on {host}: reachable from other machines", highlight=False)
-        kw = dict(host=host, port=port, log_level=log_level, timeout_keep_alive=5,
-                  limit_concurrency=256, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        kw: dict[str, Any] = dict(host=host, port=port, log_level=log_level, timeout_keep_alive=5,
+                                  limit_concurrency=256, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
         if workers == 1:
             uvicorn.run(create_app(cfg), **kw)
         else:

@@ -322,3 +322,21 @@ def test_dask_dashboard_binds_loopback():
                      if c.status == "LISTEN" and c.laddr.port == port]
     assert link.startswith("http://127.0.0.1:")
     assert listening == ["127.0.0.1"], listening
+
+
+def test_config_file_and_serve_refuses_the_network_without_keys(tmp_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    f = tmp_path / "server.toml"
+    f.write_text(f'max_jobs = 4\napi_keys = ["{hash_key("k")}"]\nallowed_hosts = ["a.example"]\n')
+    cfg = ApiConfig.from_file(str(f), env={"DETENTE_API_MAX_JOBS": "3"})
+    assert (cfg.max_jobs, cfg.api_keys, cfg.allowed_hosts) == (3, (hash_key("k"),), ("a.example",))
+    (tmp_path / "bad.toml").write_text("max_job = 4\n")
+    with pytest.raises(ScenarioError, match="unknown setting.*max_job"):
+        ApiConfig.from_file(str(tmp_path / "bad.toml"))
+    r = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "0"], env={"DETENTE_API_API_KEYS": ""})
+    assert r.exit_code == 2 and "API keys" in r.output, r.output
+    r = CliRunner().invoke(app, ["serve", "--hash-key"], input="k\n")
+    assert r.exit_code == 0 and r.output.strip() == hash_key("k")

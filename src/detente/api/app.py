@@ -153,8 +153,8 @@ class ApiConfig:
         import tomllib
 
         try:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
         except OSError as e:
             raise ScenarioError(f"cannot read the file ({e.strerror})", source=str(path)) from None
         except tomllib.TOMLDecodeError as e:

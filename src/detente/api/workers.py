@@ -127,7 +127,7 @@ def _adopt_inherited_forkserver() -> None:
     try:
         os.kill(pid, 0)
     except OSError:  # gone: start a new one here
-        fs._forkserver_pid = fs._forkserver_address = fs._forkserver_alive_fd = None
+        fs._forkserver_pid = fs._forkserver_address = fs._forkserver_alive_fd = None  # type: ignore[attr-defined]
         return
     fs.ensure_running = resource_tracker.ensure_running  # type: ignore[method-assign]
 
