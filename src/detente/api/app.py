@@ -227,6 +227,10 @@ def create_app(config: ApiConfig | None = None):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        import asyncio
+
+        # the fork server and the workers start before the first request, not during a burst
+        await asyncio.to_thread(pool.start)
         yield
         manager.shutdown()
 

@@ -223,9 +223,10 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start every worker now (otherwise they start on first use)."""
-        ws = [self._take() for _ in range(self.size - len(self._idle))]
-        for w in ws:
-            self._give_back(w)
+        with self._lock:
+            missing = self.size - len(self._workers)
+        for _ in range(max(0, missing)):
+            self._give_back(self._spawn())
 
     def shutdown(self) -> None:
         with self._lock:
