@@ -23,6 +23,7 @@ from functools import partial
 from itertools import islice
 
 __all__ = [
+    "BudgetError",
     "ConvergenceError",
     "DetenteError",
     "DetenteWarning",
@@ -117,6 +118,13 @@ class ScenarioError(DetenteError, ValueError):
             n_problems=self.n_problems,
         )
         return partial(type(self), **kw), (self.problem,)
+
+
+class BudgetError(ScenarioError):
+    """A request or command whose estimated memory or time exceeds the budget, refused before
+    any work. A :class:`ScenarioError` (the input asks for too much): the CLI exits 2, the API
+    answers 422. ``field`` names what is too large (e.g. ``model 'ktab_smp'``), the message
+    the estimate, the limit and how to ask for less."""
 
 
 class ModelError(DetenteError):

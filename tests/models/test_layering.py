@@ -17,7 +17,7 @@ SRC = Path(detente.__file__).parent
 
 #: what a module under detente.models may import from detente
 MODELS_MAY_IMPORT = ("detente.models", "detente.scenario", "detente.errors", "detente.rng",
-                     "detente.results", "detente.backends", "detente._jit", "detente._vecmath")
+                     "detente.results", "detente.backends", "detente.cost", "detente._jit", "detente._vecmath")
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

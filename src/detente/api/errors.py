@@ -18,7 +18,14 @@ from ..errors import (
     UnknownModelError,
 )
 
-__all__ = ["ERROR_MAP", "error", "install_error_map", "limit_exceeded"]
+__all__ = ["ERROR_MAP", "MAX_MESSAGE", "MAX_PROBLEMS", "error", "error_body", "install_error_map",
+           "limit_exceeded"]
+
+#: An error body lists at most this many problems, and no text in it is longer than
+#: MAX_MESSAGE characters: a small request can never make the server build (or send) a huge
+#: answer.
+MAX_PROBLEMS = 20
+MAX_MESSAGE = 2000
 
 #: Library error -> HTTP status, most specific first (the first match wins).
 ERROR_MAP: tuple[tuple[type[DetenteError], int], ...] = (
@@ -37,12 +44,45 @@ def _problems(e: ScenarioError) -> list[dict[str, str]]:
     ]
 
 
+def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 40] + f" ... ({len(text) - limit + 40} more characters)"
+
+
+def bounded(kind: str, message: str, problems=()) -> dict[str, Any]:
+    """The error body, with at most :data:`MAX_PROBLEMS` problems and every text clipped."""
+    probs = list(problems)
+    first = probs[:MAX_PROBLEMS]
+    msg = message
+    if len(probs) > MAX_PROBLEMS:
+        msg = msg.split("\n", 1)[0] + f" ({len(probs)} problems; the first {MAX_PROBLEMS} are listed)"
+    return {"error": kind, "message": _clip(msg),
+            "problems": [{k: _clip(v, 500) for k, v in p.items()} for p in first]}
+
+
 def error(status: int, kind: str, message: str, problems=(), headers=None):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(
-        {"error": kind, "message": message, "problems": list(problems)}, status_code=status, headers=headers
-    )
+    return JSONResponse(bounded(kind, message, problems), status_code=status, headers=headers)
+
+
+def error_body(e: BaseException) -> tuple[int, dict[str, Any]]:
+    """``(status, body)`` of any exception, as the error map answers it (bounded, no traceback).
+
+    Used by the worker processes, which send this small body back instead of the exception
+    (whose message may list thousands of problems).
+    """
+    if isinstance(e, DetenteError):
+        for kind, status in ERROR_MAP:
+            if isinstance(e, kind):
+                name = type(e).__name__ if kind is DetenteError else kind.__name__
+                return status, bounded(name, str(e), _problems_of(e))
+    if isinstance(e, MemoryError):
+        return 503, bounded("MemoryLimit", "the computation needed more memory than this server "
+                                           "allows a request; try a smaller scenario or fewer draws")
+    if isinstance(e, RecursionError):
+        return 422, bounded("ScenarioError", "the input is nested too deeply")
+    return 500, bounded("InternalError", f"unexpected {type(e).__name__}; the server log has details")
 
 
 def limit_exceeded(field: str, value: int, maximum: int):
@@ -125,7 +165,7 @@ def install_error_map(app) -> None:
     def library_handler(status: int, kind: type[DetenteError]):
         async def handle(request, e: DetenteError):
             name = type(e).__name__ if kind is DetenteError else kind.__name__
-            return error(status, name, str(e), _problems_of(e))
+            return error(status, name, _clip(str(e), 4 * MAX_MESSAGE), _problems_of(e))
 
         return handle
 

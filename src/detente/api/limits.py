@@ -1,4 +1,5 @@
-"""Limits that protect an exposed server: body size (413) and time per request (503)."""
+"""Limits that protect an exposed server: body size (413), a read timeout for slow clients
+(408) and time per request (503)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from .errors import error
 __all__ = ["BodyLimit", "timed"]
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies above ``limit`` bytes with 413, before parsing."""
+    """ASGI middleware: refuse request bodies above ``limit`` bytes with 413, before parsing,
+    and answer 408 to a client that sends no part of its body for ``read_timeout`` seconds
+    (a slow client holds a connection, never a worker)."""
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, read_timeout: float = 30.0) -> None:
+        self.app, self.limit, self.read_timeout = app, limit, read_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -23,9 +26,18 @@ class BodyLimit:
                     n = -1
                 if n < 0 or n > self.limit:
                     return await self._too_big(scope, receive, send)
+        import anyio
+
         chunks, size = [], 0
         while True:
-            msg = await receive()
+            try:
+                with anyio.fail_after(self.read_timeout):
+                    msg = await receive()
+            except TimeoutError:
+                resp = error(408, "ReadTimeout", f"the request body did not arrive within this "
+                                                 f"server's read timeout of {self.read_timeout:g} s",
+                             headers={"Connection": "close"})
+                return await resp(scope, receive, send)
             if msg["type"] == "http.disconnect":
                 return
             body = msg.get("body", b"")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from ..scenario.schema import Scenario
 from ..service import simulation as service_protocols
@@ -54,8 +54,10 @@ BuiltinName = Annotated[
     Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$",
           description="a built-in scenario name, see GET /scenarios"),
 ]
-#: A whole scenario, or the name of a built-in one.
-ScenarioRef = Scenario | BuiltinName
+#: A whole scenario, or the name of a built-in one. Documented with the Scenario schema but not
+#: validated while the request is parsed (on the server's event loop): the worker process that
+#: computes validates it (:func:`detente.api.tasks.request_scenario`), every problem located.
+ScenarioRef = SkipValidation[Scenario | BuiltinName]
 _ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 _ParamValue = str | int | float | bool | None
 _Seed = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]  # strict: `true` is not seed 1
@@ -205,6 +207,9 @@ class ForecastResponse(BaseModel):
     what_if: dict[str, Any] | None = Field(
         default=None, description="with `changes`: the changes and the difference from the base (the "
                                   "document of POST /whatif); the rest of the answer is the changed scenario's")
+    notes: list[str] = Field(default_factory=list,
+                             description="models left out of a multi-model forecast (over this "
+                                         "server's budget, or refusing the scenario)")
 
 
 class ValidateResponse(BaseModel):

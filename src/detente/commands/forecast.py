@@ -184,6 +184,7 @@ def forecast_cmd(
             for line in legend:
                 console.print(f"[dim]{escape(line)}[/]", highlight=False)
             notes = list(run.scenario.notes) + [f"{f.model}: {n}" for f in run.forecasts for n in f.notes]
+            notes += list(getattr(run, "notes", ()))  # models left out (over the budget, refusing)
             for note in notes:
                 console.print(f"[dim]note:[/] {escape(note)}", highlight=False)
 

@@ -9,7 +9,30 @@ import numpy as np
 from ..errors import ScenarioError
 from ..scenario.arrays import ScenarioArrays
 
-__all__ = ["check_arrays", "linear_utilities", "unit_power"]
+__all__ = ["check_arrays", "check_sizes", "elementwise_cost", "linear_utilities", "unit_power"]
+
+
+def check_sizes(n_actors: int, n_issues: int, n_draws: int) -> tuple[int, int, int]:
+    """The sizes a model's ``cost`` takes, as ints >= 1 (``ScenarioError`` naming the size)."""
+    out = []
+    for name, v in (("actors", n_actors), ("issues", n_issues), ("draws", n_draws)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ScenarioError(f"must be a positive integer (got {v!r})", source="cost", field=name)
+        out.append(int(v))
+    return out[0], out[1], out[2]
+
+
+def elementwise_cost(what: str, n_actors: int, n_issues: int, n_draws: int, *,
+                     bytes_per_cell: float, seconds_per_cell: float, **sizes):
+    """Cost of a model that works on (draw, actor, issue) cells a fixed number of times:
+    ``bytes_per_cell`` and ``seconds_per_cell`` x draws x actors x issues."""
+    from ..cost import Cost
+
+    n, m, d = check_sizes(n_actors, n_issues, n_draws)
+    cells = float(d) * n * m
+    return Cost(what, 4096 + bytes_per_cell * cells, 1e-3 + seconds_per_cell * cells,
+                {"actors": n, "issues": m, **({"draws": d} if d > 1 else {}), **sizes},
+                "fewer draws, actors or issues")
 
 
 _SAFE_POWER = (2.0 ** -32, 2.0 ** 32)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelParameterError
 from ..results import Forecast
-from ._common import check_arrays, linear_utilities
+from ._common import check_arrays, elementwise_cost, linear_utilities
 
 __all__ = ["Nash", "nash_bargaining"]
 
@@ -187,6 +187,12 @@ class Nash:
         w = w * (a.present | a.veto)[:, None]
         d = self.disagreement_utilities(a)
         return (*nash_bargaining(x, w, d, loss=self.loss), d)
+
+    def cost(self, n_actors: int, n_issues: int, n_draws: int = 1):
+        """Memory and time of a forecast (:class:`~detente.cost.Cost`): a bisection of
+        ``_BISECT_STEPS`` steps, each a few passes over draws x actors x issues."""
+        return elementwise_cost(f"model {self.name!r}", n_actors, n_issues, n_draws,
+                                bytes_per_cell=96, seconds_per_cell=_BISECT_STEPS * 5e-8)
 
     def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
         """Outcome (..., n_issues) for arrays with any leading batch axes (NaN: no zone)."""

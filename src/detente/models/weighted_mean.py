@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..results import Forecast
-from ._common import check_arrays, linear_utilities
+from ._common import check_arrays, elementwise_cost, linear_utilities
 
 __all__ = ["WeightedMean", "weighted_mean"]
 
@@ -49,6 +49,12 @@ class WeightedMean:
         "F. N. Stokman, C. H. Achen & T. König (Eds.), The European Union Decides (pp. 264-298). "
         "Cambridge University Press. doi:10.1017/CBO9780511492082.011"
     )
+
+    def cost(self, n_actors: int, n_issues: int, n_draws: int = 1):
+        """Memory and time of a forecast (:class:`~detente.cost.Cost`): a few arrays of
+        draws x actors x issues (64 bytes and 0.2 us per cell, measured with the weighted median)."""
+        return elementwise_cost(f"model {self.name!r}", n_actors, n_issues, n_draws,
+                                bytes_per_cell=64, seconds_per_cell=2e-7)
 
     def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
         """Outcome (..., n_issues) for arrays with any leading batch axes."""

@@ -229,7 +229,9 @@ class Stage(_Frozen):
     name: str = ""
     kind: Literal["bargaining", "press_conference"] = "bargaining"
     participants: list[StageParticipant] = Field(min_length=1)
-    max_steps: int | None = Field(default=None, gt=0)
+    max_steps: int | None = Field(default=None, gt=0, le=1_000_000,
+                                  description="deadline of this stage in steps (at most 1,000,000, "
+                                              "the simulator's cap)")
     final: bool | None = Field(
         default=None,
         description="whether a deal at this bargaining stage ends the summit (true) or is provisional, to be "

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..cost import Budget
+
 __all__ = ["DEFAULTS", "Defaults"]
 
 
@@ -62,6 +64,9 @@ class Defaults:
         Models scoring the candidate moves of ``influence`` (the compromise models).
     influence_grid : int
         Position steps over each scale in ``influence`` (100: 1 % of the scale).
+    budget : Budget
+        The most memory (2 GiB) and estimated time (120 s) one command or request may ask
+        for; a bigger run is refused before any work (:mod:`detente.service.budget`).
     """
 
     scenario: str = "alaska-2025"
@@ -83,11 +88,13 @@ class Defaults:
     level: float = 0.95
     influence_models: tuple[str, ...] = ("weighted_mean", "weighted_median")
     influence_grid: int = 100
+    budget: Budget = field(default_factory=Budget)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain copy (``noise`` as a dict)."""
+        """Plain copy (``noise`` and ``budget`` as dicts)."""
         out = {f: getattr(self, f) for f in self.__dataclass_fields__}
         out["noise"] = dict(self.noise)
+        out["budget"] = {"max_bytes": self.budget.max_bytes, "max_seconds": self.budget.max_seconds}
         return out
 
 

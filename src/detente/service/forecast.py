@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnknownModelError
+from ..cost import Budget
+from ..errors import BudgetError, ModelError, ModelParameterError, ScenarioError, UnknownModelError
+from .budget import forecast_costs, resolve_budget
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
@@ -66,20 +68,81 @@ def check_models(names: Sequence[str]) -> None:
 
 
 def run_models(scenario, models: Sequence[str], params: Params | None,
-               seed: int | np.random.SeedSequence) -> list[Forecast]:
+               seed: int | np.random.SeedSequence, *, budget: Budget | None = None) -> list[Forecast]:
     """Run every named model on ``scenario``; model k draws from child k of ``SeedSequence(seed)``.
 
     ``seed`` is an already resolved seed (see :func:`~detente.service.seeding.resolve_seed`).
+    Every model's cost is checked against ``budget`` (default ``DEFAULTS.budget``) before any
+    model runs.
+
+    Raises
+    ------
+    BudgetError
+        When a model (or all of them together) would need more memory or time than the budget.
+    """
+    forecasts, notes = run_models_noting(scenario, models, params, seed, budget=budget, strict=True)
+    return forecasts
+
+
+def run_models_noting(scenario, models: Sequence[str], params: Params | None,
+                      seed: int | np.random.SeedSequence, *, budget: Budget | None = None,
+                      strict: bool = False) -> tuple[list[Forecast], list[str]]:
+    """:func:`run_models`, where a model that refuses is a note rather than a failure.
+
+    With several models (and ``strict`` False), a model over the budget, or one that refuses
+    the scenario (a ScenarioError or ModelError of its own, e.g. saliences outside [0, 1] for
+    the expected-utility model), is left out and named in the notes; the others run with the
+    same seeds as if it had run. With one model, or when every model refuses, the first
+    refusal is raised. Bad model parameters are always an error.
+
+    Returns
+    -------
+    forecasts : list of Forecast
+        In the order asked for, refused models left out.
+    notes : list of str
+        One line per refused model.
     """
     from ..models.registry import get_model
     from ..rng import as_generator
 
     check_models(models)
     kids = model_seeds(seed, len(models))
-    return [
-        get_model(n, **dict((params or {}).get(n, {}))).forecast(scenario, rng=as_generator(kid))
-        for n, kid in zip(models, kids, strict=True)
-    ]
+    insts = [get_model(n, **dict((params or {}).get(n, {}))) for n in models]
+    bud = resolve_budget(budget)
+    lenient = not strict and len(models) > 1
+    src = getattr(scenario, "name", "")
+    plan: list[tuple[Any, Any]] = []
+    notes: list[str] = []
+    refusals: list[Exception] = []
+    spent = 0.0
+    for mod, kid, cost in zip(insts, kids, forecast_costs(scenario, insts), strict=True):
+        why = bud.refusal(cost)
+        if why is None and spent + cost.seconds > bud.max_seconds:
+            why = (f"the models before it use the time budget ({spent:.3g} s of "
+                   f"{bud.max_seconds:.3g} s)")
+        if why is None:
+            spent += cost.seconds
+            plan.append((mod, kid))
+            continue
+        err = BudgetError(why, source=src, field=cost.describe())
+        if not lenient:
+            raise err
+        refusals.append(err)
+        notes.append(f"not run: {cost.describe()}: {why}")
+    out: list[Forecast] = []
+    for mod, kid in plan:
+        try:
+            out.append(mod.forecast(scenario, rng=as_generator(kid)))
+        except ModelParameterError:
+            raise
+        except (ScenarioError, ModelError) as e:
+            if not lenient:
+                raise
+            refusals.append(e)
+            notes.append(f"model {mod.name!r} refused the scenario: {e}")
+    if not out and refusals:
+        raise refusals[0]
+    return out, notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +161,9 @@ class ForecastRun:
     seed_entropy : int or None
         The seed the run used; pass it back as ``seed`` to repeat the run (None for
         forecasts computed elsewhere and only analysed here).
+    notes : tuple of str
+        Models left out of a multi-model forecast (over the budget, or refusing the
+        scenario), one line each.
     """
 
     scenario: Any
@@ -105,6 +171,7 @@ class ForecastRun:
     zone: ZoneOfAgreement
     blocked_by: tuple[dict[str, list[str]], ...]
     seed_entropy: int | None
+    notes: tuple[str, ...] = ()
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -157,7 +224,8 @@ class ForecastRun:
 
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
-             seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True) -> ForecastRun:
+             seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True,
+             budget: Budget | None = None) -> ForecastRun:
     """Run models on a scenario and analyse the result.
 
     Parameters
@@ -174,24 +242,31 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
         them and each forecast's notes say how much they move it (see
         :mod:`detente.service.absent`); False skips that second run (e.g. for many forecasts
         in a search).
+    budget : Budget, optional
+        Memory and time limits (default ``DEFAULTS.budget``), checked before any model runs.
+        With several models, one over the budget or refusing the scenario becomes a note
+        (``ForecastRun.notes``) and the others run.
 
     Raises
     ------
-    UnknownModelError, ModelParameterError, ScenarioError
+    UnknownModelError, ModelParameterError, ScenarioError, BudgetError
     """
     from .absent import note_absent_effects
     names = model_names(models)
     sc = load(source)
     used = resolve_seed(seed)
-    results = run_models(sc.without_outcome(), names, params, used)
+    results, notes = run_models_noting(sc.without_outcome(), names, params, used, budget=budget)
     # each forecast's notes say how much the actors absent without a veto move it
     if absent_effects:
+        from .absent import note_absent_effects
+
         results = note_absent_effects(sc.without_outcome(), results,
                                       lambda s, m, p: run_models(s, m, p, used), params)
-    return analyse(sc, results, seed_entropy=seed_entropy_of(used))
+    return analyse(sc, results, seed_entropy=seed_entropy_of(used), notes=notes)
 
 
-def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None = None) -> ForecastRun:
+def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None = None,
+            notes: Sequence[str] = ()) -> ForecastRun:
     """Zone of agreement and blocked-by analysis of forecasts computed elsewhere."""
     from ..analysis import blocked_by, zone_of_agreement
 
@@ -202,6 +277,7 @@ def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None
         zone=zone_of_agreement(scenario),
         blocked_by=tuple(blocked_by(scenario, f) for f in fs),
         seed_entropy=seed_entropy,
+        notes=tuple(notes),
     )
 
 
@@ -263,7 +339,8 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
     ``issues`` and ``actors`` (ids); ``seed_entropy``; ``zone_of_agreement`` (per issue);
     ``forecasts`` (per model: ``model, scenario, issues, actors, outcome {issue: value},
     utilities, params, diagnostics, notes, seed_entropy, reference, blocked_by, tables``;
-    ``tables`` is None unless asked for).
+    ``tables`` is None unless asked for); ``notes`` (models left out of a multi-model
+    forecast: over the budget or refusing the scenario).
     """
     from .._version import __version__
     from ..results import json_ready
@@ -277,5 +354,6 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
         "seed_entropy": run.seed_entropy,
         "zone_of_agreement": run.zone.summary(),
         "forecasts": [_forecast_part(f, b, tables) for f, b in zip(run.forecasts, run.blocked_by, strict=True)],
+        "notes": list(run.notes),
     }
     return json_ready(doc)

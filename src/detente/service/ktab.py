@@ -90,14 +90,18 @@ def convert(file: str, suffix: str) -> tuple[Any, str, list[str]]:
     return scenario, text, notes
 
 
-def run(file: str, params: Sequence[str] = (), *, seed: int | None = None) -> tuple[Any, Any]:
+def run(file: str, params: Sequence[str] = (), *, seed: int | None = None,
+        budget: Any = None) -> tuple[Any, Any]:
     """``(scenario, Forecast)``: KTAB's SMP with the file's own options (XML ModelParameters,
     IdealAdjustment) and ``NAME=VALUE`` overrides. ``seed`` (for StateTransitions=Stochastic)
-    defaults to ``DEFAULTS.forecast_seed``, as for every forecast."""
+    defaults to ``DEFAULTS.forecast_seed``, as for every forecast. The run's cost is checked
+    against ``budget`` (default ``DEFAULTS.budget``) first."""
     from ..rng import as_generator
+    from .budget import check, forecast_costs
 
     src = read_any(file)
     scenario = getattr(src, "scenario", src)
     model = _model_with(src, list(params))
+    check(forecast_costs(scenario, [model])[0], budget, source=getattr(scenario, "name", ""))
     f = model.forecast(scenario, rng=as_generator(DEFAULTS.forecast_seed if seed is None else seed))
     return scenario, f

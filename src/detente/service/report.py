@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DetenteWarning, MissingExtraError
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
-from .forecast import analyse, model_names, run_models
+from .forecast import analyse, model_names, run_models, run_models_noting
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
 
@@ -77,6 +77,7 @@ def build_report(
     title: str | None = None,
     generated: _dt.datetime | None = None,
     changes: Sequence[str] = (),
+    budget: Any = None,
 ) -> str:
     """One self-contained HTML report on a scenario.
 
@@ -137,6 +138,7 @@ def build_report(
                                 ",".join(dict.fromkeys(e for _, e, _ in missing)))
     require_renderer()  # fail early, before any work, when Jinja2 is missing
     used = resolve_seed(seed)
+    notes: list[str] = []
     if changes:
         from .whatif import compare, what_if_notes
 
@@ -144,11 +146,11 @@ def build_report(
         sc = wrun.whatif.scenario.model_copy(update={"notes": [*wrun.whatif.scenario.notes, *what_if_notes(wrun)]})
         forecasts = wrun.changed.forecasts if forecasts is None else forecasts
         title = title or f"{sc.title or sc.name} (what-if)"
-    if forecasts is None:
+    if forecasts is None:  # checked against the budget first; a refusing model is a note
         seen = sc.without_outcome()
-        forecasts = run_models(seen, model_names(models), params, used)
+        forecasts, notes = run_models_noting(seen, model_names(models), params, used, budget=budget)
         forecasts = note_absent_effects(seen, forecasts, lambda s, m, p: run_models(s, m, p, used), params)
-    run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used))
+    run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used), notes=notes)
     noise = dict(noise) if noise else dict(DEFAULTS.noise)
     unavailable = []
     mc_text: list[str] = []

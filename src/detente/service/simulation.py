@@ -97,14 +97,27 @@ def simulate(source: Any, *, runs: int = DEFAULTS.runs, protocol: str | None = D
              strategies: str | Sequence[Any] | None = DEFAULTS.strategies, steps: int = DEFAULTS.steps,
              seed: SeedLike = None, levels: int = DEFAULTS.levels, walk_away: bool | None = None,
              chunk_size: int = DEFAULTS.sim_chunk_size, time_limit: float | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Any:
+             progress: Callable[[int, int], None] | None = None, budget: Any = None) -> Any:
     """Simulate ``runs`` negotiations (:func:`detente.simulate.simulate`) with the shared
     defaults; returns the :class:`~detente.simulate.SimulationResult`. A scenario's recorded
-    outcome is never shown to the negotiators."""
-    from ..simulate.engine import simulate as _simulate
+    outcome is never shown to the negotiators.
 
+    The run's memory and time (:func:`detente.simulate.cost.simulate_cost`: outcomes =
+    ``levels ** issues`` x actors, runs x steps) are checked against ``budget`` (default
+    ``DEFAULTS.budget``) first: :class:`~detente.errors.BudgetError` when over it."""
+    from ..simulate.cost import MAX_LEVELS, MAX_STEPS
+    from ..simulate.engine import MAX_RUNS
+    from ..simulate.engine import simulate as _simulate
+    from .budget import check, simulation_cost
+
+    for name, v, lo, hi in (("runs", runs, 1, MAX_RUNS), ("steps", steps, 1, MAX_STEPS),
+                            ("levels", levels, 2, MAX_LEVELS), ("chunk_size", chunk_size, 1, MAX_RUNS)):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ScenarioError(f"must be an integer in [{lo}, {hi}] (got {v!r})", field=name)
     src = load_source(source)
     proto = resolve_protocol(src, protocol)
+    check(simulation_cost(src, runs=runs, protocol=proto, steps=steps, levels=levels,
+                          chunk_size=chunk_size), budget, source=getattr(src, "name", ""))
     strat = strategy_spec(strategies, negotiators(src, proto))
     if _is_scenario(src):
         src = src.without_outcome()

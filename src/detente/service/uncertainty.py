@@ -103,19 +103,31 @@ def get_backend(backend: Any = "local", scheduler: str | None = None, workers: i
     return _get(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
 
 
+def _workers(backend: Any) -> int:
+    """Tasks in flight at once on this machine (local threads; a Dask cluster's memory is its own)."""
+    import os
+
+    if isinstance(backend, str) and backend == "local":
+        return max(1, min(os.cpu_count() or 1, 4))
+    return 1
+
+
 def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: int = DEFAULTS.draws,
                 seed: SeedLike = None, uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
                 noise_shape: str = "normal", backend: Any = "local",
                 chunk_size: int = DEFAULTS.mc_chunk_size, keep_draws: bool | None = None,
-                progress: Progress = None) -> UncertaintyRun:
+                progress: Progress = None, budget: Any = None) -> UncertaintyRun:
     """Forecast distribution and deal probability (:func:`detente.uncertainty.monte_carlo`).
 
     ``model`` is a model instance or a registered name, or a list of them: then the result is
     a :class:`~detente.uncertainty.result.MonteCarloResults` (one result per model, every model
     on the same draws); ``seed=None`` draws fresh entropy, recorded in ``result.seed_entropy``.
     Models never see the scenario's recorded outcome.
+    The run's memory and time (:func:`detente.uncertainty.montecarlo.monte_carlo_cost`) are
+    checked against ``budget`` (default ``DEFAULTS.budget``) before any draw.
     """
     from ..uncertainty.montecarlo import monte_carlo as _mc
+    from .budget import check, monte_carlo_cost
 
     sc, spec = load_with_uncertainty(source, uncertainty)
     used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
@@ -123,6 +135,9 @@ def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: 
         m: Any = [uncertainty_model(x) if isinstance(x, str) else x for x in model]
     else:
         m = uncertainty_model(model) if isinstance(model, str) else model
+    for one in (m if isinstance(m, list) else [m]):
+        check(monte_carlo_cost(sc, one, draws=draws, chunk_size=chunk_size, keep_draws=keep_draws,
+                               workers=_workers(backend)), budget, source=sc.name)
     res = _mc(sc.without_outcome(), m, draws=draws, seed=resolve_seed(seed), uncertainty=spec,
               noise=used_noise, backend=backend, chunk_size=chunk_size, keep_draws=keep_draws,
               progress=progress)
@@ -133,14 +148,23 @@ def sensitivity(source: Any, model: Any = DEFAULTS.uncertainty_model, *, samples
                 method: str = DEFAULTS.method, second_order: bool = False, seed: SeedLike = None,
                 uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
                 noise_shape: str = "normal", groups: str | None = None, backend: Any = "local",
-                progress: Progress = None) -> UncertaintyRun:
+                progress: Progress = None, budget: Any = None) -> UncertaintyRun:
     """Sobol or Morris indices (:func:`detente.uncertainty.sensitivity`); defaults as for
-    :func:`monte_carlo`."""
+    :func:`monte_carlo`, the budget checked first
+    (:func:`detente.uncertainty.sobol.sensitivity_cost`: the design has samples x (inputs + 2)
+    rows)."""
+    from ..uncertainty.montecarlo import prepare
     from ..uncertainty.sobol import sensitivity as _sens
+    from .budget import check, sensitivity_cost
 
     sc, spec = load_with_uncertainty(source, uncertainty)
     used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
     m = uncertainty_model(model) if isinstance(model, str) else model
+    if isinstance(samples, int) and not isinstance(samples, bool) and samples > 0:
+        _, pert = prepare(sc, spec, used_noise)
+        check(sensitivity_cost(sc, m, n_inputs=pert.n_inputs, samples=samples, method=method,
+                               second_order=second_order, workers=_workers(backend)), budget,
+              source=sc.name)
     res = _sens(sc.without_outcome(), m, samples=samples, method=method, second_order=second_order,
                 seed=resolve_seed(seed), uncertainty=spec, noise=used_noise, groups=groups,
                 backend=backend, progress=progress)

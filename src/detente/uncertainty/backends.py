@@ -102,6 +102,11 @@ class DaskBackend:
         LocalCluster workers as processes (default) or threads in this process.
     timeout : float
         Seconds to wait for the scheduler before giving up.
+    dashboard : str or None
+        Address of the LocalCluster's dashboard: ``"127.0.0.1:0"`` (default: this machine only,
+        a free port), e.g. ``"0.0.0.0:8787"`` to serve it to the network (worker lists, logs
+        and task pages), or None for no dashboard. ``dashboard_link`` is the address it really
+        listens on.
 
     Use as a context manager; the connection is checked on entry, before any work starts.
 
@@ -123,6 +128,7 @@ class DaskBackend:
         threads_per_worker: int = 1,
         processes: bool = True,
         timeout: float = 10.0,
+        dashboard: str | None = "127.0.0.1:0",
     ) -> None:
         if scheduler is not None and not _ADDRESS.match(scheduler.strip()):
             raise ScenarioError(
@@ -138,6 +144,10 @@ class DaskBackend:
         self.threads_per_worker = int(threads_per_worker)
         self.processes = bool(processes)
         self.timeout = float(timeout)
+        if dashboard is not None and (not isinstance(dashboard, str) or ":" not in dashboard):
+            raise ScenarioError(f"must be HOST:PORT, e.g. 127.0.0.1:8787, or None (got {dashboard!r})",
+                                field="dashboard")
+        self.dashboard = dashboard
         self.client: Any = None
         self._cluster: Any = None
         self._depth = 0  # re-entrant: the CLI opens the backend, monte_carlo enters it again
@@ -192,7 +202,8 @@ class DaskBackend:
             processes=self.processes,
             protocol="tcp://",  # loopback TCP also for thread workers (not inproc://)
             host="127.0.0.1",
-            dashboard_address=":0",  # a free port; never clashes with a running cluster
+            # loopback unless asked: the dashboard shows worker lists, logs and task pages
+            dashboard_address=self.dashboard,
             silence_logs=40,
         )
         self.client = distributed.Client(self._cluster, timeout=self.timeout)
@@ -210,9 +221,19 @@ class DaskBackend:
 
     @property
     def dashboard_link(self) -> str | None:
+        """Where the dashboard really listens (None without one)."""
+        if self.client is None:
+            return None
+        if self._cluster is not None:
+            try:
+                server = self._cluster.scheduler.services["dashboard"]
+            except (AttributeError, KeyError):  # no dashboard (bokeh missing or disabled)
+                return None
+            host = (self.dashboard or "").rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
+            return f"http://{host}:{server.port}/status"
         try:
-            return self.client.dashboard_link if self.client is not None else None
-        except Exception:  # no dashboard (bokeh missing or disabled)
+            return self.client.dashboard_link
+        except Exception:
             return None
 
     def describe(self) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cost import Cost
 from ..errors import ModelError, ScenarioError
 from ..models.registry import get_model
 from ..rng import as_seed_sequence, chunk_generators, seed_entropy
@@ -50,6 +51,7 @@ __all__ = [
     "SEED_BLOCK",
     "evaluate",
     "monte_carlo",
+    "monte_carlo_cost",
     "prepare",
 ]
 
@@ -278,6 +280,32 @@ def _blocks_per_task(chunk: int, n_blocks: int, be: Any) -> int:
     if isinstance(be, LocalBackend) and be.workers > 1:
         per = min(per, max(1, -(-n_blocks // (4 * be.workers))))
     return per
+
+
+def monte_carlo_cost(model: Any, n_actors: int, n_issues: int, draws: int,
+                     chunk_size: int = DEFAULT_CHUNK, *, keep_draws: bool | None = None,
+                     workers: int = 1) -> Cost:
+    """Memory and time of :func:`monte_carlo`, before it starts.
+
+    A task holds one chunk of draws (``chunk_size`` rounded up to whole seed blocks): the
+    perturbed inputs (about 6 arrays of draws x actors x issues) and the model's own arrays for
+    that batch (``model.cost(n_actors, n_issues, chunk)``); ``workers`` tasks run at once. The
+    time is the model's for all the draws plus the perturbation (0.1 us per cell).
+    Kept draws add 8 bytes x draws x issues.
+    """
+    n_draws = _check_int(draws, "draws")
+    chunk = min(n_draws, -(-_check_int(chunk_size, "chunk_size") // SEED_BLOCK) * SEED_BLOCK)
+    keep = (n_draws * n_issues <= KEEP_LIMIT) if keep_draws is None else bool(keep_draws)
+    per_task = model.cost(n_actors, n_issues, chunk)
+    cells = float(chunk) * n_actors * n_issues
+    mem = workers * (per_task.bytes + 48.0 * cells) + 8.0 * HIST_BINS * n_issues
+    if keep:
+        mem += 8.0 * n_draws * n_issues
+    secs = model.cost(n_actors, n_issues, n_draws).seconds + 1e-7 * float(n_draws) * n_actors * n_issues
+    return Cost("Monte Carlo", mem, secs,
+                {**dict(per_task.sizes), "model": getattr(model, "name", str(model)), "draws": n_draws,
+                 "chunk_size": chunk},
+                "fewer draws or a smaller chunk_size, " + (per_task.advice or "a smaller scenario"))
 
 
 def _check_int(v: Any, name: str) -> int:

@@ -21,6 +21,7 @@ Per draw:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -99,9 +100,11 @@ class SimulatorModel:
         if self.protocol not in PROTOCOLS:
             raise ScenarioError(f"unknown protocol {self.protocol!r}; valid: {', '.join(PROTOCOLS)}",
                                 field="protocol")
-        for name, v, lo in (("steps", self.steps, 1), ("levels", self.levels, 2)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-                raise ScenarioError(f"must be an integer >= {lo} (got {v!r})", field=name)
+        from ..simulate.cost import MAX_LEVELS, MAX_STEPS
+
+        for name, v, lo, hi in (("steps", self.steps, 1, MAX_STEPS), ("levels", self.levels, 2, MAX_LEVELS)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+                raise ScenarioError(f"must be an integer in [{lo}, {hi}] (got {v!r})", field=name)
         if self.chunk_size is not None and (isinstance(self.chunk_size, bool) or not isinstance(
                 self.chunk_size, (int, np.integer)) or self.chunk_size < 1):
             raise ScenarioError(f"must be a positive integer (got {self.chunk_size!r})", field="chunk_size")
@@ -115,6 +118,20 @@ class SimulatorModel:
             flat = [x for c in strat for x in c] if strat and isinstance(strat[0], tuple) else list(strat)
             for x in flat:
                 get_strategy(x)  # unknown names fail here, before any draw
+
+    def cost(self, n_actors: int, n_issues: int, n_draws: int = 1, *, stages: int = 1):
+        """Memory and time of simulating ``n_draws`` draws, each its own negotiation with its own
+        utilities (:func:`detente.simulate.cost.simulate_cost` with ``per_run=True``): the
+        outcome space has ``levels ** n_issues`` outcomes."""
+        from ..simulate.cost import simulate_cost
+        from ..simulate.engine import per_run_chunk
+
+        outcomes = int(self.levels) ** int(n_issues)
+        chunk = self.chunk_size or per_run_chunk(min(outcomes, 2**62), max(1, n_actors))
+        c = simulate_cost(n_parties=n_actors, n_negotiators=n_actors, n_outcomes=outcomes,
+                          runs=n_draws, steps=int(self.steps), chunk_size=int(chunk), per_run=True,
+                          stages=stages)
+        return dataclasses.replace(c, what=f"model {self.name!r}")
 
     def describe(self) -> str:
         s = "mix" if self.strategies == "mix" else ",".join(

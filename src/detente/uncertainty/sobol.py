@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cost import Cost
 from ..errors import MissingExtraError, ScenarioError
 from ..rng import as_seed_sequence, chunk_generators, seed_entropy
 from ..scenario.schema import Scenario
@@ -44,7 +45,7 @@ from .perturb import Perturbation
 from .result import DEAL, SensitivityResult
 from .spec import NoiseSpec, UncertaintySpec
 
-__all__ = ["DEAL_MARGIN", "InputSet", "sensitivity", "sobol_indices"]
+__all__ = ["DEAL_MARGIN", "InputSet", "sensitivity", "sensitivity_cost", "sobol_indices"]
 
 DEAL_MARGIN = "deal_margin"
 #: Morris levels are mapped into [q, 1 - q] of each input's distribution (q = 1 %), so inputs
@@ -227,6 +228,30 @@ class _SCommon:
     pert: Perturbation
     model: Any
     scenario: Any = None  # the simulator needs the Scenario itself
+
+
+def sensitivity_cost(model: Any, n_actors: int, n_issues: int, n_inputs: int, samples: int, *,
+                     method: str = "sobol", second_order: bool = False, workers: int = 1) -> Cost:
+    """Memory and time of :func:`sensitivity`, before it starts.
+
+    The design has N (D + 2) rows for Sobol (N (2D + 2) with second order) and N (D + 1) for
+    Morris, D = ``n_inputs`` uncertain inputs, N = ``samples``. Memory: the unit design and
+    SALib's copy of it (16 bytes x rows x D), the outputs (8 x rows x (issues + 2)) and one seed
+    block of model evaluations per worker; time: the model on every row, plus the design and
+    the analysis (0.1 us per row x input).
+    """
+    d = int(n_inputs)
+    if method == "sobol":
+        rows = samples * ((2 * d + 2) if second_order else (d + 2))
+    else:
+        rows = samples * (d + 1)
+    block = model.cost(n_actors, n_issues, min(rows, SEED_BLOCK))
+    mem = 16.0 * rows * d + 8.0 * rows * (n_issues + 2) + workers * (block.bytes + 48.0 * SEED_BLOCK * n_actors * n_issues)
+    secs = model.cost(n_actors, n_issues, max(rows, 1)).seconds + 1e-7 * float(rows) * d
+    return Cost("sensitivity", mem, secs,
+                {"actors": n_actors, "issues": n_issues, "inputs": d, "samples": samples, "rows": rows,
+                 "model": getattr(model, "name", str(model))},
+                "fewer samples or uncertain inputs (the design has samples x (inputs + 2) rows)")
 
 
 def _sens_chunk(common: _SCommon, task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

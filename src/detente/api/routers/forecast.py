@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
-from ... import service
 from .. import schemas as S
-from ._shared import RESPONSES, run
+from ._shared import RESPONSES, compute, is_answer, payload_of
 
 router = APIRouter()
 
@@ -14,16 +14,10 @@ router = APIRouter()
 @router.post("/forecast", response_model=S.ForecastResponse, response_model_exclude_unset=True, tags=["forecast"],
              responses={**RESPONSES})
 async def forecast(request: Request, req: S.ForecastRequest):
-    """Run models on a scenario (given whole, or by built-in name)."""
-    names = service.model_names(req.models)
-    sc = service.resolve_request_scenario(req.scenario)
-    params = {k: dict(v) for k, v in req.params.items()}
-    if req.changes:  # the changed scenario's document, with the difference from the base
-        def _what_if():
-            w = service.compare(sc, req.changes, names, params=params, seed=req.seed)
-            return {**service.forecast_document(w.changed, tables=req.tables),
-                    "what_if": service.what_if_document(w)}
+    """Run models on a scenario (given whole, or by built-in name).
 
-        return await run(request, _what_if)
-    return await run(request, lambda: service.forecast_document(
-        service.forecast(sc, names, params=params, seed=req.seed), tables=req.tables))
+    Everything (the scenario's validation, the budget check, the models) runs in a worker
+    process; a model over this server's budget is a note in ``notes`` when several are asked for.
+    """
+    out = await compute(request, "detente.api.tasks:forecast_json", payload_of(request, req))
+    return out if is_answer(out) else Response(out, media_type="application/json")

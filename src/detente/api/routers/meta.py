@@ -10,8 +10,7 @@ from ...results import json_ready
 from ...scenario.schema import Scenario
 from .. import schemas as S
 from ..errors import error
-from ..upload import parse_upload
-from ._shared import RESPONSES, run
+from ._shared import RESPONSES, compute, is_answer
 
 router = APIRouter()
 
@@ -60,10 +59,11 @@ async def validate(request: Request,
     """Check a scenario sent as JSON, YAML or CSV; answer the validated Scenario or every problem.
 
     The body is the file's content; the format comes from the Content-Type (or from
-    ``filename``'s suffix for ``text/plain`` and unknown types).
+    ``filename``'s suffix for ``text/plain`` and unknown types). Parsed and checked in a worker
+    process, never on the server's event loop.
     """
     raw = await request.body()
-    sc = await run(request, lambda: parse_upload(raw, request.headers.get("content-type", ""), filename))
-    if isinstance(sc, Response):
-        return sc
-    return {"valid": True, "scenario": sc, "notes": list(sc.notes)}
+    out = await compute(request, "detente.api.tasks:validate_json",
+                        {"raw": raw, "content_type": request.headers.get("content-type", ""),
+                         "filename": filename})
+    return out if is_answer(out) else Response(out, media_type="application/json")

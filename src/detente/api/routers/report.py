@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
-from ... import service
 from .. import schemas as S
-from ._shared import RESPONSES, run
+from ._shared import RESPONSES, compute, is_answer, payload_of
 
 router = APIRouter()
 
@@ -17,12 +16,8 @@ router = APIRouter()
                                            "description": "the report, one self-contained HTML file"}})
 async def report(request: Request, req: S.ReportRequest):
     """The self-contained HTML report (download: ``Content-Disposition: attachment``)."""
-    names = service.model_names(req.models)
-    sc = service.resolve_request_scenario(req.scenario)
-    params = {k: dict(v) for k, v in req.params.items()}
-    out = await run(request, lambda: service.build_report(sc, names, params=params, seed=req.seed,
-                                                          image_format=req.image_format,
-                                                          changes=req.changes))
-    if isinstance(out, Response):
+    out = await compute(request, "detente.api.tasks:report_task", payload_of(request, req))
+    if is_answer(out):
         return out
-    return HTMLResponse(out, headers={"Content-Disposition": f'attachment; filename="{sc.name}-report.html"'})
+    name, html = out
+    return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{name}-report.html"'})
