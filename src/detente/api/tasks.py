@@ -213,3 +213,37 @@ def validate_json(payload: dict) -> bytes:
     from .routers._shared import json_bytes
 
     return json_bytes(validate_task(payload))
+
+
+def whatif_json(payload: dict) -> bytes:
+    """``POST /whatif``: the what-if document (base, changed, difference) as JSON bytes."""
+    from .. import service
+    from .routers._shared import json_bytes
+
+    names = service.model_names(payload.get("models"))
+    sc = request_scenario(payload["scenario"])
+    params = {k: dict(v) for k, v in (payload.get("params") or {}).items()}
+    run = service.compare(sc, payload["changes"], names, params=params, seed=payload.get("seed"))
+    return json_bytes(service.what_if_document(run))
+
+
+def influence_json(payload: dict) -> bytes:
+    """``POST /influence``: who to persuade, ranked, as JSON bytes."""
+    from .. import service
+    from .routers._shared import json_bytes
+
+    names = service.model_names(payload["models"]) if payload.get("models") else None
+    sc = request_scenario(payload["scenario"])
+    return json_bytes(service.influence_document(
+        service.influence(sc, names, grid=payload.get("grid", service.DEFAULTS.influence_grid),
+                          seed=payload.get("seed"))))
+
+
+def track_json(payload: dict) -> bytes:
+    """``POST /track``: every dated version's forecasts, as JSON bytes (never opens a path)."""
+    from .. import service
+    from .routers._shared import json_bytes
+
+    names = service.model_names(payload.get("models"))
+    tr = service.load_track(payload["track"], files=False)
+    return json_bytes(service.track_document(service.track(tr, names, seed=payload.get("seed"))))

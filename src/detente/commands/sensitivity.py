@@ -320,6 +320,7 @@ def sensitivity_cmd(
             t = Table(title=title, title_justify="left")
             t.add_column("rank", justify="right", no_wrap=True)
             t.add_column("input", style="bold", overflow="fold")  # wraps, never cut
+            cols: tuple[tuple[str, str, str], ...]
             if res.method == "sobol":
                 cols = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total order"))
             else:

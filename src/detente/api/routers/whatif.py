@@ -1,15 +1,21 @@
 """``POST /whatif``, ``POST /influence``, ``POST /track`` and ``GET /tracks``: what-ifs, who to
-persuade and forecasts over time (:mod:`detente.service`, same defaults as the CLI)."""
+persuade and forecasts over time (:mod:`detente.service`, same defaults as the CLI). The work
+runs in a worker process under the server's limits, as every computation does."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from ... import service
 from .. import schemas as S
-from ._shared import RESPONSES, run
+from ._shared import RESPONSES, compute, is_answer, payload_of
 
 router = APIRouter()
+
+
+async def _json(request: Request, target: str, req) -> Response:
+    out = await compute(request, target, payload_of(request, req))
+    return out if is_answer(out) else Response(out, media_type="application/json")
 
 
 @router.post("/whatif", tags=["forecast"], responses={**RESPONSES})
@@ -18,21 +24,13 @@ async def whatif(request: Request, req: S.WhatIfRequest):
     model's outcome per issue (base, changed, difference), the deal checks and the calibrated
     deal probability where installed (the JSON of ``detente forecast --set ... --format json``,
     key ``what_if``)."""
-    names = service.model_names(req.models)
-    sc = service.resolve_request_scenario(req.scenario)
-    service.what_if(sc, req.changes)  # bad changes: 422 before any model runs
-    params = {k: dict(v) for k, v in req.params.items()}
-    return await run(request, lambda: service.what_if_document(
-        service.compare(sc, req.changes, names, params=params, seed=req.seed)))
+    return await _json(request, "detente.api.tasks:whatif_json", req)
 
 
 @router.post("/influence", tags=["forecast"], responses={**RESPONSES})
 async def influence(request: Request, req: S.InfluenceRequest):
     """Who to persuade, ranked (the JSON of ``detente influence --format json``)."""
-    names = service.model_names(req.models) if req.models else None
-    sc = service.resolve_request_scenario(req.scenario)
-    return await run(request, lambda: service.influence_document(
-        service.influence(sc, names, grid=req.grid, seed=req.seed)))
+    return await _json(request, "detente.api.tasks:influence_json", req)
 
 
 @router.get("/tracks", tags=["forecast"])
@@ -46,6 +44,4 @@ async def track(request: Request, req: S.TrackRequest):
     """Every dated version's forecasts and deal checks, against the recorded outcome (the JSON of
     ``detente track --format json``). A track given whole names its base as a built-in scenario
     or gives it whole; the server never opens a path."""
-    names = service.model_names(req.models)
-    tr = service.load_track(req.track, files=False)
-    return await run(request, lambda: service.track_document(service.track(tr, names, seed=req.seed)))
+    return await _json(request, "detente.api.tasks:track_json", req)
