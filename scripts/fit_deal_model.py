@@ -1,0 +1,88 @@
+"""Fit the deal-probability model on the case library and write the shipped coefficients.
+
+Usage: python scripts/fit_deal_model.py [--check] [--cases DIR]
+
+Reads every case in ``cases/`` (default) plus the built-in scenarios that record
+``outcome.deal``, computes their structural features on the firmness grid, chooses the default
+firmness and the penalty C by leave-one-case-out log loss, fits the logistic model and its
+case-bootstrap replicates (:func:`detente.backtest.calibration.fit_deal_model`) and writes
+``src/detente/uncertainty/data/deal_model.json``. With ``--check`` it writes nothing and exits 1
+if the shipped file differs from what the cases give (tests/backtest/test_calibration.py runs
+the same comparison).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from detente.backtest.calibration import feature_table, fit_deal_model
+from detente.backtest.cases import builtin_cases
+from detente.io import load_scenario
+from detente.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "cases"
+OUT = ROOT / "src" / "detente" / "uncertainty" / "data" / "deal_model.json"
+SEED = 0
+
+
+def library(folder: Path = CASES) -> list[Scenario]:
+    """The library's scenarios (sorted by file name) and the built-ins that record a deal flag."""
+    out = [load_scenario(p) for p in sorted(folder.glob("*.yaml"))]
+    out += [c.scenario for c in builtin_cases()
+            if c.scenario.outcome is not None and c.scenario.outcome.deal is not None]
+    return out
+
+
+def build(folder: Path = CASES) -> dict[str, Any]:
+    table = feature_table(library(folder), seed=SEED)
+    model, _report = fit_deal_model(table, seed=SEED)
+    doc = model.to_dict()
+    doc["source"] = "cases/*.yaml and built-in scenarios with outcome.deal; scripts/fit_deal_model.py"
+    doc["training_features"] = {
+        "cases": list(table.cases), "deal": table.deal.tolist(),
+        "values": table.values[table.grid.index(model.firmness)].round(12).tolist(),
+    }
+    return doc
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 10)
+    if isinstance(v, list):
+        return [_round(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _round(x) for k, x in v.items()}
+    return v
+
+
+def dump(doc: dict[str, Any]) -> str:
+    return json.dumps(_round(doc), indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare with the shipped file only")
+    ap.add_argument("--cases", type=Path, default=CASES)
+    args = ap.parse_args(argv)
+    text = dump(build(args.cases))
+    if args.check:
+        same = OUT.is_file() and OUT.read_text(encoding="utf-8") == text
+        print("deal_model.json is up to date" if same else "deal_model.json differs: rerun the script")
+        return 0 if same else 1
+    OUT.write_text(text, encoding="utf-8")
+    doc = json.loads(text)
+    print(f"wrote {OUT.relative_to(ROOT)}: firmness {doc['firmness']}, C {doc['meta']['C']}, "
+          f"{doc['meta']['n_cases']} cases ({doc['meta']['n_deal']} deals)")
+    print("intercept", doc["intercept"])
+    for name, c in zip(doc["features"], doc["coef"], strict=True):
+        print(f"  {name:24s} {c:+.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
