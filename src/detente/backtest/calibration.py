@@ -166,7 +166,7 @@ class _Fit:
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> _Fit:
     """L2 logistic regression on standardised features, returned in the features' own units."""
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     center = np.array([np.nanmean(col) if np.isfinite(col).any() else 0.0 for col in x.T])
     xf = np.where(np.isnan(x), center, x)

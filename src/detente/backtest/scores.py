@@ -137,7 +137,6 @@ def expected_calibration_error(p, y, *, n_bins: int = 5) -> float:
     """``sum_b n_b / n * |mean p_b - mean y_b|`` over equal-width bins."""
     p, y = _prob(p, y)
     b = _bins(p, n_bins)
-    n = np.bincount(b, minlength=n_bins).astype(float)
     sp = np.bincount(b, weights=p, minlength=n_bins)
     sy = np.bincount(b, weights=y, minlength=n_bins)
     return float(np.abs(sp - sy).sum() / p.size)
@@ -188,7 +187,13 @@ def crps_weighted(obs, members, weights=None) -> np.ndarray:
     x, w = _members(members, weights)
     y = np.asarray(obs, dtype=float).reshape(-1, 1)
     term1 = (w * np.abs(x - y)).sum(axis=-1)
-    term2 = np.einsum("ni,nj,nij->n", w, w, np.abs(x[:, :, None] - x[:, None, :]))
+    # sum_ij w_i w_j |x_i - x_j| = 2 sum_k w_k x_k (C_(k-1) + C_k - 1) over sorted members,
+    # C_k the cumulative weight: O(m log m) instead of m^2 pairs
+    order = np.argsort(x, axis=-1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=-1)
+    ws = np.take_along_axis(w, order, axis=-1)
+    c = np.cumsum(ws, axis=-1)
+    term2 = 2.0 * (ws * xs * (c - ws + c - 1.0)).sum(axis=-1)
     return term1 - 0.5 * term2
 
 

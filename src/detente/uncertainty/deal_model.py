@@ -77,8 +77,8 @@ FEATURES = ("structural_rate_logit", "red_line_violation", "model_disagreement",
 #: parameter uncertainty of the interval)
 DEFAULT_DRAWS = 2048
 RATE_CLIP = (0.01, 0.99)
-_RATE_MODELS = (WeightedMean(), WeightedMedian())
-_SPREAD_MODELS = (WeightedMean(), WeightedMedian(), Nash())
+_RATE_MODELS: tuple[Any, ...] = (WeightedMean(), WeightedMedian())
+_SPREAD_MODELS: tuple[Any, ...] = (WeightedMean(), WeightedMedian(), Nash())
 
 FEATURE_TEXT = {
     "structural_rate_logit": "share of draws with a deal under the red lines' firmness (log-odds)",
