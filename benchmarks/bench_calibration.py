@@ -90,9 +90,10 @@ def report(tr: TrackRecord) -> None:
     print(f"target: ensemble MAE at least 2 points below the weighted mean: ensemble "
           f"{ens['mae']:.2f} vs weighted mean {wm['mae']:.2f} (difference {diff:+.2f}"
           f"{_ci(wm['ensemble_minus_model_ci'])}) -> {_ok(diff <= -2.0)}")
-    best = min((s["mae"], n) for n, s in pts.items() if n != ENSEMBLE)
-    print(f"best single model: {best[1]} {best[0]:.2f}; the ensemble "
-          f"{'beats' if ens['mae'] < best[0] else 'does NOT beat'} it")
+    # paired on the rows both forecast (Nash gives no forecast without a zone of agreement)
+    losses = [n for n, s in pts.items() if n != ENSEMBLE and s["ensemble_minus_model"] >= 0]
+    print("the ensemble beats every single model on their common rows" if not losses else
+          f"the ensemble does NOT beat: {', '.join(losses)} (paired on common rows)")
     print(f"PIT histogram (ensemble, 10 bins): {ens['pit_histogram']}")
 
     print("\n== Alaska 2025 ==")
