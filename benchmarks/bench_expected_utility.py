@@ -42,7 +42,7 @@ import numpy as np
 
 import detente
 from detente._jit import HAVE_NUMBA
-from detente.models import expected_utility as eu_module
+from detente.backends import kernel as backend_kernel
 from detente.models.expected_utility import ExpectedUtility, expected_utility_path
 from detente.rng import as_generator
 
@@ -88,7 +88,7 @@ def bench_first_call() -> None:
 
     x, s, c = np.array([0.0, 1.0, 0.4]), np.array([1.0, 0.5, 0.8]), np.array([1.0, 2.0, 1.0])
     t0, c0 = time.perf_counter(), time.process_time()
-    kernel = eu_module._kernel()  # imports numba and the kernel module
+    kernel = backend_kernel("numba", "detente.models.expected_utility._kernel")  # imports numba
     t1 = time.perf_counter()
     expected_utility_path(x, s, c, backend="numba")
     t2, c2 = time.perf_counter(), time.process_time()
@@ -96,7 +96,7 @@ def bench_first_call() -> None:
     how = "compiled now (cache miss)" if stats.cache_misses else "loaded from the on-disk cache"
     print(f"   numba {numba.__version__}: import {t1 - t0:.2f} s, first call {t2 - t1:.2f} s wall, "
           f"{c2 - c0:.2f} s CPU in all: {how}")
-    print("   (delete src/detente/models/__pycache__/_expected_utility_kernel* to time a compile)")
+    print("   (delete src/detente/models/expected_utility/__pycache__/_kernel* to time a compile)")
 
 
 def bench_cases(repeat: int) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from detente.io.ktab import read_ktab
+from detente.models.ktab_smp import KtabSMP
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = [
@@ -74,7 +75,7 @@ def main() -> None:
         if args.skip_a160 and folder.endswith("a160"):
             continue
         inp = read_ktab(ref / folder / file)
-        model = inp.model()
+        model = KtabSMP.from_ktab(inp)
         wall, cpu, f = _timed(lambda: model.forecast(inp.scenario), args.repeat)  # noqa: B023
         meta = json.loads((ref / folder / "outputs" / "outputs.json").read_text())
         ktab = meta.get("wall_time_s_measured_outside")
@@ -90,7 +91,7 @@ def main() -> None:
     pos = np.clip(a.position[None] + rng.normal(0.0, 5.0, (n, *a.position.shape)), 0.0, 100.0)
     batch = a.replace(position=pos, salience=np.broadcast_to(a.salience, pos.shape),
                       power=np.broadcast_to(a.power, (n, a.n_actors)))
-    model = inp.model()
+    model = KtabSMP.from_ktab(inp)
     wall, cpu, out = _timed(lambda: model.forecast_arrays(batch), args.repeat)
     soe = json.loads((ref / "SOE-Pol-Comp" / "outputs" / "outputs.json").read_text())
     rows.append((f"monte-carlo ({n} x SOE-Pol-Comp)", a.n_actors, None, wall, cpu,
@@ -110,7 +111,7 @@ def main() -> None:
     if not args.skip_a160:
         inp = read_ktab(ref / "dummyData-a160" / "dummyData-a160.csv")
         tracemalloc.start()
-        inp.model().forecast(inp.scenario)
+        KtabSMP.from_ktab(inp).forecast(inp.scenario)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         print(f"dummyData-a160 peak memory (tracemalloc): {peak / 2**20:.0f} MiB (target < 2048 MiB)")

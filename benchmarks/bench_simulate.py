@@ -158,7 +158,7 @@ def per_run(recorded: dict, quick: bool) -> None:
     from detente.uncertainty import build_perturbation, monte_carlo
 
     batch = 2_000 if quick else 10_000
-    path = "compiled kernel (numba)" if _fast._COMPILED else "numpy fast path (numba not installed)"
+    path = "compiled kernel (numba)" if _fast.compiled("auto") else "numpy fast path (numba not installed)"
     print(f"\n== Per-run scenarios: batch of {batch}, every run its own tables (n_steps=100); {path} ==")
     rec = {r["pair"]: r["negotiations_per_second"] for r in recorded["throughput"]}
     ez = load_genius_folder(REF / "EnglandZimbabwe")
@@ -176,15 +176,12 @@ def per_run(recorded: dict, quick: bool) -> None:
     mix = [(a, b) for a in NEGMAS_NAMES for b in NEGMAS_NAMES]
     pert = build_perturbation(s, noise=NOISE)
     arrays, cred = pert.draw(batch, np.random.default_rng(1))
-    for compiled in sorted({_fast._COMPILED, False}, reverse=True):
-        _fast._COMPILED = compiled
-        try:
-            t0 = time.perf_counter()
-            res = simulate(s, arrays=arrays, credibility=cred, protocol="summit", strategies=mix, seed=2026)
-            dt = time.perf_counter() - t0
-        finally:
-            _fast._COMPILED = _fast.HAVE_NUMBA
-        label = "kernel" if compiled else "numpy "
+    for backend in (["numba"] if _fast.compiled("auto") else []) + ["numpy"]:
+        t0 = time.perf_counter()
+        res = simulate(s, arrays=arrays, credibility=cred, protocol="summit", strategies=mix, seed=2026,
+                       backend=backend)
+        dt = time.perf_counter() - t0
+        label = "kernel" if backend == "numba" else "numpy "
         print(f"Alaska summit, {batch} perturbed draws x 25 pairs ({label}): {dt:6.2f} s ({batch / dt:,.0f} summits/s, "
               f"chunks of {res.params['chunk_size']})  deal rate {res.deal_rate:.3f}  reasons {res.summary()['reasons']}")
     draws = 2_000 if quick else 10_000

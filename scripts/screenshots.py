@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from detente.api.app import create_app
     from detente.api.server import running_server
-    from detente.report.html import build_report
+    from detente.service import build_report
 
     args.out.mkdir(parents=True, exist_ok=True)
     with running_server(create_app()) as base, sync_playwright() as p:

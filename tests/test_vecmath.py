@@ -80,7 +80,7 @@ def test_lockstep_kernel_calls_no_c_library_math():
     vectorising that loop; the lockstep kernel's round must have none, and vector code."""
     import numba
 
-    from detente.models import _expected_utility_lanes as lanes
+    from detente.models.expected_utility import _lanes as lanes
 
     # a fresh, uncached compilation: machine code loaded from numba's cache carries no IR
     rnd = numba.njit(error_model="numpy", cache=False)(lanes._round.py_func)

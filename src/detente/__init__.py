@@ -5,6 +5,7 @@ place there (``detente.simulate.simulate``, ``detente.backtest.backtest``) so th
 subpackage names are never shadowed by a function.
 """
 
+from ._version import __version__ as __version__
 from .analysis import ZoneOfAgreement, zone_of_agreement
 from .backtest import BacktestResult, load_cases, read_deu
 from .errors import (
@@ -24,8 +25,6 @@ from .results import Forecast
 from .scenario import Scenario, ScenarioArrays, builtin_scenarios
 from .simulate import SimulationResult
 from .uncertainty import MonteCarloResult, SensitivityResult, monte_carlo, sensitivity
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BacktestResult",

@@ -5,7 +5,7 @@ numba compiles ``np.exp`` and ``np.log`` to calls into the C library, one value 
 loop that uses them runs one lane at a time. The vectorised versions would come from Intel's
 SVML, which pip's llvmlite does not ship. These two functions are plain arithmetic and bit
 operations (no calls, no tables, no branches), so a loop over independent values, such as the
-expected-utility kernel's loop over draws (:mod:`detente.models._expected_utility_lanes`),
+expected-utility kernel's loop over draws (:mod:`detente.models.expected_utility._lanes`),
 runs 4 or 8 values per instruction.
 
 Accuracy: within 1 ulp of numpy's ``exp``/``log`` for every finite double (tested on millions of

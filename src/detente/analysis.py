@@ -1,7 +1,10 @@
-"""Zone-of-agreement analysis from red lines.
+"""Red-line analysis: the zone of agreement, and who blocks a forecast.
 
 For each issue, the interval acceptable to every actor at the table and to every absent actor
-holding a veto, or "empty: impasse" naming the actors whose red lines clash.
+holding a veto, or "empty: impasse" naming the actors whose red lines clash
+(:func:`zone_of_agreement`); and, for a forecast, the binding actors whose red lines exclude
+its outcome (:func:`blocked_by`). The one red-line check of a single forecast; the batched
+check over Monte Carlo draws is :func:`detente.uncertainty.deal.deal_flags`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pandas as pd
 
 from .results import freeze_array
 
-__all__ = ["ZoneOfAgreement", "zone_of_agreement"]
+__all__ = ["ZoneOfAgreement", "blocked_by", "zone_of_agreement"]
 
 ZONE_COLUMNS = ("scenario", "issue", "low", "high", "empty", "binding_low", "binding_high", "clash")
 
@@ -132,3 +135,35 @@ def zone_of_agreement(scenario) -> ZoneOfAgreement:
         clash=tuple(clashes),
         binding_actors=tuple(n for n, b in zip(names, binding, strict=True) if b),
     )
+
+
+def blocked_by(scenario, forecast) -> dict[str, list[str]]:
+    """Per issue, the binding actors whose red lines exclude the forecast outcome.
+
+    Binding actors are those at the table and absent actors holding a veto (as for
+    :func:`zone_of_agreement`). A batched forecast (an outcome per draw) is judged by its
+    median over the draws with an answer. Issues without an answer (NaN) and issues nobody
+    blocks are absent from the mapping.
+
+    Returns
+    -------
+    dict
+        ``{issue id: [actor id, ...]}``, actors in scenario order.
+    """
+    a = scenario.arrays()
+    binding = a.present | a.veto
+    outcome = np.asarray(forecast.outcome, dtype=float)
+    out: dict[str, list[str]] = {}
+    for k, iid in enumerate(a.issues):
+        v = outcome[..., k].ravel()
+        v = v[np.isfinite(v)]
+        x = float(np.median(v)) if v.size else np.nan
+        if not np.isfinite(x):
+            continue
+        who = [
+            a.actors[i] for i in range(a.n_actors)
+            if binding[i] and a.has_red_line[i, k] and not (a.red_low[i, k] <= x <= a.red_high[i, k])
+        ]
+        if who:
+            out[iid] = who
+    return out

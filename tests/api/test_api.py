@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detente import MODELS, get_model, load_scenario
-from detente.api.tasks import simulate_fn
+from detente.service import simulate_fn
 
 from .conftest import make_client, wait_for_job
 

@@ -87,7 +87,7 @@ def test_read_xml_options_seed_and_accommodation():
     assert inp.format == "xml" and inp.seed == 123
     assert inp.options["voting_rule"] == "Cubic" and inp.options["pce_model"] == "MarkovUniform"
     assert inp.options["accommodation"] == (("A1", "A1", 0.75), ("A1", "B2", 0.25))
-    m = inp.model()
+    m = KtabSMP.from_ktab(inp)
     assert isinstance(m, KtabSMP) and m.voting_rule == "Cubic"
     np.testing.assert_array_equal(m.accommodation_matrix(inp.scenario.actor_ids),
                                   [[0.75, 0.25, 0], [0, 1, 0], [0, 0, 1]])
@@ -121,11 +121,11 @@ def test_csv_round_trip():
 
 def test_xml_round_trip_keeps_options():
     inp = ktab_from_text(_xml("<ModelParameters><BigRRange>Max</BigRRange></ModelParameters>"), source="x.xml")
-    text = to_ktab_xml(inp.scenario, model=inp.model(), seed=inp.seed)
+    text = to_ktab_xml(inp.scenario, model=KtabSMP.from_ktab(inp), seed=inp.seed)
     back = ktab_from_text(text, source="back.xml")
-    assert back.options == {**{k: getattr(inp.model(), k) for k in back.options if k != "accommodation"},
+    assert back.options == {**{k: getattr(KtabSMP.from_ktab(inp), k) for k in back.options if k != "accommodation"},
                             "accommodation": (("A1", "A1", 0.75), ("A1", "B2", 0.25))}
-    assert back.model() == inp.model()
+    assert KtabSMP.from_ktab(back) == KtabSMP.from_ktab(inp)
     assert back.seed == 123
     np.testing.assert_array_equal(back.scenario.arrays().position, inp.scenario.arrays().position)
 
@@ -239,7 +239,7 @@ def test_cli_run_uses_file_options(tmp_path):
     assert r.exit_code == 0, r.output
     assert r.output.splitlines()[0] == "turn,actor,issue,position"
     inp = read_ktab(src)
-    want = inp.model().forecast(inp.scenario).to_frame("positions")
+    want = KtabSMP.from_ktab(inp).forecast(inp.scenario).to_frame("positions")
     assert len(r.output.strip().splitlines()) == len(want) + 1
     r = runner.invoke(app, ["ktab", "run", str(src), "-p", "voting_rule=Nope"])
     assert r.exit_code == 2 and "voting_rule" in r.output

@@ -1,6 +1,6 @@
 """The two backends of the exchange model's stokman variant give the same run.
 
-``backend="numba"`` (the compiled kernel, ``detente.models._exchange_kernel``) must reproduce
+``backend="numba"`` (the compiled kernel, ``detente.models.exchange._kernel``) must reproduce
 ``backend="numpy"`` (``exchange._Batch``): the same executed exchanges (actors, issues, roles)
 in the same order, and the same numbers (1e-12; in practice bit for bit, as both do the same
 float64 operations in the same order), for equal gain and REX, single runs, repetitions and
@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detente import backends
 from detente.errors import MissingExtraError, ModelParameterError
 from detente.io.decide import parse_decide
-from detente.models import exchange as ex_mod
 from detente.models.exchange import exchange_outcome, exchange_run
+from detente.models.exchange import run as ex_run
 from tests.numba_marks import needs_numba
 from tests.strategies import scenarios
 
@@ -158,7 +159,7 @@ def test_rex_buffer_refill_keeps_the_stream(monkeypatch):
                   for i in range(6) for k in range(3)))
     data = parse_decide(text)
     want = exchange_run(data, rule="rex", backend="numpy", rng=np.random.default_rng(3))
-    from detente.models import _exchange_kernel as kern
+    from detente.models.exchange import _kernel as kern
 
     calls = []
     real = kern.run_draw
@@ -168,7 +169,7 @@ def test_rex_buffer_refill_keeps_the_stream(monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(kern, "run_draw", counted)
-    monkeypatch.setattr(ex_mod, "_REX_BUFFER_PER_CANDIDATE", 0)
+    monkeypatch.setattr(ex_run, "_REX_BUFFER_PER_CANDIDATE", 0)
     got = exchange_run(data, rule="rex", backend="numba", rng=np.random.default_rng(3))
     assert len(calls) > 2 and calls[0] == 0, calls   # refilled more than once
     assert_same_run(want, got, "refill")
@@ -181,12 +182,12 @@ def test_backend_choice_and_errors(monkeypatch):
     with pytest.raises(ModelParameterError, match="backend"):
         exchange_run(data, backend="fortran")
     # "auto" without numba takes the numpy engine; "numba" without numba names the extra
-    monkeypatch.setattr(ex_mod, "HAVE_NUMBA", False)
+    monkeypatch.setattr(backends, "HAVE_NUMBA", False)
 
     def boom(*_a, **_k):
         raise AssertionError("the kernel must not run")
 
-    from detente.models import _exchange_kernel as kern
+    from detente.models.exchange import _kernel as kern
 
     monkeypatch.setattr(kern, "run_draw", boom)
     assert exchange_run(data, backend="auto").n_exchanges[0, 0] == 1

@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detente
-from detente import _jit
+from detente import _jit, backends
 from detente.errors import MissingExtraError, ModelParameterError
-from detente.models import expected_utility as eu_mod
 from detente.models.expected_utility import (
     ExpectedUtility,
     expected_utility_path,
@@ -207,7 +206,7 @@ def test_without_numba_auto_falls_back_and_numba_names_the_extra(monkeypatch):
     MissingExtraError naming the ``fast`` extra."""
     x, s, c = np.array([0.0, 1.0, 0.5]), np.array([1.0, 0.5, 0.7]), np.array([1.0, 1.0, 2.0])
     expected = expected_utility_path(x, s, c, backend="numpy")
-    monkeypatch.setattr(eu_mod, "_kernel", lambda: None)
+    monkeypatch.setattr(backends, "HAVE_NUMBA", False)
     got = expected_utility_path(x, s, c)
     np.testing.assert_array_equal(got.position, expected.position)
     with pytest.raises(MissingExtraError, match=r"detente\[fast\]"):

@@ -39,7 +39,7 @@ def _draws(rng, B, n):
 
 
 def _scalar(xsc, rounds, paper, capitulation, weight_point, tol):
-    from detente.models.expected_utility import _nb_run
+    from detente.models.expected_utility._compiled import _nb_run
 
     return _nb_run(xsc, np.zeros((0, 0), dtype=bool), rounds, 1.0,
                    "paper" if paper else "replication", capitulation,
@@ -59,16 +59,16 @@ def _lockstep(kernel, xsc, rounds, paper, capitulation, weight_point, tol, lanes
 def libm_lanes(tmp_path_factory):
     """The lockstep kernel's source with the C library's exp and log, as its own module (in
     its own folder, so numba's cache never mixes it up with the real one)."""
-    from detente.models import _expected_utility_lanes as real
+    from detente.models.expected_utility import _lanes as real
 
     src = open(real.__file__, encoding="utf-8").read()
-    swap = ("from .._jit import njit\nfrom .._vecmath import exp, log\n",
+    swap = ("from ..._jit import njit\nfrom ..._vecmath import exp, log\n",
             "from detente._jit import njit\n\n\n@njit(error_model='numpy', nrt=False)\n"
             "def exp(x):\n    return np.exp(x)\n\n\n@njit(error_model='numpy', nrt=False)\n"
             "def log(x):\n    return np.log(x)\n")
     assert swap[0] in src
-    src = src.replace(*swap).replace("from ._expected_utility_kernel",
-                                     "from detente.models._expected_utility_kernel")
+    src = src.replace(*swap).replace("from ._kernel",
+                                     "from detente.models.expected_utility._kernel")
     path = tmp_path_factory.mktemp("libm_lanes") / "libm_lanes.py"
     path.write_text(src, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("libm_lanes", path)
@@ -97,7 +97,7 @@ def test_agrees_with_the_scalar_kernel_to_rounding():
     """With detente._vecmath's exp and log the paths agree to ~1e-10 of the scale; a draw can
     branch differently only where two quantities tie within rounding (the same ~1 in 2,000
     as between the numba and numpy backends)."""
-    from detente.models import _expected_utility_lanes as real
+    from detente.models.expected_utility import _lanes as real
 
     rng = np.random.default_rng(7)
     xsc = _draws(rng, 4000, 5)
@@ -108,7 +108,7 @@ def test_agrees_with_the_scalar_kernel_to_rounding():
 
 
 def test_a_draw_gets_the_same_bits_in_any_batch():
-    from detente.models import _expected_utility_lanes as real
+    from detente.models.expected_utility import _lanes as real
 
     rng = np.random.default_rng(11)
     xsc = _draws(rng, 500, 4)
@@ -126,7 +126,7 @@ def test_a_draw_gets_the_same_bits_in_any_batch():
 
 
 def test_lane_count_keeps_the_scratch_bounded():
-    from detente.models._expected_utility_lanes import W, lane_count
+    from detente.models.expected_utility._lanes import W, lane_count
 
     assert lane_count(4, 10**6) == W
     assert lane_count(4, 5) == 5 and lane_count(4, 0) == 1
@@ -139,8 +139,8 @@ def test_lane_count_keeps_the_scratch_bounded():
 def test_draws_it_does_not_take_go_to_the_scalar_kernel():
     """The batched forecast routes a draw by the draw alone: actors outside the issue, a zero
     weight, a non-finite input or Q < 1 take the scalar kernel, the rest the lockstep one."""
-    from detente.models import _expected_utility_lanes as real
-    from detente.models.expected_utility import _nb_final, _nb_run
+    from detente.models.expected_utility import _lanes as real
+    from detente.models.expected_utility._compiled import _nb_final, _nb_run
 
     rng = np.random.default_rng(3)
     xsc = _draws(rng, 200, 4)

@@ -8,9 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-import detente.models.ktab_smp as K
+import detente.models.ktab_smp.reference as K
 from detente import ModelParameterError, get_model, load_scenario
 from detente.models.ktab_smp import KtabSMP, pce, run_smp, smp_utility, unique_positions
+from detente.scenario.foreign import ktab_inputs
 from tests.contract.model_contract import BASE_POS, BASE_POW, BASE_SAL, make_scenario
 
 
@@ -308,7 +309,7 @@ def test_batch_with_different_stopping_times_equals_single_runs():
     arr = s.arrays()
     rng = np.random.default_rng(4)
     pos = np.clip(arr.position[None] + rng.normal(0, 10, (6, 5, 2)), 0, 100)
-    x, sal, cap, _ = K.ktab_inputs(arr.replace(position=pos, salience=np.broadcast_to(arr.salience, pos.shape),
+    x, sal, cap, _ = ktab_inputs(arr.replace(position=pos, salience=np.broadcast_to(arr.salience, pos.shape),
                                                power=np.broadcast_to(arr.power, (6, 5))))
     run = run_smp(x, sal, cap, history=True)
     assert len(set(run.n_steps.tolist())) > 1
@@ -339,7 +340,7 @@ def test_model_is_frozen_dataclass():
 def test_stochastic_batch_rows_do_not_depend_on_other_rows_stopping():
     """Stochastic: every turn draws a (B, N) array of uniforms for all variants, so a variant's
     run does not change when another variant of the batch stops early."""
-    x, sal, cap, _ = K.ktab_inputs(_scenario().arrays())
+    x, sal, cap, _ = ktab_inputs(_scenario().arrays())
     flat = np.full_like(x, 0.3)  # unanimous: stops after the minimum 2 steps
     kw = dict(state_transitions="Stochastic", max_steps=12)
     short = run_smp(np.stack([x, flat]), np.stack([sal, sal]), np.stack([cap, cap]),
@@ -354,7 +355,7 @@ def test_stochastic_batch_rows_do_not_depend_on_other_rows_stopping():
 def test_queue_order_matters_only_for_asymprosp():
     """Reversing the bargain order of the queues changes nothing under a symmetric voting rule
     (no exact ties here), and changes the run under ASymProsp (section 9.1)."""
-    x, sal, cap, _ = K.ktab_inputs(_scenario().arrays())
+    x, sal, cap, _ = ktab_inputs(_scenario().arrays())
     args = (x[None], sal[None], cap[None])
     a = run_smp(*args)
     b = run_smp(*args, reverse_queues_at=tuple(range(1, 101)))

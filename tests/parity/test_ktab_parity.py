@@ -85,7 +85,7 @@ def _reference(outputs: Path):
 
 def _ours(path: Path, **changes):
     inp = read_ktab(path)
-    model = inp.model()
+    model = KtabSMP.from_ktab(inp)
     if changes:
         from dataclasses import replace
 
@@ -147,7 +147,7 @@ def test_2017_reference_logs(folder):
     base = _ktab() / folder
     csv_file = next(p for p in sorted(base.glob("*.csv")) if not p.name.startswith("ktab_2017"))
     inp = read_ktab(csv_file)
-    f = inp.model().forecast(inp.scenario)
+    f = KtabSMP.from_ktab(inp).forecast(inp.scenario)
     name_to_id = {a.name: a.id for a in inp.scenario.actors}
     dim_to_id = {n.strip(): i for n, i in zip(inp.dimension_names, inp.scenario.issue_ids, strict=True)}
     log_pos = pd.read_csv(base / "ktab_2017_reference_log_positions.csv")
@@ -185,7 +185,7 @@ def test_asymprosp_order_dependent_variant():
 
     inp = read_ktab(_variant_xml(ORDER_DEPENDENT))
     x, s, c, _ = ktab_inputs(inp.scenario.arrays())
-    opts = {k: getattr(inp.model(), k) for k in OPTION_VALUES}
+    opts = {k: getattr(KtabSMP.from_ktab(inp), k) for k in OPTION_VALUES}
 
     def run(steps):
         r = run_smp(x[None], s[None], c[None], reverse_queues_at=steps, **opts)
@@ -205,7 +205,7 @@ def test_big_r_adjust_full_aborts_in_ktab():
     assert "aborted" in meta["status"]
     inp = read_ktab(_variant_xml(ABORTS))
     assert inp.options["big_r_adjust"] == "Full"
-    f = inp.model().forecast(inp.scenario)
+    f = KtabSMP.from_ktab(inp).forecast(inp.scenario)
     assert any("aborts" in n for n in f.notes)
     assert f.diagnostics["n_steps"] >= 2
 

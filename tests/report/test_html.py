@@ -22,9 +22,9 @@ from detente import (  # noqa: E402
     get_model,
     load_scenario,
 )
-from detente.report import html as report_html  # noqa: E402
-from detente.report.html import build_report  # noqa: E402
 from detente.report.tables import fmt_number  # noqa: E402
+from detente.service import build_report  # noqa: E402
+from detente.service import report as service_report  # noqa: E402
 
 FAST = ["weighted_mean", "weighted_median", "nash"]
 
@@ -110,7 +110,7 @@ def test_report_sections_from_given_frames(alaska):
 
 
 def test_requested_but_missing_capability_is_said_not_hidden(alaska, monkeypatch):
-    monkeypatch.setattr(report_html, "_module", lambda name: None)
+    monkeypatch.setattr(service_report, "_module", lambda name: None)
     with pytest.warns(DetenteWarning, match="detente.simulate"):
         doc = build_report(alaska, ["weighted_mean"], runs=100)
     assert "Negotiation simulator was requested, but this installation of detente has no" in doc
@@ -139,7 +139,7 @@ def test_missing_jinja2_names_the_web_extra(alaska, monkeypatch):
 
 def test_simulator_section_puts_frontier_and_bargaining_points_on_the_plane(alaska):
     pytest.importorskip("detente.negotiation.solutions")
-    plane = report_html._utility_plane(alaska, "u_usa", "u_russia")
+    plane = service_report.utility_plane(alaska, "u_usa", "u_russia")
     front = plane["frontier"].to_numpy()
     assert front.shape[1] == 2 and len(front) > 1
     # no frontier point dominates another
@@ -147,11 +147,11 @@ def test_simulator_section_puts_frontier_and_bargaining_points_on_the_plane(alas
         assert not np.any(np.all(front >= p, axis=1) & np.any(front > p, axis=1))
     for name in ("Nash", "Kalai-Smorodinsky"):
         assert any(np.allclose(plane["points"][name], row) for row in front)
-    assert report_html._utility_plane(alaska, "u_usa", "u_atlantis") == {}
+    assert service_report.utility_plane(alaska, "u_usa", "u_atlantis") == {}
 
 
 def test_simulator_section_with_the_real_simulator(alaska):
-    from detente.api.tasks import simulate_fn
+    from detente.service import simulate_fn
 
     assert simulate_fn() is not None
     doc = build_report(alaska, ["weighted_mean"], runs=50, seed=2)

@@ -289,7 +289,7 @@ def test_distribution_chart_on_real_monte_carlo_draws(alaska):
 
 
 def test_simulation_chart_on_real_simulator_runs(alaska):
-    from detente.api.tasks import simulate_fn
+    from detente.service import simulate_fn
 
     simulate = simulate_fn()
     assert simulate is not None

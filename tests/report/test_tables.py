@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from detente import Forecast, get_model, load_scenario, zone_of_agreement
+from detente.analysis import blocked_by
 from detente.report import tables
 
 
@@ -45,7 +46,7 @@ def test_forecast_frame_uses_the_median_of_a_batched_forecast(alaska):
 def test_blocked_by_names_binding_actors_only(alaska):
     out = np.array([70.0, 90.0, 50.0, 35.0, 50.0])  # territory 90: outside Ukraine's [0, 50]
     f = Forecast.build(get_model("weighted_mean"), alaska, out)
-    blocked = tables.blocked_by(alaska, f)
+    blocked = blocked_by(alaska, f)
     # Europe's red line is [0, 50] too, but Europe is absent without a veto: it does not bind
     assert blocked["territory"] == ["ukraine"]
     # 35 on security guarantees: Russia accepts [0, 30], Ukraine [55, 100]

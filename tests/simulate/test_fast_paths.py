@@ -10,8 +10,9 @@ Three implementations play stacked alternating offers on per-run tables:
 - the **compiled kernel** (``simulate._kernel``, numba: tables built per run in cache, lazy
   bucket sorting, runs with ties handed back to numpy), used with numba.
 
-Each test switches paths with ``monkeypatch`` on the private switches ``protocols._FAST_ROWS``
-and ``_fast._COMPILED`` and compares every field of the results bit for bit.
+Each test picks the fast path's engine with ``simulate(..., backend=...)`` (``"numpy"`` or
+``"numba"``), switches to the general path with ``monkeypatch`` on ``protocols._FAST_ROWS``, and
+compares every field of the results bit for bit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detente._jit import HAVE_NUMBA
 from detente.io import load_scenario
 from detente.negotiation.batch import DomainBatch, scenario_domains
 from detente.scenario.load import scenario_from_data
@@ -37,7 +37,8 @@ from ..negotiation._domains import domains
 FAST = ["boulware", "linear", "conceder", "hardliner", "aspiration", "tit_for_tat"]
 FIELDS = ("agreement", "reason", "step", "utilities", "n_offers", "last_proposer", "vetoed", "stage", "ended_by",
           "offers")
-PATHS = ["general", "numpy", pytest.param("kernel", marks=needs_numba)]
+#: the fast path's engines: numpy, and the compiled kernel (numba)
+BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +46,6 @@ def alaska():
     return load_scenario("alaska-2025")
 
 
-def _path(monkeypatch, path: str) -> None:
-    monkeypatch.setattr(protocols, "_FAST_ROWS", path != "general")
-    monkeypatch.setattr(_fast, "_COMPILED", path == "kernel")
 
 
 def _equal(a, b) -> None:
@@ -61,13 +59,15 @@ def _equal(a, b) -> None:
             assert np.array_equal(np.asarray(x).view(np.int64), np.asarray(y).view(np.int64)), f
 
 
-def _run(monkeypatch, path, *args, **kw):
-    _path(monkeypatch, path)
-    return simulate(*args, **kw)
+def _run(monkeypatch, backend, *args, **kw):
+    """``simulate`` on the general path (``backend="general"``) or on the fast path with
+    that backend."""
+    monkeypatch.setattr(protocols, "_FAST_ROWS", backend != "general")
+    return simulate(*args, backend="numpy" if backend == "general" else backend, **kw)
 
 
-@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
-def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, backend):
     """Perturbed Alaska summits (no ties): delegations, walk-aways, threats with per-run
     credibility, press conference, veto; every ordered pair of the six fast strategies; traces."""
     pert = build_perturbation(alaska, noise={"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1,
@@ -77,14 +77,14 @@ def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, p
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=60, seed=4, traces=True,
               chunk_size=50)
     ref = _run(monkeypatch, "general", alaska, **kw)
-    fast = _run(monkeypatch, path, alaska, **kw)
+    fast = _run(monkeypatch, backend, alaska, **kw)
     assert {"walk_away", "veto"} <= set(ref.reason)
     _equal(ref, fast)
 
 
-@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("walk_away, time_limit", [(False, None), (True, None), (True, 23.5)])
-def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, path, walk_away, time_limit):
+def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, backend, walk_away, time_limit):
     """Alternating offers among the actors present, every input perturbed, with and without
     walk-away and a deadline in simulated time."""
     pert = build_perturbation(alaska, noise={"position": 15, "salience": 0.3, "red_line": 10, "walk_away": 0.15})
@@ -93,13 +93,13 @@ def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypat
     kw = dict(arrays=arrays, credibility=cred, strategies=mix, steps=40, seed=1, traces=True, walk_away=walk_away,
               time_limit=time_limit, chunk_size=40)
     ref = _run(monkeypatch, "general", alaska, **kw)
-    fast = _run(monkeypatch, path, alaska, **kw)
+    fast = _run(monkeypatch, backend, alaska, **kw)
     assert len(set(ref.reason)) > 1
     _equal(ref, fast)
 
 
-@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
-def test_tied_tables_are_played_exactly(alaska, monkeypatch, path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tied_tables_are_played_exactly(alaska, monkeypatch, backend):
     """Positions as coded: the utility tables are full of ties (which of equal outcomes is
     offered is numpy's argsort order); the kernel hands such runs to numpy. Credibility 1, so
     that the threat draws cannot matter; tit-for-tat with a carried-over ranking pointer."""
@@ -113,7 +113,7 @@ def test_tied_tables_are_played_exactly(alaska, monkeypatch, path):
                   (TimeDependent.from_faratin(0.5, label="faratin"), "hardliner")]
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=strategies, steps=30, seed=2,
               chunk_size=25)
-    _equal(_run(monkeypatch, "general", sc, **kw), _run(monkeypatch, path, sc, **kw))
+    _equal(_run(monkeypatch, "general", sc, **kw), _run(monkeypatch, backend, sc, **kw))
 
 
 @needs_numba
@@ -175,8 +175,8 @@ def test_kernel_tables_equal_domain_batch_utilities(alaska):
             assert im == irr.max() and (ii == int(np.argmax(irr)) if cnt < m else ii == -1)
 
 
-@pytest.mark.parametrize("path", ["numpy", pytest.param("kernel", marks=needs_numba)])
-def test_merged_kernel_batches_do_not_change_results(alaska, monkeypatch, path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_merged_kernel_batches_do_not_change_results(alaska, monkeypatch, backend):
     """Consecutive chunks merged into one kernel batch (threat draws still chunk by chunk):
     the same numbers as chunk by chunk, for any chunk size."""
     pert = build_perturbation(alaska, noise={"position": 10, "credibility": 0.3})
@@ -185,7 +185,7 @@ def test_merged_kernel_batches_do_not_change_results(alaska, monkeypatch, path):
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=30, seed=7)
     ref = _run(monkeypatch, "general", alaska, chunk_size=16, **kw)
     monkeypatch.setattr(_fast, "KERNEL_BATCH", 40)
-    _equal(ref, _run(monkeypatch, path, alaska, chunk_size=16, **kw))
+    _equal(ref, _run(monkeypatch, backend, alaska, chunk_size=16, **kw))
     assert _fast.merge_chunks([(0, 16, None), (16, 16, None), (32, 16, None), (48, 5, None)], True) == [
         [(0, 16, None), (16, 16, None)], [(32, 16, None), (48, 5, None)]]
     assert _fast.merge_chunks([(0, 16, None), (16, 16, None)], False) == [[(0, 16, None)], [(16, 16, None)]]
@@ -217,14 +217,14 @@ def test_property_fast_paths_equal_general_on_random_domains(dom, a, b, seed, wa
     w /= w.sum(axis=-1, keepdims=True)
     batch = DomainBatch.from_domain(dom, n, reservation=r, weights=w)
     kw = dict(strategies=(a, b), steps=12, seed=seed, walk_away=walk, traces=True)
-    saved = (protocols._FAST_ROWS, _fast._COMPILED)
+    saved = protocols._FAST_ROWS
     try:
         results = []
-        for fast_rows, compiled in ((False, False), (True, False), (True, HAVE_NUMBA)):
-            protocols._FAST_ROWS, _fast._COMPILED = fast_rows, compiled
-            results.append(simulate(batch, **kw))
+        for fast_rows, backend in ((False, "numpy"), (True, "numpy"), (True, "auto")):
+            protocols._FAST_ROWS = fast_rows
+            results.append(simulate(batch, backend=backend, **kw))
     finally:
-        protocols._FAST_ROWS, _fast._COMPILED = saved
+        protocols._FAST_ROWS = saved
     _equal(results[0], results[1])
     _equal(results[0], results[2])
 
@@ -247,14 +247,32 @@ def test_property_three_parties_on_tables_directly(dom, seed):
     names = [["conceder", "tit_for_tat", "linear"], ["aspiration", "boulware", "tit_for_tat"],
              ["linear", "hardliner", "conceder"]]
     groups = [[Group(get_strategy(names[p][k]), rows[rows % 3 == k]) for k in range(3)] for p in range(3)]
-    saved = (protocols._FAST_ROWS, _fast._COMPILED)
+    saved = protocols._FAST_ROWS
     outs = []
     try:
-        for fast_rows, compiled in ((False, False), (True, False), (True, HAVE_NUMBA)):
-            protocols._FAST_ROWS, _fast._COMPILED = fast_rows, compiled
-            outs.append(alternating_offers(tabs, groups, 15, np.random.default_rng(0), walk_away=True, trace=True))
+        for fast_rows, backend in ((False, "numpy"), (True, "numpy"), (True, "auto")):
+            protocols._FAST_ROWS = fast_rows
+            outs.append(alternating_offers(tabs, groups, 15, np.random.default_rng(0), walk_away=True, trace=True,
+                                           backend=backend))
     finally:
-        protocols._FAST_ROWS, _fast._COMPILED = saved
+        protocols._FAST_ROWS = saved
     for out in outs[1:]:
         for k in ("agreement", "reason", "step", "n_offers", "last_proposer", "ended_by", "last_offer", "offers"):
             np.testing.assert_array_equal(out[k], outs[0][k], err_msg=k)
+
+
+def test_backend_is_validated_and_numba_names_the_extra(alaska, monkeypatch):
+    """``simulate(backend=...)`` goes through detente.backends: an unknown name is refused
+    up front, and "numba" without numba names the ``fast`` extra while "auto" plays numpy
+    (same result)."""
+    from detente import backends
+    from detente.errors import MissingExtraError, ModelParameterError
+
+    with pytest.raises(ModelParameterError, match="simulate: backend"):
+        simulate(alaska, runs=4, steps=5, backend="gpu")
+    want = simulate(alaska, runs=6, steps=20, seed=3, backend="numpy")
+    monkeypatch.setattr(backends, "HAVE_NUMBA", False)
+    assert not _fast.compiled("auto")
+    _equal(simulate(alaska, runs=6, steps=20, seed=3), want)
+    with pytest.raises(MissingExtraError, match="fast"):
+        simulate(alaska, runs=4, steps=5, backend="numba")

@@ -13,21 +13,26 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..scenario.schema import Scenario
+from ..service.defaults import DEFAULTS
 
 __all__ = [
     "BuiltinName",
+    "ActorOut",
     "ErrorBody",
     "ForecastOut",
     "ForecastRequest",
     "ForecastResponse",
     "Health",
+    "IssueOut",
     "JobAccepted",
     "JobOut",
     "ModelInfo",
     "MonteCarloRequest",
+    "PositionOut",
     "Problem",
     "ReportRequest",
     "ScenarioInfo",
+    "ScenarioOut",
     "ScenarioRef",
     "SensitivityRequest",
     "SimulateRequest",
@@ -97,7 +102,10 @@ class ForecastRequest(_Body):
     params: dict[_ModelName, dict[_ModelName, _ParamValue]] = Field(
         default_factory=dict, description="{model: {parameter: value}}"
     )
-    seed: _Seed | None = Field(default=None, description="seed for models that draw random numbers")
+    seed: _Seed | None = Field(
+        default=DEFAULTS.forecast_seed,
+        description="seed for models that draw random numbers (model k gets child k of the seed); "
+                    "null: fresh entropy, recorded in the answer's seed_entropy")
     tables: bool = Field(default=False, description="include each model's round-by-round tables")
 
 
@@ -118,9 +126,12 @@ class ZoneOut(BaseModel):
 
 class ForecastOut(BaseModel):
     model: str
+    scenario: str
+    issues: list[str]
+    actors: list[str]
     reference: str
     outcome: dict[str, float | None] = Field(description="issue id -> forecast (null: no answer)")
-    utilities: dict[str, float | None] | None = Field(description="actor id -> utility of the outcome")
+    utilities: list[float | None] | None = Field(description="per actor (in `actors` order): utility of the outcome")
     params: dict[str, Any]
     diagnostics: dict[str, Any]
     notes: list[str]
@@ -131,10 +142,46 @@ class ForecastOut(BaseModel):
     tables: dict[str, list[dict[str, Any]]] | None = None
 
 
+class IssueOut(BaseModel):
+    id: str
+    name: str
+    min: float
+    max: float
+    status_quo: float | None
+
+
+class ActorOut(BaseModel):
+    id: str
+    name: str
+    power: float
+    present: bool
+    veto: bool
+
+
+class PositionOut(BaseModel):
+    actor: str
+    issue: str
+    position: float
+    salience: float
+
+
+class ScenarioOut(BaseModel):
+    name: str
+    title: str
+    issues: list[IssueOut]
+    actors: list[ActorOut]
+    positions: list[PositionOut]
+    notes: list[str]
+
+
 class ForecastResponse(BaseModel):
-    scenario: str
+    """The forecast document (the same JSON as ``detente forecast --format json``)."""
+
+    detente_version: str
+    scenario: ScenarioOut
     issues: list[str]
     actors: list[str]
+    seed_entropy: int | None = Field(description="the seed used; send it back as `seed` to repeat the run")
     zone_of_agreement: dict[str, ZoneOut]
     forecasts: list[ForecastOut]
 
@@ -160,8 +207,8 @@ class SimulatorOptions(_Body):
                  | Annotated[list[list[_ModelName]], Field(min_length=1, max_length=100)]) = Field(
         default="mix", description="'mix' (every ordered pair of the five NegMAS strategies), comma-separated "
                                    "names (one per negotiator, or one for all), or a list of such lists")
-    steps: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 100
-    levels: Annotated[int, Field(ge=2, le=20, strict=True)] = 5
+    steps: Annotated[int, Field(ge=1, le=10_000, strict=True)] = DEFAULTS.steps
+    levels: Annotated[int, Field(ge=2, le=20, strict=True)] = DEFAULTS.levels
     walk_away: bool | None = Field(default=None, description="default: on for the summit, off otherwise")
     walk_patience: Annotated[float, Field(ge=0, le=1)] = 0.5
     audience_cost: Annotated[float, Field(ge=0, le=1e6)] = 0.5
@@ -171,11 +218,11 @@ class MonteCarloRequest(_Body):
     """Forecast distribution and deal probability over uncertain inputs."""
 
     scenario: ScenarioRef
-    model: _ModelName = Field(default="weighted_median",
+    model: _ModelName = Field(default=DEFAULTS.uncertainty_model,
                               description="a registered model, or 'simulator': every draw negotiated")
     params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
     simulator: SimulatorOptions | None = Field(default=None, description="options of model 'simulator'")
-    draws: Annotated[int, Field(ge=1, strict=True, description="number of draws (capped by the server)")] = 10_000
+    draws: Annotated[int, Field(ge=1, strict=True, description="number of draws (capped by the server)")] = DEFAULTS.draws
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
     seed: _Seed | None = None
@@ -185,9 +232,9 @@ class SensitivityRequest(_Body):
     """A Sobol (or Morris) sensitivity analysis, run as a background job."""
 
     scenario: ScenarioRef
-    model: _ModelName = "weighted_mean"
+    model: _ModelName = DEFAULTS.uncertainty_model
     params: dict[_ModelName, _ParamValue] = Field(default_factory=dict)
-    samples: Annotated[int, Field(ge=1, strict=True, description="base sample size N (capped by the server)")] = 256
+    samples: Annotated[int, Field(ge=1, strict=True, description="base sample size N (capped by the server)")] = DEFAULTS.samples
     method: Literal["sobol", "morris"] = "sobol"
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
@@ -198,10 +245,15 @@ class SimulateRequest(_Body):
     """Simulated negotiations; big batches run as a background job."""
 
     scenario: ScenarioRef
-    runs: Annotated[int, Field(ge=1, strict=True, description="number of negotiations (capped by the server)")] = 100
-    protocol: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    strategies: list[_ModelName] | None = Field(default=None, max_length=20)
-    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    runs: Annotated[int, Field(ge=1, strict=True, description="number of negotiations (capped by the server)")] = DEFAULTS.runs
+    protocol: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=DEFAULTS.protocol, description="default: summit for a scenario with stages, else alternating")
+    strategies: list[_ModelName] | None = Field(
+        default=None, max_length=20,
+        description="one strategy per negotiator, or one for all; default: 'mix', every ordered pair of "
+                    "the five NegMAS strategies")
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=DEFAULTS.steps, description="deadline in steps per bargaining stage")
     seed: _Seed | None = None
 
 

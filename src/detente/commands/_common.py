@@ -1,12 +1,14 @@
-"""Shared helpers for CLI commands: console, atomic output, error handling."""
+"""Shared helpers for CLI commands: console, atomic output, error handling, number format."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,10 +16,31 @@ from rich.markup import escape
 
 from ..errors import DetenteError
 
-__all__ = ["console", "err_console", "exit_on_error", "write_output"]
+__all__ = ["ScenarioArg", "console", "emit", "err_console", "exit_on_error", "fmt_value", "write_output"]
 
 console = Console()
 err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(help="A built-in scenario name (see `detente scenarios`) or a YAML/JSON/CSV file."),
+]
+
+
+def fmt_value(v: Any, digits: int = 2) -> str:
+    """A number for a table: ``-`` for None/NaN, trailing zeros dropped, 4 significant
+    digits from a million on."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.{digits}f}".rstrip("0").rstrip(".") if abs(v) < 1e6 else f"{v:.4g}"
+
+
+def emit(text: str, output: str | Path | None) -> None:
+    """Print ``text``, or write it (with a final newline) to ``output`` atomically."""
+    if output:
+        write_output(text if text.endswith("\n") else text + "\n", output)
+    else:
+        typer.echo(text.rstrip("\n"))
 
 
 def write_output(content: str | bytes, path: str | Path) -> None:

@@ -21,11 +21,13 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from .. import service
 from ..errors import MissingExtraError, ScenarioError
-from ..models.registry import MODELS, get_model
 from ._common import console, err_console, exit_on_error, write_output
 
-__all__ = ["register", "run_backtest"]
+__all__ = ["backtest_cmd", "register", "run_backtest"]
+
+_D = service.DEFAULTS
 
 _FORMATS = ("table", "json", "csv")
 
@@ -48,52 +50,12 @@ def _pct(row: pd.Series, col: str) -> str:
     return _ci(row, col, 0, 100.0) if math.isfinite(row[col]) else "-"
 
 
-def load_sources(sources: list[str], *, builtin: bool, group: str, variant: str,
-                 capabilities: Path | None, min_actors: int, supranational: str):
-    """(cases, DEU parse table or None, description) for the CLI arguments."""
-    from ..backtest.cases import builtin_cases, load_cases
-    from ..backtest.deu import read_deu
-
-    if sources and sources[0] == "deu":
-        if len(sources) != 2:
-            raise ScenarioError(
-                "usage: detente backtest deu FILE (one DEU III file, e.g. Dataset_DEU_III.csv)",
-                field="PATH")
-        sup: float | str = supranational if supranational == "max" else _float(supranational)
-        cases, table = read_deu(sources[1], capabilities=capabilities, variant=variant,  # type: ignore[arg-type]
-                                supranational=sup, min_actors=min_actors)  # type: ignore[arg-type]
-        if not cases:
-            raise ScenarioError("no proposal has an issue that can be scored", source=sources[1])
-        if builtin:
-            cases += builtin_cases()
-        return cases, table, f"DEU {Path(sources[1]).name} ({variant} capabilities)"
-    if not sources and not builtin:
-        raise ScenarioError(
-            "give a case folder or scenario file, 'deu FILE', or --builtin "
-            "(see detente backtest --help)", field="PATH")
-    cases = load_cases(sources, group=group) if sources else []  # type: ignore[arg-type]
-    if builtin:
-        cases += builtin_cases()
-    what = ", ".join(sources + (["built-in scenarios"] if builtin else []))
-    return cases, None, what
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ScenarioError(f"must be 'max' or a number (got {text!r})", field="--supranational") from None
-
-
 def run_backtest(cases, names: list[str], params: dict[str, dict[str, str]], *, seed: int,
                  n_boot: int, level: float, show_progress: bool):
-    """The library call, with a rich progress bar over (model, case) on stderr."""
+    """The service call, with a rich progress bar over (model, case) on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..backtest.harness import backtest, plan_units
-
-    models = [get_model(n, **params.get(n, {})) for n in names]
-    total = plan_units(models, cases)
+    total = service.backtest_plan(names, params, cases)
     with Progress(TextColumn("[bold]backtest[/]"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.description}"), console=err_console,
                   transient=True, disable=not show_progress) as bar:
@@ -102,7 +64,7 @@ def run_backtest(cases, names: list[str], params: dict[str, dict[str, str]], *, 
         def progress(done: int, _total: int, label: str) -> None:
             bar.update(task, completed=done, description=label[:60])
 
-        return backtest(models, cases, seed=seed, n_boot=n_boot, level=level, progress=progress)
+        return service.backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level, progress=progress)
 
 
 def summary_table(result, title: str) -> Table:
@@ -174,14 +136,9 @@ def failures_table(result) -> Table | None:
 def plot_errors(result, path: Path) -> None:
     """The report's backtest chart (every issue's 0-100 error, the mean as a bar) as a PNG;
     raises MissingExtraError without matplotlib."""
-    from ..report.plots import backtest_chart, to_png
-
-    df = result.to_frame()
-    ok = df[df["status"] == "ok"]
-    if ok.empty:
-        return
-    errors = ok[["model", "norm_error"]].rename(columns={"norm_error": "abs_error"})
-    write_output(to_png(backtest_chart(errors)), path)
+    png = service.backtest_chart_png(result)
+    if png is not None:
+        write_output(png, path)
 
 
 def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[str]:
@@ -230,10 +187,7 @@ def _is_issue_table(path: str) -> bool:
 
 def _outcome_only(path: Path, *, fmt: str, output: Path | None, seed: int, n_boot: int, level: float) -> None:
     """Score the outcome-only baselines of a deu_issues.csv-style file."""
-    from ..backtest.deu import outcome_baselines, read_deu_issues
-
-    issues = read_deu_issues(path)
-    res = outcome_baselines(issues, seed=seed, n_boot=n_boot, level=level)
+    issues, res = service.outcome_baselines(path, seed=seed, n_boot=n_boot, level=level)
     if output:
         output.mkdir(parents=True, exist_ok=True)
         b = io.StringIO()
@@ -264,94 +218,91 @@ def _outcome_only(path: Path, *, fmt: str, output: Path | None, seed: int, n_boo
     console.print(t)
 
 
+def backtest_cmd(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Case folder(s) (outcomes.csv + inputs/), scenario files or built-in names "
+                 "with an outcome section; or 'deu FILE' for the DEU III data file.",
+            show_default=False, metavar="PATH"),
+    ] = None,
+    builtin: Annotated[bool, typer.Option(
+        "--builtin", help="Add every built-in scenario that records an outcome.")] = False,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="Model to run (repeatable); default: every registered model.")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Model parameter NAME=VALUE or MODEL.NAME=VALUE (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv (per-issue predictions).")] = "table",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Folder for predictions.csv/.parquet, summary.json and the plot.")] = None,
+    group: Annotated[str, typer.Option(
+        help="Case folders: 'case' = one scenario per case (issues together), 'row' = one per scored row.")] = "case",
+    variant: Annotated[str, typer.Option(
+        help="DEU capabilities: shapley_shubik, banzhaf, votes or equal.")] = "shapley_shubik",
+    capabilities: Annotated[Path | None, typer.Option(
+        help="DEU voting-power table (default: the packaged deu_capabilities.csv).")] = None,
+    min_actors: Annotated[int, typer.Option(help="DEU: leave out issues with fewer valid actors.")] = 3,
+    supranational: Annotated[str, typer.Option(
+        help="DEU: capability of Commission and Parliament: 'max' (largest state) or a number.")] = "max",
+    by: Annotated[list[str] | None, typer.Option(
+        "--by", help="Breakdown tables to show: ex_ante, confidence, group, case (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for model draws and the bootstrap.")] = _D.backtest_seed,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = _D.n_boot,
+    level: Annotated[float, typer.Option(help="Coverage of the bootstrap intervals.")] = _D.level,
+) -> None:
+    """Backtest models on negotiations with known outcomes and report their accuracy.
+
+    [bold]detente backtest PATH...[/] (case folders, scenario files with an outcome),
+    [bold]detente backtest deu FILE[/] (the DEU III file, or deu_issues.csv for the
+    outcome-only baselines), [bold]detente backtest --builtin[/]. See docs/backtest.md.
+    """
+    with exit_on_error():
+        if fmt not in _FORMATS:
+            raise ScenarioError(f"{fmt!r} is not one of {', '.join(_FORMATS)}", field="--format")
+        if group not in ("case", "row"):
+            raise ScenarioError(f"{group!r} is not one of case, row", field="--group")
+        is_deu = bool(sources) and sources[0] == "deu"  # type: ignore[index]
+        # DEU rows share ex-ante status and confidence; its Council period is the useful split
+        breakdowns = list(by) if by else (["group"] if is_deu else ["ex_ante", "confidence"])
+        for b in breakdowns:
+            if b not in ("ex_ante", "confidence", "group", "case"):
+                raise ScenarioError(f"{b!r} is not one of ex_ante, confidence, group, case", field="--by")
+        names = service.model_names(model)
+        params = service.parse_params(list(param or []), names)
+        if sources and sources[0] == "deu" and len(sources) == 2 and _is_issue_table(sources[1]):
+            _outcome_only(Path(sources[1]), fmt=fmt, output=output, seed=seed, n_boot=n_boot, level=level)
+            return
+        cases, deu_table, what = service.backtest_sources(
+            list(sources or []), builtin=builtin, group=group, variant=variant,
+            capabilities=capabilities, min_actors=min_actors, supranational=supranational)
+        result = run_backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level,
+                              show_progress=fmt == "table" and err_console.is_terminal)
+        written = write_folder(result, output, deu_table) if output else []
+        if fmt == "json":
+            doc = result.to_dict()
+            doc["source"] = what
+            typer.echo(json.dumps(doc, indent=2, allow_nan=False))
+        elif fmt == "csv":
+            buf = io.StringIO()
+            result.to_frame().to_csv(buf, index=False, float_format="%.17g")
+            typer.echo(buf.getvalue().rstrip("\n"))
+        else:
+            n_issues = sum(len(c.targets) for c in cases)
+            console.print(summary_table(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues"))
+            for b in breakdowns:
+                console.print(breakdown_table(result, b))
+            ft = failures_table(result)
+            if ft is not None:
+                console.print(ft)
+            if deu_table is not None:
+                left = deu_table[~deu_table["included"]]
+                console.print(f"[dim]DEU: {int(deu_table['included'].sum())} issues included, "
+                              f"{len(left)} left out (see deu_issues_parsed.csv with --output)[/]",
+                              highlight=False)
+        for w in written:
+            err_console.print(w if w.startswith("note:") else f"wrote {output}/{w}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``backtest`` command to ``app``."""
-
-    @app.command("backtest")
-    def backtest_cmd(
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                help="Case folder(s) (outcomes.csv + inputs/), scenario files or built-in names "
-                     "with an outcome section; or 'deu FILE' for the DEU III data file.",
-                show_default=False, metavar="PATH"),
-        ] = None,
-        builtin: Annotated[bool, typer.Option(
-            "--builtin", help="Add every built-in scenario that records an outcome.")] = False,
-        model: Annotated[list[str] | None, typer.Option(
-            "--model", "-m", help="Model to run (repeatable); default: every registered model.")] = None,
-        param: Annotated[list[str] | None, typer.Option(
-            "--param", "-p", help="Model parameter NAME=VALUE or MODEL.NAME=VALUE (repeatable).")] = None,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv (per-issue predictions).")] = "table",
-        output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="Folder for predictions.csv/.parquet, summary.json and the plot.")] = None,
-        group: Annotated[str, typer.Option(
-            help="Case folders: 'case' = one scenario per case (issues together), 'row' = one per scored row.")] = "case",
-        variant: Annotated[str, typer.Option(
-            help="DEU capabilities: shapley_shubik, banzhaf, votes or equal.")] = "shapley_shubik",
-        capabilities: Annotated[Path | None, typer.Option(
-            help="DEU voting-power table (default: the packaged deu_capabilities.csv).")] = None,
-        min_actors: Annotated[int, typer.Option(help="DEU: leave out issues with fewer valid actors.")] = 3,
-        supranational: Annotated[str, typer.Option(
-            help="DEU: capability of Commission and Parliament: 'max' (largest state) or a number.")] = "max",
-        by: Annotated[list[str] | None, typer.Option(
-            "--by", help="Breakdown tables to show: ex_ante, confidence, group, case (repeatable).")] = None,
-        seed: Annotated[int, typer.Option(help="Seed for model draws and the bootstrap.")] = 0,
-        n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 2000,
-        level: Annotated[float, typer.Option(help="Coverage of the bootstrap intervals.")] = 0.95,
-    ) -> None:
-        """Backtest models on negotiations with known outcomes and report their accuracy.
-
-        [bold]detente backtest PATH...[/] (case folders, scenario files with an outcome),
-        [bold]detente backtest deu FILE[/] (the DEU III file, or deu_issues.csv for the
-        outcome-only baselines), [bold]detente backtest --builtin[/]. See docs/backtest.md.
-        """
-        with exit_on_error():
-            if fmt not in _FORMATS:
-                raise ScenarioError(f"{fmt!r} is not one of {', '.join(_FORMATS)}", field="--format")
-            if group not in ("case", "row"):
-                raise ScenarioError(f"{group!r} is not one of case, row", field="--group")
-            is_deu = bool(sources) and sources[0] == "deu"  # type: ignore[index]
-            # DEU rows share ex-ante status and confidence; its Council period is the useful split
-            breakdowns = list(by) if by else (["group"] if is_deu else ["ex_ante", "confidence"])
-            for b in breakdowns:
-                if b not in ("ex_ante", "confidence", "group", "case"):
-                    raise ScenarioError(f"{b!r} is not one of ex_ante, confidence, group, case", field="--by")
-            names = list(model) if model else list(MODELS)
-            for n in names:
-                get_model(n)  # UnknownModelError lists the valid names
-            from ..cli import parse_params  # imported here: cli imports this module
-
-            params = parse_params(list(param or []), names)
-            if sources and sources[0] == "deu" and len(sources) == 2 and _is_issue_table(sources[1]):
-                _outcome_only(Path(sources[1]), fmt=fmt, output=output, seed=seed, n_boot=n_boot, level=level)
-                return
-            cases, deu_table, what = load_sources(
-                list(sources or []), builtin=builtin, group=group, variant=variant,
-                capabilities=capabilities, min_actors=min_actors, supranational=supranational)
-            result = run_backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level,
-                                  show_progress=fmt == "table" and err_console.is_terminal)
-            written = write_folder(result, output, deu_table) if output else []
-            if fmt == "json":
-                doc = result.to_dict()
-                doc["source"] = what
-                typer.echo(json.dumps(doc, indent=2, allow_nan=False))
-            elif fmt == "csv":
-                buf = io.StringIO()
-                result.to_frame().to_csv(buf, index=False, float_format="%.17g")
-                typer.echo(buf.getvalue().rstrip("\n"))
-            else:
-                n_issues = sum(len(c.targets) for c in cases)
-                console.print(summary_table(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues"))
-                for b in breakdowns:
-                    console.print(breakdown_table(result, b))
-                ft = failures_table(result)
-                if ft is not None:
-                    console.print(ft)
-                if deu_table is not None:
-                    left = deu_table[~deu_table["included"]]
-                    console.print(f"[dim]DEU: {int(deu_table['included'].sum())} issues included, "
-                                  f"{len(left)} left out (see deu_issues_parsed.csv with --output)[/]",
-                                  highlight=False)
-            for w in written:
-                err_console.print(w if w.startswith("note:") else f"wrote {output}/{w}", highlight=False)
+    app.command("backtest")(backtest_cmd)

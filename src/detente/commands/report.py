@@ -1,4 +1,4 @@
-"""``detente report``: the self-contained HTML report of a scenario."""
+"""``detente report``: the self-contained HTML report of a scenario (parse -> service -> file)."""
 
 from __future__ import annotations
 
@@ -7,74 +7,60 @@ from typing import Annotated
 
 import typer
 
-from ._common import console, exit_on_error, write_output
+from .. import service
+from ..errors import ScenarioError
+from ._common import ScenarioArg, console, exit_on_error, write_output
 
-__all__ = ["register"]
+__all__ = ["register", "report_cmd"]
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``report`` command to ``app``."""
-
-    @app.command()
-    def report(
-        scenario: Annotated[
-            str, typer.Argument(help="A built-in scenario name (see `detente scenarios`) or a YAML/JSON/CSV file.")
-        ] = "alaska-2025",
-        output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
-        model: Annotated[
-            list[str] | None,
-            typer.Option("--model", "-m", help="Model to include (repeatable); default: every registered model."),
-        ] = None,
-        param: Annotated[
-            list[str] | None,
-            typer.Option("--param", "-p", help="Model parameter NAME=VALUE or MODEL.NAME=VALUE (repeatable)."),
-        ] = None,
-        seed: Annotated[int, typer.Option("--seed", help="Seed for models and sampling.")] = 0,
-        draws: Annotated[
-            int | None, typer.Option("--draws", help="Add a Monte Carlo section with this many draws per model.")
-        ] = None,
-        noise: Annotated[
-            list[str] | None,
-            typer.Option("--noise", help="Expert noise for --draws, KIND=VALUE (e.g. position=10, salience=0.2); "
-                                         "default position=10, salience=0.2 when the scenario has no uncertainty."),
-        ] = None,
-        samples: Annotated[
-            int | None, typer.Option("--samples", help="Add a Sobol sensitivity section with this base sample size.")
-        ] = None,
-        runs: Annotated[
-            int | None, typer.Option("--runs", help="Add a simulator section with this many negotiations.")
-        ] = None,
-        image_format: Annotated[str, typer.Option("--images", help="png or svg.")] = "png",
-    ) -> None:
-        """Write one self-contained HTML report (opens offline): scenario, every model's forecast,
-        zone of agreement, charts and citations; uncertainty, sensitivity and simulation on request."""
-        with exit_on_error():
-            from ..cli import parse_params
-            from ..errors import ScenarioError
-            from ..io import load_scenario
-            from ..models.registry import MODELS, get_model
-            from ..report.html import build_report
-
-            if image_format not in ("png", "svg"):
-                raise ScenarioError(f"{image_format!r} is not one of png, svg", field="--images")
-            for name, v in (("--draws", draws), ("--samples", samples), ("--runs", runs)):
-                if v is not None and v <= 0:
-                    raise ScenarioError(f"must be a positive integer (got {v})", field=name)
-            names = list(model) if model else list(MODELS)
-            for n in names:
-                get_model(n)  # UnknownModelError lists the valid names
-            params = parse_params(list(param or []), names)
-            noise_spec = _parse_noise(noise or [])
-            sc = load_scenario(scenario)
-            html = build_report(sc, names, params=params, seed=seed, draws=draws, samples=samples, runs=runs,
-                                noise=noise_spec, image_format=image_format)
-            write_output(html, output)
-            console.print(f"[green]wrote[/] {output} ({len(html.encode()) / 1024:.0f} KiB)", highlight=False)
+def report_cmd(
+    scenario: ScenarioArg = service.DEFAULTS.scenario,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model to include (repeatable); default: every registered model."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Model parameter NAME=VALUE or MODEL.NAME=VALUE (repeatable)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for models and sampling.")] = service.DEFAULTS.forecast_seed,
+    draws: Annotated[
+        int | None, typer.Option("--draws", help="Add a Monte Carlo section with this many draws per model.")
+    ] = None,
+    noise: Annotated[
+        list[str] | None,
+        typer.Option("--noise", help="Expert noise for --draws, KIND=VALUE (e.g. position=10, salience=0.2); "
+                                     "default position=10, salience=0.2 when the scenario has no uncertainty."),
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="Add a Sobol sensitivity section with this base sample size.")
+    ] = None,
+    runs: Annotated[
+        int | None, typer.Option("--runs", help="Add a simulator section with this many negotiations.")
+    ] = None,
+    image_format: Annotated[str, typer.Option("--images", help="png or svg.")] = "png",
+) -> None:
+    """Write one self-contained HTML report (opens offline): scenario, every model's forecast,
+    zone of agreement, charts and citations; uncertainty, sensitivity and simulation on request."""
+    with exit_on_error():
+        if image_format not in ("png", "svg"):
+            raise ScenarioError(f"{image_format!r} is not one of png, svg", field="--images")
+        for name, v in (("--draws", draws), ("--samples", samples), ("--runs", runs)):
+            if v is not None and v <= 0:
+                raise ScenarioError(f"must be a positive integer (got {v})", field=name)
+        names = service.model_names(model)
+        params = service.parse_params(list(param or []), names)
+        noise_spec = _parse_noise(noise or [])
+        sc = service.load(scenario)
+        html = service.build_report(sc, names, params=params, seed=seed, draws=draws, samples=samples, runs=runs,
+                                    noise=noise_spec, image_format=image_format)
+        write_output(html, output)
+        console.print(f"[green]wrote[/] {output} ({len(html.encode()) / 1024:.0f} KiB)", highlight=False)
 
 
 def _parse_noise(items: list[str]) -> dict[str, float] | None:
-    from ..errors import ScenarioError
-
     if not items:
         return None
     out: dict[str, float] = {}
@@ -88,3 +74,8 @@ def _parse_noise(items: list[str]) -> dict[str, float] | None:
             except ValueError:
                 raise ScenarioError(f"{part!r}: {value!r} is not a number", field="--noise") from None
     return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` command to ``app``."""
+    app.command("report")(report_cmd)

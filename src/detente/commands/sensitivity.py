@@ -15,14 +15,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..errors import ModelParameterError, ScenarioError
-from ._common import console, err_console, exit_on_error, write_output
+from .. import service
+from ..errors import ScenarioError
+from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
+from ._common import console, emit, err_console, exit_on_error, write_output
 
-__all__ = ["register"]
+__all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
 
-DEFAULT_SCENARIO = "alaska-2025"
-#: expert noise used when neither noise options nor an uncertainty section are given
-DEFAULT_NOISE = {"position": 10.0, "salience": 0.2}
+_D = service.DEFAULTS
 
 ScenarioArg = Annotated[
     str, typer.Argument(help="A built-in scenario name or a YAML/JSON/CSV file (may hold an `uncertainty:` section).")
@@ -55,7 +55,9 @@ OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to th
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed (default: fresh entropy, printed so the run can be repeated).")]
 
 
-def _noise(pos, sal, powr, red, walk, cred, shape, has_section: bool) -> tuple[dict | None, str]:
+def _noise(pos, sal, powr, red, walk, cred, shape) -> dict | None:
+    """The --noise-* options as a noise mapping, or None when none is given (the service then
+    uses the scenario's uncertainty section, or its default expert noise)."""
     given = {"position": pos, "salience": sal, "power": powr, "red_line": red, "walk_away": walk,
              "credibility": cred}
     if shape not in ("normal", "uniform"):
@@ -65,42 +67,8 @@ def _noise(pos, sal, powr, red, walk, cred, shape, has_section: bool) -> tuple[d
             raise ScenarioError(f"must be a finite number >= 0 (got {v})",
                                 field=f"--noise-{k.replace('_', '-')}")
     if all(v is None for v in given.values()):
-        if has_section:
-            return None, ""
-        return {**DEFAULT_NOISE, "shape": shape}, (
-            "no uncertainty given: using expert noise of 10 scale points on positions and 20% on "
-            "saliences (see --noise-* options)"
-        )
-    return {**{k: (v or 0.0) for k, v in given.items()}, "shape": shape}, ""
-
-
-def _model(name: str, params: list[str] | None):
-    from ..models.registry import get_model
-
-    kw: dict[str, str] = {}
-    for item in params or []:
-        if "=" not in item:
-            raise ModelParameterError(f"--param {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        kw[k.strip()] = v.strip()
-    return get_model(name, **kw)
-
-
-def _mc_model(name: str, params: list[str] | None, protocol, strategies, steps, levels):
-    """A registered model, or the simulator with its options (--protocol/--strategies/...)."""
-    from ..uncertainty.simulator import SIMULATOR_NAMES, SimulatorModel
-
-    sim_opts = {"protocol": protocol, "strategies": strategies, "steps": steps, "levels": levels}
-    given = {k: v for k, v in sim_opts.items() if v is not None}
-    if name.strip().lower() in SIMULATOR_NAMES:
-        if params:
-            raise ModelParameterError("--param does not apply to the simulator; use --protocol, "
-                                      "--strategies, --steps, --levels")
-        return SimulatorModel(**given)
-    if given:
-        raise ScenarioError(f"{', '.join('--' + k for k in given)} only apply with --model simulator",
-                            field="--model")
-    return _model(name, params)
+        return None
+    return {**{k: (v or 0.0) for k, v in given.items()}, "shape": shape}
 
 
 def _check_fmt(fmt: str) -> None:
@@ -121,13 +89,6 @@ def _progress(label: str):
             prog.update(task, completed=done, total=total)
 
         yield update
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output:
-        write_output(text if text.endswith("\n") else text + "\n", output)
-    else:
-        typer.echo(text.rstrip("\n"))
 
 
 def _render(tables: list, lines: list[str], output: Path | None) -> None:
@@ -155,19 +116,11 @@ def _f(v: Any, digits: int = 2) -> str:
     return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _load(scenario: str, uncertainty: Path | None):
-    from ..uncertainty.spec import load_scenario_with_uncertainty, load_uncertainty
-
-    sc, inline = load_scenario_with_uncertainty(scenario)
-    spec = load_uncertainty(uncertainty) if uncertainty is not None else inline
-    return sc, spec
-
-
 def montecarlo_cmd(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
-    model: McModelOpt = "weighted_median",
+    scenario: ScenarioArg = _D.scenario,
+    model: McModelOpt = _D.uncertainty_model,
     param: ParamOpt = None,
-    draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = 10_000,
+    draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = _D.draws,
     uncertainty: UncOpt = None,
     noise_position: NoisePos = None,
     noise_salience: NoiseSal = None,
@@ -179,7 +132,7 @@ def montecarlo_cmd(
     backend: BackendOpt = "local",
     scheduler: SchedOpt = None,
     workers: WorkersOpt = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Draws per task (whole blocks of 4096).")] = 65536,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Draws per task (whole blocks of 4096).")] = _D.mc_chunk_size,
     seed: SeedOpt = None,
     fmt: FmtOpt = "table",
     output: OutOpt = None,
@@ -190,25 +143,24 @@ def montecarlo_cmd(
 ) -> None:
     """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal."""
     with exit_on_error():
-        from ..rng import as_seed_sequence
-        from ..uncertainty.montecarlo import monte_carlo
-
         _check_fmt(fmt)
         if draws <= 0:
             raise ScenarioError(f"must be a positive integer (got {draws})", field="--draws")
         if chunk_size <= 0:
             raise ScenarioError(f"must be a positive integer (got {chunk_size})", field="--chunk-size")
-        m = _mc_model(model, param, protocol, strategies, steps, levels)
-        sc, spec = _load(scenario, uncertainty)
-        noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
-                             noise_walk_away, noise_credibility, noise_shape, spec is not None)
-        ss = as_seed_sequence(seed)
-        be = _backend(backend, scheduler, workers)
+        m = uncertainty_model(model, service.parse_single_params(param),
+                              {"protocol": protocol, "strategies": strategies, "steps": steps, "levels": levels})
+        sc, spec = load_with_uncertainty(scenario, uncertainty)
+        noise = _noise(noise_position, noise_salience, noise_power, noise_red_line,
+                       noise_walk_away, noise_credibility, noise_shape)
+        be = get_backend(backend, scheduler, workers)
         with be, _progress("Monte Carlo") as update:
             if backend == "dask" and getattr(be, "dashboard_link", None):
                 err_console.print(f"[dim]Dask dashboard:[/] {be.dashboard_link}", highlight=False)
-            res = monte_carlo(sc, m, draws=draws, seed=ss, uncertainty=spec, noise=noise,
-                              backend=be, chunk_size=chunk_size, progress=update)
+            run = service.monte_carlo(sc, m, draws=draws, seed=seed, uncertainty=spec,
+                                      noise=noise, noise_shape=noise_shape, backend=be, chunk_size=chunk_size,
+                                      progress=update)
+        res, note = run.result, run.note
         if _emit_machine(res, lambda: res.to_frame("issues"), fmt, note, output):
             return
         t = Table(title=f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",
@@ -240,11 +192,11 @@ def montecarlo_cmd(
 
 
 def sensitivity_cmd(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
-    model: ModelOpt = "weighted_median",
+    scenario: ScenarioArg = _D.scenario,
+    model: ModelOpt = _D.uncertainty_model,
     param: ParamOpt = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Sobol base sample N (power of 2) or Morris trajectories.")] = 512,
-    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Sobol base sample N (power of 2) or Morris trajectories.")] = _D.samples,
+    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = _D.method,
     second_order: Annotated[bool, typer.Option("--second-order", help="Also second-order Sobol indices.")] = False,
     groups: Annotated[str | None, typer.Option("--groups", help="Group inputs by actor or field.")] = None,
     top: Annotated[int, typer.Option("--top", help="Inputs shown per output in the table.")] = 8,
@@ -265,9 +217,8 @@ def sensitivity_cmd(
 ) -> None:
     """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
     with exit_on_error():
-        from ..rng import as_seed_sequence
         from ..uncertainty.result import DEAL
-        from ..uncertainty.sobol import DEAL_MARGIN, sensitivity
+        from ..uncertainty.sobol import DEAL_MARGIN
 
         _check_fmt(fmt)
         if method not in ("sobol", "morris"):
@@ -276,16 +227,16 @@ def sensitivity_cmd(
             raise ScenarioError(f"must be an integer >= 2 (got {samples})", field="--samples")
         if top < 1:
             raise ScenarioError(f"must be a positive integer (got {top})", field="--top")
-        m = _model(model, param)
-        sc, spec = _load(scenario, uncertainty)
-        noise, note = _noise(noise_position, noise_salience, noise_power, noise_red_line,
-                             noise_walk_away, noise_credibility, noise_shape, spec is not None)
-        ss = as_seed_sequence(seed)
-        be = _backend(backend, scheduler, workers)
+        m = uncertainty_model(model, service.parse_single_params(param))
+        sc, spec = load_with_uncertainty(scenario, uncertainty)
+        noise = _noise(noise_position, noise_salience, noise_power, noise_red_line,
+                       noise_walk_away, noise_credibility, noise_shape)
+        be = get_backend(backend, scheduler, workers)
         with be, _progress(f"{method.capitalize()} design") as update:
-            res = sensitivity(sc, m, samples=samples, method=method, second_order=second_order,
-                              seed=ss, uncertainty=spec, noise=noise, groups=groups, backend=be,
-                              progress=update)
+            run = service.sensitivity(sc, m, samples=samples, method=method, second_order=second_order,
+                                      seed=seed, uncertainty=spec, noise=noise, noise_shape=noise_shape,
+                                      groups=groups, backend=be, progress=update)
+        res, note = run.result, run.note
         if _emit_machine(res, res.to_frame, fmt, note, output):
             return
         df = res.to_frame()
@@ -337,26 +288,18 @@ def sensitivity_cmd(
 
 
 
-def _backend(backend: str, scheduler: str | None, workers: int | None):
-    """The backend the options ask for (Dask workers are processes, local ones threads)."""
-    from ..uncertainty.backends import get_backend
-
-    kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
-    return get_backend(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
-
-
 def _emit_machine(res, frame, fmt: str, note: str | None, output) -> bool:
     """Write JSON (summary) or CSV (``frame()``, built only then) at full precision; False for
     the table format."""
     if fmt == "json":
         doc = res.summary()
         doc["notes"] = [n for n in (note, *doc["notes"]) if n]
-        _emit(json.dumps(doc, indent=2, allow_nan=False), output)
+        emit(json.dumps(doc, indent=2, allow_nan=False), output)
         return True
     if fmt == "csv":
         buf = io.StringIO()
         frame().to_csv(buf, index=False, float_format="%.17g")
-        _emit(buf.getvalue(), output)
+        emit(buf.getvalue(), output)
         return True
     return False
 

@@ -12,28 +12,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import service
 from ..errors import ScenarioError
 from ._common import console, err_console, exit_on_error, write_output
 
-__all__ = ["register"]
+__all__ = ["register", "simulate_cmd"]
 
-DEFAULT_SCENARIO = "alaska-2025"
-#: ``--strategies mix``: every ordered pair of the five NegMAS reference strategies
-MIX = ("boulware", "linear", "conceder", "tit_for_tat", "aspiration")
 #: show a progress bar from this many runs on
 PROGRESS_FROM = 20_000
-
-
-def _strategies(spec: str, n_parties: int = 2) -> Any:
-    spec = spec.strip()
-    if spec.lower() == "mix":
-        if n_parties != 2:  # every party plays the same strategy, one batch slice per strategy
-            return [(a,) for a in MIX]
-        return [(a, b) for a in MIX for b in MIX]
-    parts = [p.strip() for p in spec.split(",") if p.strip()]
-    if not parts:
-        raise ScenarioError("give strategy names separated by commas, or 'mix'", field="--strategies")
-    return parts
 
 
 def _json_default(v: Any) -> Any:
@@ -122,54 +108,49 @@ def _render_table(res) -> None:
     console.print(f"seed entropy: {res.seed_entropy}", style="dim")
 
 
+_D = service.DEFAULTS
+
+
+def simulate_cmd(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name, scenario file (YAML/JSON/CSV) or GENIUS folder (domain + profiles).")] = _D.scenario,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Number of negotiations.")] = _D.runs,
+    protocol: Annotated[str | None, typer.Option("--protocol", help="alternating, single_text or summit (default: summit for a scenario with stages, else alternating).")] = _D.protocol,
+    strategies: Annotated[str, typer.Option("--strategies", "-s", help="Comma-separated strategy per party (boulware, linear, conceder, hardliner, aspiration, tit_for_tat, random, best_response), one for all, or 'mix': all pairs of the five NegMAS strategies (with more than two parties: each of them for everyone).")] = _D.strategies,
+    steps: Annotated[int, typer.Option("--steps", help="Deadline in steps per bargaining stage.")] = _D.steps,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Also a deadline in simulated time (each step takes 1 unit); relative time is the larger of the two.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: fresh entropy, printed).")] = None,
+    levels: Annotated[int, typer.Option("--levels", help="Grid values per issue for scenarios.")] = _D.levels,
+    walk_away: Annotated[bool | None, typer.Option("--walk-away/--no-walk-away", help="Allow walking away (default: on for the summit).")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Runs per chunk (memory bound).")] = _D.sim_chunk_size,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON/CSV to this file.")] = None,
+) -> None:
+    """Simulate negotiations: deal rate, how runs end, outcome distribution."""
+    with exit_on_error():
+        if fmt not in ("table", "json", "csv"):
+            raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")
+        if output is not None and fmt == "table":
+            raise ScenarioError("--output needs --format json or csv", field="--output")
+        kw: dict[str, Any] = dict(runs=runs, protocol=protocol, strategies=strategies, steps=steps, seed=seed,
+                                  levels=levels, walk_away=walk_away, chunk_size=chunk_size, time_limit=time_limit)
+        if runs >= PROGRESS_FROM:
+            with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+                task = bar.add_task("runs", total=runs)
+                res = service.simulate(scenario, progress=lambda d, n: bar.update(task, completed=d), **kw)
+        else:
+            res = service.simulate(scenario, **kw)
+        if fmt == "table":
+            _render_table(res)
+            return
+        text = _render_json(res) if fmt == "json" else _render_csv(res)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            write_output(text, output)
+            err_console.print(f"wrote {output}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``detente simulate`` to ``app``."""
-
-    @app.command("simulate")
-    def simulate_cmd(
-        scenario: Annotated[str, typer.Argument(help="Built-in scenario name, scenario file (YAML/JSON/CSV) or GENIUS folder (domain + profiles).")] = DEFAULT_SCENARIO,
-        runs: Annotated[int, typer.Option("--runs", "-n", help="Number of negotiations.")] = 1000,
-        protocol: Annotated[str | None, typer.Option("--protocol", help="alternating, single_text or summit (default: summit for a scenario with stages, else alternating).")] = None,
-        strategies: Annotated[str, typer.Option("--strategies", "-s", help="Comma-separated strategy per party (boulware, linear, conceder, hardliner, aspiration, tit_for_tat, random, best_response), one for all, or 'mix': all pairs of the five NegMAS strategies (with more than two parties: each of them for everyone).")] = "mix",
-        steps: Annotated[int, typer.Option("--steps", help="Deadline in steps per bargaining stage.")] = 100,
-        time_limit: Annotated[float | None, typer.Option("--time-limit", help="Also a deadline in simulated time (each step takes 1 unit); relative time is the larger of the two.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: fresh entropy, printed).")] = None,
-        levels: Annotated[int, typer.Option("--levels", help="Grid values per issue for scenarios.")] = 5,
-        walk_away: Annotated[bool | None, typer.Option("--walk-away/--no-walk-away", help="Allow walking away (default: on for the summit).")] = None,
-        chunk_size: Annotated[int, typer.Option("--chunk-size", help="Runs per chunk (memory bound).")] = 50_000,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON/CSV to this file.")] = None,
-    ) -> None:
-        """Simulate negotiations: deal rate, how runs end, outcome distribution."""
-        from ..scenario.schema import Scenario
-        from ..simulate.engine import load_source, simulate
-
-        with exit_on_error():
-            if fmt not in ("table", "json", "csv"):
-                raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")
-            if output is not None and fmt == "table":
-                raise ScenarioError("--output needs --format json or csv", field="--output")
-            src = load_source(scenario)
-            proto = protocol
-            if proto is None:
-                proto = "summit" if isinstance(src, Scenario) and src.stages else "alternating"
-            n_neg = src.n_parties if not isinstance(src, Scenario) else sum(a.present for a in src.actors)
-            strat = _strategies(strategies, n_neg)
-            kw: dict[str, Any] = dict(runs=runs, protocol=proto, strategies=strat, steps=steps, seed=seed,
-                                      levels=levels, walk_away=walk_away, chunk_size=chunk_size, time_limit=time_limit)
-            if runs >= PROGRESS_FROM:
-                with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                              console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-                    task = bar.add_task("runs", total=runs)
-                    res = simulate(src, progress=lambda d, n: bar.update(task, completed=d), **kw)
-            else:
-                res = simulate(src, **kw)
-            if fmt == "table":
-                _render_table(res)
-                return
-            text = _render_json(res) if fmt == "json" else _render_csv(res)
-            if output is None:
-                typer.echo(text, nl=False)
-            else:
-                write_output(text, output)
-                err_console.print(f"wrote {output}")
+    app.command("simulate")(simulate_cmd)

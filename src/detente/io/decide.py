@@ -22,7 +22,9 @@ each naming its line and field, and ``#M`` rows may come in any order (the refer
 bounds right only when they are ordered).
 
 Numbers are kept as :class:`decimal.Decimal` parsed from the file text (:class:`DecideData`), so
-the exchange model's ``variant="decide"`` sees exactly what the reference sees.
+the exchange model's ``variant="decide"`` sees exactly what the reference sees (the record
+types live in :mod:`detente.scenario.foreign`, shared with that model; this module only reads
+and writes the format and never imports a model).
 :func:`load_decide` converts to a detente :class:`~detente.scenario.schema.Scenario` (salience in
 [0, 1], one power per actor) and :func:`scenario_to_decide` / :func:`to_decide_text` go back.
 """
@@ -31,11 +33,12 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..errors import ScenarioError
+from ..scenario.foreign import DecideData, DecideRow
+from ..scenario.foreign import decide_data_from_scenario as data_from_scenario
 from ..scenario.load import read_text, scenario_from_data
 from ..scenario.schema import Scenario
 
@@ -53,46 +56,6 @@ __all__ = [
 
 _TYPES = ("#A", "#P", "#M", "#D", "#/", "#O")
 _TYPE_RE = re.compile(r"""^\s*['"]?#[APMDO/]['"]?(\t|$)""")
-
-
-@dataclass(frozen=True, slots=True)
-class DecideRow:
-    """One ``#D`` record: numbers exactly as written (Decimals), plus its line number."""
-
-    actor: str
-    issue: str
-    position: Decimal
-    salience: Decimal
-    power: Decimal
-    line: int
-    comment: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class DecideData:
-    """A Decide data set, in file order, with exact decimal numbers.
-
-    Attributes
-    ----------
-    actors, issues : tuple of str
-        Ids in the order of their ``#A`` / ``#P`` records.
-    actor_names, issue_names : dict
-        Full names / descriptions by id.
-    lower, upper : dict of str -> Decimal
-        Each issue's scale bounds (smallest and largest ``#M`` position; 0 and 100 without).
-    rows : tuple of DecideRow
-        The ``#D`` records in file order (sums over actors follow this order).
-    """
-
-    source: str
-    actors: tuple[str, ...]
-    issues: tuple[str, ...]
-    lower: dict[str, Decimal]
-    upper: dict[str, Decimal]
-    rows: tuple[DecideRow, ...]
-    actor_names: dict[str, str] = field(default_factory=dict)
-    issue_names: dict[str, str] = field(default_factory=dict)
-    description: str = ""
 
 
 def is_decide_text(text: str) -> bool:
@@ -329,31 +292,6 @@ def scenario_from_decide(data: DecideData, *, name: str | None = None) -> Scenar
 def load_decide(path: str | Path) -> Scenario:
     """Read a Decide input file as a detente Scenario (see :func:`scenario_from_decide`)."""
     return scenario_from_decide(read_decide(path))
-
-
-def _d(x: float) -> Decimal:
-    # repr gives the shortest text that reads back as the same float: what a file would say
-    return Decimal(repr(float(x)))
-
-
-def data_from_scenario(scenario: Scenario) -> DecideData:
-    """A Scenario as Decide data (numbers via their shortest decimal text)."""
-    power = {a.id: _d(a.power) for a in scenario.actors}
-    rows = tuple(
-        DecideRow(p.actor, p.issue, _d(p.position), _d(p.salience), power[p.actor], k + 1)
-        for k, p in enumerate(scenario.positions)
-    )
-    return DecideData(
-        source=scenario.name,
-        actors=scenario.actor_ids,
-        issues=scenario.issue_ids,
-        lower={i.id: _d(i.scale.min) for i in scenario.issues},
-        upper={i.id: _d(i.scale.max) for i in scenario.issues},
-        rows=rows,
-        actor_names={a.id: a.name or a.id for a in scenario.actors},
-        issue_names={i.id: i.name or i.id for i in scenario.issues},
-        description=scenario.title,
-    )
 
 
 def to_decide_text(scenario: Scenario | DecideData) -> str:

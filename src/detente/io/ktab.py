@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError
+from ..scenario.foreign import OPTION_VALUES, XML_OPTION_FIELDS, ktab_inputs
 from ..scenario.load import decode_bytes, read_text, scenario_from_data
 from ..scenario.schema import Scenario
 
@@ -66,8 +67,9 @@ class KtabInput:
     ----------
     scenario : Scenario
     options : dict
-        ``KtabSMP`` parameters set by the file (XML ``ModelParameters`` and
-        ``IdealAdjustment``); empty for CSV.
+        ``ktab_smp`` model parameters set by the file (XML ``ModelParameters`` and
+        ``IdealAdjustment``); empty for CSV. The reader returns data only: build the model
+        with the ``ktab_smp`` model's ``KtabSMP.from_ktab(inp)``.
     seed : int or None
         The XML ``prngSeed`` (KTAB's seed; used only by stochastic runs in KTAB).
     dimension_names : tuple of str
@@ -81,12 +83,6 @@ class KtabInput:
     seed: int | None = None
     dimension_names: tuple[str, ...] = ()
     format: str = "csv"
-
-    def model(self):
-        """A :class:`~detente.models.ktab_smp.KtabSMP` with the file's options."""
-        from ..models.ktab_smp import KtabSMP
-
-        return KtabSMP(**self.options)
 
 
 # ---------------------------------------------------------------- detection
@@ -327,8 +323,6 @@ def _text(el, tag: str, *, source: str, where: str, required: bool = True) -> st
 
 
 def _read_xml(text: str, source: str) -> KtabInput:
-    from ..models.ktab_smp import OPTION_VALUES, XML_OPTION_FIELDS
-
     ET = _xml_module()
     try:
         root = ET.fromstring(text)
@@ -463,8 +457,6 @@ def _read_xml(text: str, source: str) -> KtabInput:
 # ---------------------------------------------------------------- writing
 def _ktab_tables(scenario: Scenario):
     """Actor names, dimension names and values on KTAB's [0, 100] scales, plus notes."""
-    from ..models.ktab_smp import ktab_inputs
-
     a = scenario.arrays()
     x, s, cap, notes = ktab_inputs(a)
     on100 = (a.scale_min == 0.0) & (a.scale_max == 100.0)
@@ -507,7 +499,7 @@ def to_ktab_csv(scenario: Scenario) -> str:
     """KTAB SMP CSV text for a scenario (positions on [0, 100], saliences x 100).
 
     Issues on other scales are mapped linearly onto [0, 100]; saliences are scaled as the
-    ``ktab_smp`` model scales them (see :func:`detente.models.ktab_smp.ktab_inputs`).
+    ``ktab_smp`` model scales them (see :func:`detente.scenario.foreign.ktab_inputs`).
     """
     names, dims, pos, sal, cap, _ = _ktab_tables(scenario)
     out = io.StringIO()
@@ -533,8 +525,6 @@ def to_ktab_xml(scenario: Scenario, *, model: Any = None, seed: int | None = Non
     model's accommodation entries, or one identity pair.
     """
     from xml.sax.saxutils import escape
-
-    from ..models.ktab_smp import XML_OPTION_FIELDS
 
     names, dims, pos, sal, cap, _ = _ktab_tables(scenario)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ModelParameterError
 
-__all__ = ["Model", "model_parameters", "parse_param_value", "with_params"]
+__all__ = ["Model", "ModelClass", "model_parameters", "parse_param_value", "with_params"]
 
 
 @runtime_checkable
@@ -29,6 +29,10 @@ class Model(Protocol):
         ...
 
 
+#: a registered model class (what :data:`detente.models.registry.MODELS` maps names to)
+ModelClass = type[Model]
+
+
 def model_parameters(cls: type) -> dict[str, dataclasses.Field]:
     """The declared parameters of a model class (its dataclass fields)."""
     return {f.name: f for f in dataclasses.fields(cls)}
@@ -39,7 +43,7 @@ def _type_of(cls: type, name: str) -> Any:
     return hints.get(name, Any)
 
 
-def parse_param_value(cls: type, name: str, value: Any) -> Any:
+def parse_param_value(cls: ModelClass, name: str, value: Any) -> Any:
     """Convert ``value`` (often a CLI string) to the declared type of parameter ``name``.
 
     Raises

@@ -30,7 +30,7 @@ __all__ = ["Nash", "nash_bargaining"]
 _BISECT_STEPS = 80
 
 
-def _utility(x: np.ndarray, xi: np.ndarray, R: np.ndarray, loss: str) -> np.ndarray:
+def _utility(x: np.ndarray, xi: np.ndarray | float, R: np.ndarray, loss: str) -> np.ndarray:
     z = np.abs(x - xi) / R
     return 1.0 - (z if loss == "linear" else z * z)
 

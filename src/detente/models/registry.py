@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownModelError
-from .base import with_params
+from .base import ModelClass, with_params
 from .exchange import Exchange
 from .expected_utility import ExpectedUtility
 from .ktab_smp import KtabSMP
@@ -18,7 +18,7 @@ from .weighted_median import WeightedMedian
 
 __all__ = ["MODELS", "get_model"]
 
-MODELS: dict[str, type] = {
+MODELS: dict[str, ModelClass] = {
     "weighted_mean": WeightedMean,
     "weighted_median": WeightedMedian,
     "nash": Nash,

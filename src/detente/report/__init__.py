@@ -1,19 +1,21 @@
 """Rendering: plots (matplotlib), tables and the self-contained HTML report.
 
-Nothing here computes a forecast; it draws and lays out what the library computed.
-matplotlib and Jinja2 are imported inside the functions that need them, so importing this
-package costs nothing and a missing extra is reported as :class:`~detente.MissingExtraError`.
+Nothing here computes a forecast; it draws and lays out what the library computed. The
+application layer builds a whole report (:func:`detente.service.build_report`: it runs the
+models and the optional analyses, then calls :func:`render_report`). matplotlib and Jinja2 are
+imported inside the functions that need them, so importing this package costs nothing and a
+missing extra is reported as :class:`~detente.MissingExtraError`.
 """
 
 from __future__ import annotations
 
-__all__ = ["build_report"]
+__all__ = ["render_report"]
 
 
-def build_report(*args, **kwargs):  # thin lazy re-export; see detente.report.html.build_report
-    from .html import build_report as _build
+def render_report(*args, **kwargs):  # thin lazy re-export; see detente.report.html.render_report
+    from .html import render_report as _render
 
-    return _build(*args, **kwargs)
+    return _render(*args, **kwargs)
 
 
-build_report.__doc__ = "See :func:`detente.report.html.build_report`."
+render_report.__doc__ = "See :func:`detente.report.html.render_report`."

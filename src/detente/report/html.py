@@ -1,6 +1,8 @@
 """The self-contained HTML report (Jinja2 templates in ``detente/report/templates``).
 
-:func:`build_report` returns one HTML document: styles inline, every chart an inline base64
+Rendering only: :func:`render_report` lays out results computed by the application layer
+(:func:`detente.service.build_report` runs the models, Monte Carlo, sensitivity and the
+simulator, then calls it). It returns one HTML document: styles inline, every chart an inline base64
 PNG (or SVG) image, no script and nothing fetched from the network, so the file opens offline
 and can be mailed as is.
 """
@@ -8,24 +10,15 @@ and can be mailed as is.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
-import importlib.util
-import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..errors import DetenteWarning, MissingExtraError, UnknownModelError
+from ..errors import MissingExtraError
 
-__all__ = ["DEFAULT_NOISE", "ReportSection", "build_report", "render_template"]
-
-#: Expert noise used for the uncertainty sections when none is given: +/- 10 scale points
-#: (standard deviation) on positions and 20 % on saliences.
-DEFAULT_NOISE = {"position": 10.0, "salience": 0.2}
+__all__ = ["ReportSection", "render_report", "render_template", "require_renderer", "unavailable_section"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,123 +57,79 @@ def render_template(name: str, **context: Any) -> str:
     return _jinja_env().get_template(name).render(**context)
 
 
-def _module(name: str):
-    """Import an optional detente capability, or None when it is not there."""
-    try:
-        if importlib.util.find_spec(name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(name)
-
-
-def _unavailable(key: str, title: str, module: str) -> ReportSection:
+def unavailable_section(key: str, title: str, module: str) -> ReportSection:
+    """The section shown when a requested capability is not installed (the caller warns)."""
     msg = (f"{title} was requested, but this installation of detente has no {module}; "
            "the section is left out.")
-    warnings.warn(msg, DetenteWarning, stacklevel=3)
     return ReportSection(key=key, title=title, status="unavailable", text=(msg,))
 
 
-def run_models(scenario, models: Sequence[str], params: Mapping[str, Mapping[str, Any]] | None,
-               seed: int | None) -> list[Any]:
-    """Run every named model on ``scenario``; model k gets child k of ``SeedSequence(seed)``."""
-    from ..models.registry import MODELS, get_model
-    from ..rng import as_generator, as_seed_sequence
-
-    for n in models:
-        if n not in MODELS:
-            raise UnknownModelError(n, sorted(MODELS))
-    kids = as_seed_sequence(0 if seed is None else seed).spawn(len(models))
-    return [
-        get_model(n, **dict((params or {}).get(n, {}))).forecast(scenario, rng=as_generator(kid))
-        for n, kid in zip(models, kids, strict=True)
-    ]
+def require_renderer() -> None:
+    """Raise :class:`~detente.MissingExtraError` now when Jinja2 (``web``) is missing."""
+    _jinja_env()
 
 
-def build_report(
+def render_report(
     scenario,
-    models: Sequence[str] | None = None,
+    forecasts: Sequence[Any],
     *,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    seed: int | None = 0,
-    forecasts: Sequence[Any] | None = None,
-    draws: int | None = None,
-    samples: int | None = None,
-    runs: int | None = None,
-    noise: Mapping[str, float] | None = None,
+    zone,
+    blocked_by: Sequence[Mapping[str, list[str]]],
+    seed: int | None = None,
     monte_carlo: pd.DataFrame | None = None,
+    monte_carlo_text: Sequence[str] = (),
     sobol: pd.DataFrame | None = None,
+    sobol_text: Sequence[str] = (),
     simulation: Mapping[str, Any] | None = None,
     backtest: pd.DataFrame | None = None,
+    unavailable: Sequence[ReportSection] = (),
     image_format: str = "png",
     title: str | None = None,
     generated: _dt.datetime | None = None,
 ) -> str:
-    """One self-contained HTML report on a scenario.
+    """One self-contained HTML report from results computed elsewhere (rendering only).
+
+    The application layer (:func:`detente.service.build_report`) runs the models and the
+    optional analyses and calls this.
 
     Parameters
     ----------
-    scenario : Scenario, str or path
-        A Scenario or anything :func:`detente.load_scenario` accepts.
-    models : sequence of str, optional
-        Registered model names to run (default: every registered model). Ignored when
-        ``forecasts`` is given.
-    params : mapping, optional
-        ``{model: {parameter: value}}``.
-    seed : int or None
-        Seed for models that draw random numbers (model k gets child k of the SeedSequence).
-    forecasts : sequence of Forecast, optional
-        Forecasts already computed (the report then runs no model).
-    draws, samples, runs : int, optional
-        Request a Monte Carlo section (``draws`` per model), a Sobol section (``samples``) and
-        a simulator section (``runs``), computed with ``detente.uncertainty`` and
-        ``detente.simulate`` when those are installed; otherwise the section says it is
-        unavailable and a :class:`~detente.DetenteWarning` is issued.
-    noise : mapping, optional
-        Expert noise for the Monte Carlo and Sobol sections (see
-        ``detente.uncertainty.NoiseSpec``); default :data:`DEFAULT_NOISE`.
+    scenario : Scenario
+    forecasts : sequence of Forecast
+    zone : ZoneOfAgreement
+    blocked_by : sequence of mapping
+        Per forecast, ``{issue: [actor, ...]}`` (the binding actors whose red lines reject it).
+    seed : int, optional
+        The seed printed in the header.
     monte_carlo : DataFrame, optional
-        Precomputed draws (columns ``issue, outcome`` [``model``]; see
-        :func:`detente.report.plots.distribution_chart`).
+        Draws (columns ``issue, outcome`` [``model``]; see
+        :func:`detente.report.plots.distribution_chart`), with ``monte_carlo_text`` lines.
     sobol : DataFrame, optional
-        Precomputed Sobol indices (see :func:`detente.report.plots.sobol_chart`).
+        Sobol indices (see :func:`detente.report.plots.sobol_chart`), with ``sobol_text``.
     simulation : mapping, optional
-        ``{"runs": DataFrame, "x": str, "y": str, "frontier": DataFrame, "points": {...}}``
-        (see :func:`detente.report.plots.simulation_chart`).
+        ``{"runs": DataFrame, "x": str, "y": str, "frontier": DataFrame, "points": {...},
+        "note": str}`` (see :func:`detente.report.plots.simulation_chart`).
     backtest : DataFrame, optional
         Backtest errors (see :func:`detente.report.plots.backtest_chart`).
+    unavailable : sequence of ReportSection
+        Sections requested but not computable here (see :func:`unavailable_section`).
     image_format : {"png", "svg"}
     title : str, optional
     generated : datetime, optional
         The timestamp printed in the report (default: now, UTC).
 
-    Returns
-    -------
-    str
-        The HTML document.
-
     Raises
     ------
-    ScenarioError, UnknownModelError, ModelParameterError
-        For bad input, before any rendering.
     MissingExtraError
         When matplotlib (``plot``) or Jinja2 (``web``) is not installed.
     """
-    from .. import __version__
-    from ..analysis import zone_of_agreement
-    from ..io import load_scenario
-    from ..models.registry import MODELS
+    from .._version import __version__
     from . import plots, tables
 
     if image_format not in ("png", "svg"):
         raise ValueError(f"image_format must be 'png' or 'svg' (got {image_format!r})")
-    sc = load_scenario(scenario)
-    _jinja_env()  # fail early, before any work, when Jinja2 is missing
-    if forecasts is None:
-        names = list(models) if models else list(MODELS)
-        forecasts = run_models(sc.without_outcome(), names, params, seed)
+    sc = scenario
     forecasts = list(forecasts)
-    zone = zone_of_agreement(sc)
 
     def img(fig) -> str:
         return plots.to_data_uri(fig, image_format)
@@ -190,7 +139,7 @@ def build_report(
     if sc.outcome is None:
         fc = fc.drop(columns=["real outcome"])
     model_rows = []
-    for f in forecasts:
+    for f, blocked in zip(forecasts, blocked_by, strict=True):
         trajectories = [(name, img(fig)) for name, fig in plots.forecast_trajectories(f, scenario=sc)]
         other = [
             (name, tables.html_table(f.to_frame(name), max_rows=60, digits=3))
@@ -198,26 +147,25 @@ def build_report(
         ]
         model_rows.append({
             "name": f.model,
-            "reference": MODELS[f.model].reference if f.model in MODELS else "",
+            "reference": tables.reference(f.model),
             "params": {k: tables.fmt_number(v, 4) for k, v in f.params.items()},
             "notes": list(f.notes),
-            "blocked": tables.blocked_by(sc, f),
+            "blocked": dict(blocked),
             "trajectories": trajectories,
             "other_tables": other,
             "seed_entropy": f.seed_entropy,
         })
 
     sections: list[ReportSection] = []
-    noise = dict(noise) if noise else dict(DEFAULT_NOISE)
-    sec = _uncertainty_section(sc, forecasts, draws, seed, noise, monte_carlo, img, plots, tables)
-    if sec is not None:
-        sections.append(sec)
-    sec = _sensitivity_section(sc, forecasts, samples, seed, noise, sobol, img, plots, tables)
-    if sec is not None:
-        sections.append(sec)
-    sec = _simulation_section(sc, runs, seed, simulation, img, plots)
-    if sec is not None:
-        sections.append(sec)
+    by_key = {u.key: u for u in unavailable}
+    for key, make in (
+        ("uncertainty", lambda: _uncertainty_section(sc, monte_carlo, monte_carlo_text, img, plots, tables)),
+        ("sensitivity", lambda: _sensitivity_section(sobol, sobol_text, img, plots, tables)),
+        ("simulation", lambda: _simulation_section(simulation, img, plots)),
+    ):
+        sec = by_key.get(key) or make()
+        if sec is not None:
+            sections.append(sec)
     if backtest is not None:
         sections.append(ReportSection(
             key="backtest", title="Backtest", images=(("error by model", img(plots.backtest_chart(backtest))),),
@@ -250,29 +198,10 @@ def _noise_text(noise: Mapping[str, float]) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in noise.items() if k != "shape")
 
 
-def _uncertainty_section(sc, forecasts, draws, seed, noise, frame, img, plots, tables) -> ReportSection | None:
-    if frame is None and draws is None:
-        return None
-    text: list[str] = []
+def _uncertainty_section(sc, frame, text, img, plots, tables) -> ReportSection | None:
     if frame is None:
-        mod = _module("detente.uncertainty")
-        if mod is None or not callable(getattr(mod, "monte_carlo", None)):
-            return _unavailable("uncertainty", "Uncertainty (Monte Carlo)", "detente.uncertainty.monte_carlo")
-        from ..models.registry import get_model
-
-        frames = []
-        text.append(f"{draws} draws per model with expert noise ({_noise_text(noise)}; see docs/uncertainty.md).")
-        for f in forecasts:
-            res = mod.monte_carlo(sc.without_outcome(), get_model(f.model, **dict(f.params)), draws=draws,
-                                  seed=seed, noise=noise, keep_draws=True)
-            df = res.to_frame("draws")
-            if "model" not in df.columns:
-                df = df.assign(model=f.model)
-            frames.append(df)
-            p = getattr(res, "deal_probability", None)
-            if p is not None and np.ndim(p) == 0 and math.isfinite(float(p)):
-                text.append(f"{f.model}: probability of a deal {float(p):.1%}.")
-        frame = pd.concat(frames, ignore_index=True)
+        return None
+    text = list(text)
     if not {"issue", "outcome"} <= set(frame.columns):
         text.append("The Monte Carlo result has no issue/outcome columns to draw.")
         return ReportSection(key="uncertainty", title="Uncertainty (Monte Carlo)", text=tuple(text))
@@ -287,24 +216,9 @@ def _uncertainty_section(sc, forecasts, draws, seed, noise, frame, img, plots, t
     )
 
 
-def _sensitivity_section(sc, forecasts, samples, seed, noise, frame, img, plots, tables) -> ReportSection | None:
-    if frame is None and samples is None:
-        return None
+def _sensitivity_section(frame, text, img, plots, tables) -> ReportSection | None:
     if frame is None:
-        mod = _module("detente.uncertainty")
-        fn = None if mod is None else getattr(mod, "sensitivity", None)
-        if not callable(fn):
-            return _unavailable("sensitivity", "Sensitivity (Sobol indices)", "detente.uncertainty.sensitivity")
-        from ..models.registry import get_model
-
-        first = forecasts[0]
-        res = fn(sc.without_outcome(), get_model(first.model, **dict(first.params)), samples=samples, seed=seed,
-                 noise=noise)
-        frame = res.to_frame()
-        text: tuple[str, ...] = (f"Model {first.model}, {samples} base samples, "
-                                 f"expert noise ({_noise_text(noise)}).",)
-    else:
-        text = ()
+        return None
     key = "ST" if "ST" in frame.columns else "mu_star" if "mu_star" in frame.columns else None
     ranked = frame.sort_values(key, ascending=False, kind="stable") if key else frame
     top = ranked.groupby("output", sort=False).head(3) if "output" in frame.columns else ranked.head(20)
@@ -317,55 +231,9 @@ def _sensitivity_section(sc, forecasts, samples, seed, noise, frame, img, plots,
     )
 
 
-def _utility_plane(sc, x: str, y: str) -> dict[str, Any]:
-    """Pareto frontier, Nash and Kalai-Smorodinsky points of the two parties on the plane.
-
-    From the scenario's negotiation domain (``detente.negotiation``), restricted to the two
-    parties whose utilities are the axes (``u_<actor>`` columns), with their reservation
-    values. Empty when that package or either party is not there.
-    """
-    try:
-        from ..negotiation.from_scenario import scenario_domain
-        from ..negotiation.solutions import bargaining_points
-    except ImportError:
-        return {}
-    dom = scenario_domain(sc.without_outcome())
-    px, py = (c.split("_", 1)[1] if "_" in c else c for c in (x, y))
-    if px not in dom.parties or py not in dom.parties:
-        return {}
-    idx = [dom.parties.index(px), dom.parties.index(py)]
-    bp = bargaining_points(dom.utilities()[idx], dom.reservation[idx])
-    out: dict[str, Any] = {"frontier": pd.DataFrame({x: bp.frontier[:, 0], y: bp.frontier[:, 1]})}
-    points = {}
-    if bp.nash.size:
-        points["Nash"] = (float(bp.nash[0, 0]), float(bp.nash[0, 1]))
-    if bp.ks.size:
-        points["Kalai-Smorodinsky"] = (float(bp.ks[0, 0]), float(bp.ks[0, 1]))
-    out["points"] = points
-    return out
-
-
-def _simulation_section(sc, runs, seed, spec, img, plots) -> ReportSection | None:
-    if spec is None and runs is None:
-        return None
+def _simulation_section(spec, img, plots) -> ReportSection | None:
     if spec is None:
-        fn = None
-        for module in ("detente.simulate", "detente.simulate.engine"):
-            mod = _module(module)
-            fn = getattr(mod, "simulate", None) if mod is not None else None
-            if callable(fn):
-                break
-        if not callable(fn):
-            return _unavailable("simulation", "Negotiation simulator", "detente.simulate.simulate")
-        kw = {"protocol": "summit"} if sc.stages else {}
-        res = fn(sc.without_outcome(), runs=runs, seed=seed, **kw)
-        df = res.to_frame()
-        util = [c for c in df.columns if str(c).startswith(("utility_", "u_"))]
-        spec = {"runs": df, "x": util[0], "y": util[1]} if len(util) >= 2 else {"runs": df}
-        if "x" in spec:
-            spec.update(_utility_plane(sc, spec["x"], spec["y"]))
-        if kw:
-            spec["note"] = "Protocol: the staged summit over the scenario's stages."
+        return None
     df = spec["runs"]
     agree = df[plots.agreement_column(df)].astype(bool)
     lo, hi = plots.wilson_interval(int(agree.sum()), len(agree))

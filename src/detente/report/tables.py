@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "blocked_by",
     "citations",
     "fmt_number",
     "forecast_frame",
     "html_table",
     "positions_frame",
+    "reference",
     "zone_frame",
 ]
 
@@ -112,23 +112,11 @@ def zone_frame(zone) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["issue", "zone", "set_by"])
 
 
-def blocked_by(scenario, forecast) -> dict[str, list[str]]:
-    """Per issue, the binding actors (at the table, or absent with a veto) whose red lines
-    exclude the forecast outcome. Issues without an answer are left out."""
-    a = scenario.arrays()
-    binding = a.present | a.veto
-    out: dict[str, list[str]] = {}
-    for k, iid in enumerate(a.issues):
-        x = _point(forecast.outcome, k)
-        if not math.isfinite(x):
-            continue
-        who = [
-            a.actors[i] for i in range(a.n_actors)
-            if binding[i] and a.has_red_line[i, k] and not (a.red_low[i, k] <= x <= a.red_high[i, k])
-        ]
-        if who:
-            out[iid] = who
-    return out
+def reference(model: str) -> str:
+    """The full citation of a registered model ("" for another name)."""
+    from ..models.registry import MODELS
+
+    return MODELS[model].reference if model in MODELS else ""
 
 
 def citations(models: Sequence[str]) -> list[tuple[str, str]]:

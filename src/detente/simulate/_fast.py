@@ -20,8 +20,9 @@ the NegMAS reference pairs use (:class:`~.strategies.TimeDependent` in all its f
 Every number is computed by the same floating-point operations as the strategy methods in
 :mod:`.strategies`, so the results are bit for bit those of the general path (tested).
 
-With numba installed (the ``fast`` extra) the same negotiations go to the compiled kernel
-(:mod:`._kernel`): :func:`play_batch` hands it a DomainBatch's value tables so that each
+When the ``backend`` (``"auto"``, ``"numba"`` or ``"numpy"``, resolved by
+:mod:`detente.backends`) resolves to numba (the ``fast`` extra), the same negotiations go to the
+compiled kernel (:mod:`._kernel`): :func:`play_batch` hands it a DomainBatch's value tables so that each
 run's tables are built in cache, never for the whole chunk, and :func:`alternating_offers_rows`
 does the same with ready tables. Runs the kernel gives back (ties in a ranking) are played
 here, on the numpy path. The engine merges consecutive chunks into kernel batches of
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .._jit import HAVE_NUMBA
+from ..backends import kernel
 from .protocols import Turns, step_times
 from .strategies import (
     _INV_EPS,
@@ -47,11 +48,25 @@ from .strategies import (
     _tft_xnorm,
 )
 
-__all__ = ["BLOCK", "KERNEL_BATCH", "RowTables", "alternating_offers_rows", "eligible", "kernel_plays",
-           "kernel_plays_combos", "merge_chunks", "play_batch"]
+__all__ = ["BLOCK", "KERNEL_BATCH", "RowTables", "alternating_offers_rows", "compiled", "eligible",
+           "kernel_plays", "kernel_plays_combos", "merge_chunks", "play_batch"]
 
-#: Use the compiled kernel when numba is installed (tests switch it off to check the numpy path).
-_COMPILED = HAVE_NUMBA
+_KERNEL = "detente.simulate._kernel"
+
+
+def compiled(backend: str) -> bool:
+    """Whether ``backend`` ("auto", "numba" or "numpy") plays on the compiled kernel.
+
+    Raises
+    ------
+    ModelParameterError
+        For an unknown backend name.
+    MissingExtraError
+        For ``"numba"`` without (a working) numba.
+    """
+    return kernel(backend, _KERNEL, what="simulate: backend") is not None
+
+
 #: Runs per kernel call when consecutive chunks can be merged (deterministic strategies all
 #: played by the kernel: the merged batch gives the same numbers, with less overhead per run).
 KERNEL_BATCH = 8192
@@ -274,18 +289,19 @@ def alternating_offers_rows(
     trace: bool = False,
     time_limit: float | None = None,
     step_time: float = 1.0,
-    compiled: bool | None = None,
+    backend: str = "auto",
 ) -> dict[str, Any]:
     """:func:`~.protocols.alternating_offers` for per-run tables and :func:`eligible` strategies
     (same arguments without the generator, which these strategies never use; same result).
 
-    ``compiled``: play the runs with the numba kernel (:mod:`._kernel`; default: when numba is
-    installed), runs with ties in their rankings on the numpy path; False: numpy only.
+    ``backend``: ``"numba"`` plays the runs with the compiled kernel (:mod:`._kernel`), runs
+    with ties in their rankings on the numpy path; ``"numpy"`` the numpy path only; ``"auto"``
+    (default) the kernel when numba is installed. Same results either way.
     """
     n_p = len(tabs)
     n = tabs[0].reservation.shape[0]
     ts = step_times(n_steps, time_limit, step_time)
-    if _COMPILED if compiled is None else compiled:
+    if compiled(backend):
         return _play_compiled(tabs, groups, n_steps, ts, walk_away, walk_patience, trace, time_limit, step_time)
     parties = [_Party(tabs[p], groups[p], n, ts) for p in range(n_p)]
     book = Turns.new(tabs, n_steps, walk_away=walk_away, trace=trace)
@@ -337,23 +353,25 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def kernel_plays_combos(combos: list[tuple[Any, ...]]) -> bool:
+def kernel_plays_combos(combos: list[tuple[Any, ...]], backend: str = "auto") -> bool:
     """Whether :func:`play_batch` will play every negotiation of these strategy combinations
-    (then chunks can be merged into larger kernel batches: no generator is consumed)."""
+    on ``backend`` (then chunks can be merged into larger kernel batches: no generator is
+    consumed)."""
     from . import protocols
     from .protocols import Group
 
-    if not (protocols._FAST_ROWS and _COMPILED and combos):
+    if not (protocols._FAST_ROWS and combos):
         return False
     return _eligible_groups([[Group(c[p], np.zeros(0, dtype=np.int64)) for c in combos]
-                             for p in range(len(combos[0]))])
+                             for p in range(len(combos[0]))]) and compiled(backend)
 
 
-def kernel_plays(groups: list[list[Any]]) -> bool:
-    """Whether :func:`play_batch` plays these strategy groups (numba installed, path enabled)."""
+def kernel_plays(groups: list[list[Any]], backend: str = "auto") -> bool:
+    """Whether :func:`play_batch` plays these strategy groups (``backend`` resolves to numba,
+    path enabled)."""
     from . import protocols
 
-    return bool(protocols._FAST_ROWS and _COMPILED and _eligible_groups(groups))
+    return bool(protocols._FAST_ROWS and _eligible_groups(groups) and compiled(backend))
 
 
 def play_batch(batch, rows: np.ndarray, parties, reservation: np.ndarray, nominal: np.ndarray,
@@ -480,7 +498,7 @@ def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_awa
             sub_groups.append(sg)
         sub = alternating_offers_rows(tables(F), sub_groups, n_steps, walk_away=walk_away,
                                       walk_patience=walk_patience, trace=trace, time_limit=time_limit,
-                                      step_time=step_time, compiled=False)
+                                      step_time=step_time, backend="numpy")
         agreement[F], reason[F], step_end[F] = sub["agreement"], sub["reason"], sub["step"]
         n_offers[F], ended_by[F], last[F] = sub["n_offers"], sub["ended_by"], sub["last_proposer"]
         last_offer[:, F] = sub["last_offer"]

@@ -4,8 +4,8 @@ One call plays every run of a chunk, run after run, with scalar loops: the rules
 :func:`~.protocols.alternating_offers` and the float64 operations of
 :class:`~.strategies.TimeDependent`, :class:`~.strategies.NaiveTitForTat` and
 :meth:`~detente.negotiation.batch.DomainBatch.utilities`, in the same order, so the results
-are those of the numpy path (:mod:`._fast`, which stays the fallback without numba; both are
-tested against the general path bit for bit).
+are those of the numpy path (:mod:`._fast`, which plays without numba or with
+``backend="numpy"``; both are tested against the general path bit for bit).
 
 Why it is fast:
 
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import HAVE_NUMBA, njit
+from .._jit import njit
 
-__all__ = ["HAVE_NUMBA", "play_rows", "table_of"]
+__all__ = ["play_rows", "table_of"]
 
 _EPS = 1e-6  # strategies._INV_EPS
 #: margin below a query level that the sorted part must reach (> 2 * _EPS)
@@ -305,6 +305,10 @@ def _concession(p, pc, step, tft, calls, vals, ids, start, sfrom, umin, umax, r,
     return 0.0
 
 
+# One function of ~160 lines on purpose (a numba kernel, exempt from the 150-line rule): the
+# turn loop of one run keeps its per-run tables and sorted buckets in local scratch, and
+# moving its stages into helpers would pass that scratch across calls inside the step loop;
+# the rules it follows are those of protocols.alternating_offers, where to read them.
 @njit(error_model="numpy", nogil=True)
 def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_away, walk_patience, trace,
               agreement, reason, step_end, n_offers, proposer, ended_by, last_offer, offers,

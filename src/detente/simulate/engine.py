@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import resolve
 from ..errors import ScenarioError
 from ..negotiation.batch import DomainBatch, _n_runs, scenario_domains
 from ..negotiation.domain import Domain
@@ -151,6 +152,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     arrays: Any = None,
     credibility: np.ndarray | None = None,
+    backend: str = "auto",
 ) -> SimulationResult:
     """Simulate ``runs`` negotiations at once.
 
@@ -211,6 +213,8 @@ def simulate(
         run i gives exactly the result of simulating draw i alone. ``dedup`` does not apply.
     credibility : (n_runs, n_threats), optional
         Per-run threat credibilities (with ``arrays``; default the scenario's).
+    backend : {"auto", "numba", "numpy"}
+        Engine of the alternating-offers fast path, resolved by :mod:`detente.backends` (same results).
 
     Returns
     -------
@@ -221,6 +225,7 @@ def simulate(
     ScenarioError
         Unknown protocol or strategy, runs/steps <= 0, a summit without a scenario.
     """
+    resolve(backend, what="simulate: backend")
     steps = _check_int("steps", steps, 1, 1_000_000)
     if chunk_size is not None:
         chunk_size = _check_int("chunk_size", chunk_size, 1)
@@ -262,20 +267,20 @@ def simulate(
     entropy = seed_entropy(ss)
     if per_run:
         return _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
-                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock)
+                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock, backend=backend)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else chunk_size
     if isinstance(src, Domain):
         if protocol == "summit":
             raise ScenarioError("the summit protocol needs a scenario with stages, not a GENIUS domain", field="protocol")
         return _run_domain(src, None, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                           bool(walk_away), walk_patience, discounting, progress, dedup, clock)
+                           bool(walk_away), walk_patience, discounting, progress, dedup, clock, backend=backend)
     scenario = src
     if protocol == "summit":
         return _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost, progress, dedup, clock)
+                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost, progress, dedup, clock, backend=backend)
     dom = scenario_domain(scenario, levels=levels)
     return _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                       bool(walk_away), walk_patience, discounting, progress, dedup, clock)
+                       bool(walk_away), walk_patience, discounting, progress, dedup, clock, backend=backend)
 
 
 def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Sequence[int],
@@ -358,7 +363,7 @@ def _values(dom: Domain, agreement: np.ndarray) -> np.ndarray:
 
 
 def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                walk_away, walk_patience, discounting, progress, dedup, clock) -> SimulationResult:
+                walk_away, walk_patience, discounting, progress, dedup, clock, *, backend="auto") -> SimulationResult:
     U = dom.utilities()
     if scenario is not None:
         neg = [k for k, a in enumerate(scenario.actors) if a.present]
@@ -390,11 +395,13 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
                 inv = np.arange(size) % len(combos)
                 sub = [t.slice(rep) for t in tabs]
                 groups = [_groups(combos, start + rep, p) for p in range(len(neg))]
-                out = alternating_offers(sub, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces, **clock)
+                out = alternating_offers(sub, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces,
+                                         backend=backend, **clock)
                 out = {k: (None if v is None else (v[:, inv] if k == "last_offer" else v[inv])) for k, v in out.items()}
             else:
                 groups = [_groups(combos, ids, p) for p in range(len(neg))]
-                out = alternating_offers(tabs, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces, **clock)
+                out = alternating_offers(tabs, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces,
+                                         backend=backend, **clock)
         else:
             out = single_text(tabs, dom.cardinalities, steps, rng, trace=traces)
         parts.append(_chunk_part(out, size, neg, vetoers, feasible,
@@ -410,7 +417,7 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
 # ---------------------------------------------------------------------------- per-run scenarios
 def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
                  chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress,
-                 clock) -> SimulationResult:
+                 clock, *, backend="auto") -> SimulationResult:
     """Every run with its own scenario draw (or its own row of a DomainBatch).
 
     The tables of a chunk are built for that chunk's runs only (vectorised over them), so
@@ -423,7 +430,7 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
             raise ScenarioError("the summit protocol needs a scenario with stages, not a DomainBatch", field="protocol")
         return _run_summit(src, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
                            True if walk_away is None else bool(walk_away), walk_patience, audience_cost,
-                           progress, False, clock, per_run=(arrays, credibility))
+                           progress, False, clock, per_run=(arrays, credibility), backend=backend)
     scenario = None if isinstance(src, DomainBatch) else src
     if scenario is None:
         base = src.base
@@ -448,7 +455,7 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
     walk = bool(walk_away)
     parts = []
     done = 0
-    merge = protocol == "alternating" and kernel_plays_combos(combos)
+    merge = protocol == "alternating" and kernel_plays_combos(combos, backend)
     for grp in merge_chunks(chunk_generators(ss, runs, chunk_size), merge):
         # merged only when the kernel plays every run (no generator is consumed)
         start, size, rng = grp[0][0], sum(c[1] for c in grp), grp[0][2]
@@ -457,7 +464,7 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
         local = np.arange(size)
         r = b.reservation.copy()
         groups = [_groups(combos, rows, p) for p in range(len(neg))] if protocol == "alternating" else []
-        if groups and kernel_plays(groups):
+        if groups and kernel_plays(groups, backend):
             # compiled kernel: each run's tables built in cache, never the chunk's (same result)
             out = play_batch(b, local, neg, r[:, neg], b.reservation[:, neg], groups, steps, walk_away=walk,
                              walk_patience=walk_patience, trace=traces, **clock)
@@ -467,7 +474,7 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
                     for j, a in enumerate(neg)]
             if protocol == "alternating":
                 out = alternating_offers(tabs, groups, steps, rng, walk_away=walk, walk_patience=walk_patience,
-                                         trace=traces, **clock)
+                                         trace=traces, backend=backend, **clock)
             else:
                 out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
             del U, tabs
@@ -484,7 +491,8 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
 
 # ---------------------------------------------------------------------------- summit
 def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                walk_away, walk_patience, audience_cost, progress, dedup, clock, per_run=None) -> SimulationResult:
+                walk_away, walk_patience, audience_cost, progress, dedup, clock, per_run=None, *,
+                backend="auto") -> SimulationResult:
     """The staged summit: the scenario's stages in order (rules in docs/simulation.md).
 
     Randomness enters only through the strategies and through whether a threat is carried out
@@ -531,7 +539,7 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
         plan.append((st, present, dom, members))
     deterministic = all(getattr(x, "deterministic", False) for c in combos for x in c)
     ctx = dict(scenario=scenario, plan=plan, base=base, r0=r0, combos=combos, steps=steps, traces=traces,
-               walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock,
+               walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock, backend=backend,
                n_bargaining=len(bargaining), last_bargaining=bargaining[-1])
     threats = [(ids.index(t.issuer), ids.index(t.target), t.credibility) for t in scenario.threats]
     cred = np.array([t[2] for t in threats]).reshape(-1, 1)
@@ -551,7 +559,7 @@ def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_si
         parts = []
         # per-run tables played by the compiled kernel: consecutive chunks in one batch (each
         # chunk's threat draws from its own generator, which is all the generators are used for)
-        merge = per_run is not None and deterministic and kernel_plays_combos(combos)
+        merge = per_run is not None and deterministic and kernel_plays_combos(combos, backend)
         for grp in merge_chunks(chunks, merge):
             start, size = grp[0][0], sum(c[1] for c in grp)
             d = np.concatenate([g.random((len(threats), sz)) for _, sz, g in grp], axis=1)
@@ -663,7 +671,7 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
             continue
         n_steps = st.max_steps or steps
         groups = [_groups(combos, run_ids[rows], p) for p in range(len(present))]
-        if pr is not None and kernel_plays(groups):
+        if pr is not None and kernel_plays(groups, ctx["backend"]):
             # compiled kernel: each run's tables built in cache, never the chunk's (same result)
             out = play_batch(pr["stages"][k], rows, present, r[rows][:, present], pr["r0"][rows][:, present], groups,
                              n_steps, walk_away=ctx["walk_away"], walk_patience=ctx["walk_patience"], trace=traces,
@@ -677,7 +685,8 @@ def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.ran
                 tabs = [PartyTables(U[j], rr[:, a], U[(j + 1) % n_pr], pr["r0"][rows, a], rr[:, present[(j + 1) % n_pr]])
                         for j, a in enumerate(present)]
             out = alternating_offers(tabs, groups, n_steps, rng, walk_away=ctx["walk_away"],
-                                     walk_patience=ctx["walk_patience"], trace=traces, **ctx["clock"])
+                                     walk_patience=ctx["walk_patience"], trace=traces, backend=ctx["backend"],
+                                     **ctx["clock"])
             del tabs
         n_offers[rows] += out["n_offers"]
         if offers is not None:

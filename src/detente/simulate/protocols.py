@@ -199,6 +199,7 @@ def alternating_offers(
     trace: bool = False,
     time_limit: float | None = None,
     step_time: float = 1.0,
+    backend: str = "auto",
 ) -> dict[str, Any]:
     """Run a batch of stacked alternating-offers negotiations.
 
@@ -226,6 +227,9 @@ def alternating_offers(
         only while the elapsed time s * step_time is below ``time_limit``, and the normalised
         time is the larger of the step-based and the time-based one, capped at 1 (NegMAS's
         rule, with a deterministic clock).
+    backend : {"auto", "numba", "numpy"}
+        Engine of the fast path for per-run tables (:mod:`._fast`): the compiled kernel or
+        numpy (:mod:`detente.backends`; same results).
 
     Returns
     -------
@@ -240,7 +244,7 @@ def alternating_offers(
 
         if eligible(tabs, groups):
             return alternating_offers_rows(tabs, groups, n_steps, walk_away=walk_away, walk_patience=walk_patience,
-                                           trace=trace, time_limit=time_limit, step_time=step_time)
+                                           trace=trace, time_limit=time_limit, step_time=step_time, backend=backend)
     n_p = len(tabs)
     n = tabs[0].reservation.shape[0]
     book = Turns.new(tabs, n_steps, walk_away=walk_away, trace=trace)

@@ -1,9 +1,9 @@
 """Compiled kernel of the expected-utility model (numba; the ``fast`` extra).
 
-Imported only on the first use of the numba backend (see
-:func:`detente.models.expected_utility._kernel`), so ``import detente`` never loads numba.
+Imported only on the first use of the numba backend (:func:`detente.backends.kernel`), so
+``import detente`` never loads numba.
 
-The same maths as ``_round`` and ``_run_chunk`` in :mod:`detente.models.expected_utility`,
+The same maths as ``_round`` in :mod:`.reference` and ``_run_chunk`` in :mod:`._numpy`,
 written as loops: one draw at a time, every floating-point expression in the order numpy
 evaluates it (left to right; no fused multiply-add, as fastmath stays off), sums over actors
 taken sequentially. The one deliberate difference: the risk-adjusted utilities ``b^r`` are
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import njit
+from ..._jit import njit
 
 __all__ = ["N_MATS", "N_VECS", "path", "round_one"]
 
@@ -109,11 +109,15 @@ def _no_challenge(r, dm, dist_ij, L, q):
     return q * usq + (1.0 - q) * v
 
 
-# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel
+# nogil: Monte Carlo runs seed blocks on threads, which then compute in parallel.
+# One function of ~200 lines on purpose (a numba kernel, exempt from the 150-line rule): the
+# round's passes share the scratch M and V in place, and splitting them into compiled helpers
+# would pass those arrays across calls in the hottest loop of the Monte Carlo; its steps
+# follow ``_round`` in reference.py line for line, which is where to read the maths.
 @njit(error_model="numpy", nogil=True, nrt=False)
 def round_one(xsc, bi, tp, everyone, L, q, paper, capitulation, weight_point, M, V, first,
               rec, mtype, mwith, pos, o, orec, t):
-    """One round of draw ``bi`` (``_round`` in expected_utility) from the positions V[_X];
+    """One round of draw ``bi`` (``_round`` in :mod:`.reference`) from the positions V[_X];
     returns (mu, D1, D2).
 
     Reads the saliences ``xsc[1, bi]``, the weights V[_WS] and the take-part mask ``tp``

@@ -1,6 +1,6 @@
 """Lockstep kernel of the expected-utility model: many draws per instruction (numba; ``fast``).
 
-:func:`detente.models._expected_utility_kernel.path` runs one draw after another, and at 4-10
+:func:`detente.models.expected_utility._kernel.path` runs one draw after another, and at 4-10
 actors a round is a few hundred scalar operations full of data-dependent branches, so the CPU's
 vector units sit idle. Here :data:`W` draws ("lanes") run the same round at the same time: every
 array carries the lanes on its last axis, every loop over them is innermost and branch-free
@@ -11,9 +11,9 @@ rounds) hands its forecast back and takes the next draw at once, so no lane idle
 finish.
 
 Only the forecast after the last round comes out (the Monte Carlo's need), and only for draws the
-wrapper routes here (:func:`detente.models.expected_utility._final_median`): Q = 1, every actor
+wrapper routes here (:func:`detente.models.expected_utility.engine._final_median`): Q = 1, every actor
 in the issue, finite inputs, at least one round. Each lane does exactly the arithmetic of
-:func:`~detente.models._expected_utility_kernel.round_one` for its draw (same operations in the
+:func:`~detente.models.expected_utility._kernel.round_one` for its draw (same operations in the
 same order; the same ``exp``/``log``), so the two kernels give the same bits for every draw; the
 tests check it. A state repeating with period p makes the rest of the path periodic (a round
 depends on its start state alone), so the final positions are read off the history instead of
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import njit
-from .._vecmath import exp, log
-from ._expected_utility_kernel import _LOG_HALF, _LOOKBACK, _WS, _X, N_VECS
-from ._expected_utility_kernel import _median as _path_median
+from ..._jit import njit
+from ..._vecmath import exp, log
+from ._kernel import _LOG_HALF, _LOOKBACK, _WS, _X, N_VECS
+from ._kernel import _median as _path_median
 
 __all__ = ["W", "eligible", "final_medians", "lane_count"]
 
@@ -317,7 +317,7 @@ def _final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol,
 def final_medians(xsc, idx, rounds, paper, capitulation, weight_point, has_tol, tolerance, out,
                   lanes):
     """The forecast after the last round (the median, ``Lf[1]`` of the scalar kernel's
-    :func:`~detente.models._expected_utility_kernel.path`) of the draws ``idx`` (int64, at
+    :func:`~detente.models.expected_utility._kernel.path`) of the draws ``idx`` (int64, at
     least one) of ``xsc`` (3, B, n: position, salience, capability), into ``out[idx]``.
 
     Only for draws with every actor in the issue (c s > 0), finite inputs, Q = 1 and

@@ -1,4 +1,4 @@
-"""KTAB's Spatial Model of Politics (SMP), reproduced from KAPSARC's ``smpc``.
+"""KTAB's Spatial Model of Politics (SMP), reproduced from KAPSARC's ``smpc``: the equations.
 
 Actors i = 1..N hold positions x_i in [0, 1]^D (the issues of a detente scenario are the
 dimensions, each mapped linearly onto [0, 1]), ideal points y_i (initially x_i), saliences
@@ -29,7 +29,12 @@ The queue order (status quo, then bargains by initiator index) is fixed, so runs
 deterministic. KTAB builds its queues in racing threads; that order matters only for exact
 PCE ties and for the ``ASymProsp`` voting rule, whose coalitions depend on option order.
 
-References: see :attr:`KtabSMP.reference`; the working specification in
+This module is the model's one implementation and its readable reference
+(``docs/models/ktab_smp.md`` points here): the building blocks (:func:`smp_utility`,
+:func:`pce`, challenges, bargains, queues) and :func:`run_smp`. :class:`~.model.KtabSMP` adapts
+a scenario to it.
+
+References: see :attr:`~.model.KtabSMP.reference`; the working specification in
 ``shared/specs/ktab-smp.md`` restates the equations of KTAB commit c57b72a.
 """
 
@@ -37,61 +42,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from ..errors import ConvergenceError, ModelParameterError, ScenarioError
-from ..results import Forecast
-from ..rng import as_generator
-from ._common import check_arrays
+from ...errors import ConvergenceError, ModelParameterError
+from ...scenario.foreign import PCE_MODELS, VOTING_RULES
 
-__all__ = [
-    "KtabSMP",
-    "SMPRun",
-    "ktab_inputs",
-    "pce",
-    "run_smp",
-    "smp_utility",
-    "unique_positions",
-]
-
-# ---------------------------------------------------------------- options and constants
-VICTORY_PROB_MODELS = ("Linear", "Square", "Quartic", "Octic", "Binary")
-PCE_MODELS = ("Conditional", "MarkovIncentive", "MarkovUniform")
-STATE_TRANSITIONS = ("Deterministic", "Stochastic")
-VOTING_RULES = ("Binary", "PropBin", "Prop", "PropCbc", "Cubic", "ASymProsp")
-BIG_R_ADJUST = ("None", "OneThird", "Half", "TwoThirds", "Full")
-BIG_R_RANGE = ("Min", "Mid", "Max")
-THIRD_PARTY_COMMIT = ("NoCommit", "SemiCommit", "FullCommit")
-INTER_VEC_BRGN = ("S1P1", "S2P2", "S2PMax")
-BARGN_MODEL = ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp")
-
-#: the XML <ModelParameters> element names, in KTAB's order, and the matching fields
-XML_OPTION_FIELDS = {
-    "VictoryProbModel": "victory_prob_model",
-    "PCEModel": "pce_model",
-    "StateTransitions": "state_transitions",
-    "VotingRule": "voting_rule",
-    "BigRAdjust": "big_r_adjust",
-    "BigRRange": "big_r_range",
-    "ThirdPartyCommit": "third_party_commit",
-    "InterVecBrgn": "inter_vec_brgn",
-    "BargnModel": "bargn_model",
-}
-OPTION_VALUES = {
-    "victory_prob_model": VICTORY_PROB_MODELS,
-    "pce_model": PCE_MODELS,
-    "state_transitions": STATE_TRANSITIONS,
-    "voting_rule": VOTING_RULES,
-    "big_r_adjust": BIG_R_ADJUST,
-    "big_r_range": BIG_R_RANGE,
-    "third_party_commit": THIRD_PARTY_COMMIT,
-    "inter_vec_brgn": INTER_VEC_BRGN,
-    "bargn_model": BARGN_MODEL,
-}
+__all__ = ["SMPRun", "pce", "run_smp", "smp_utility", "unique_positions"]
 
 POSITION_TOL = 1e-3  # same option below this Euclidean distance (unit scale)
 MIN_GAIN = 1e-5  # smallest expected gain worth a challenge
@@ -847,7 +805,7 @@ def run_smp(
         sub_acc = None if acc is None else acc[a]
         # one uniform per actor and variant every turn, drawn for every variant so that a
         # variant's numbers do not depend on which others are still running
-        draws = rng.random((B, N))[a] if o.transitions == "Stochastic" else None
+        draws = rng.random((B, N))[a] if rng is not None and o.transitions == "Stochastic" else None
         x_new, y_new = _step(cur[a], y[a], sal[a], sal2[a], tot[a], cap[a], sub_acc, setup, o, draws,
                              reverse=step in reverse_queues_at)
         move = np.sqrt(((x_new - cur[a]) ** 2).sum(axis=-1)).sum(axis=-1)
@@ -896,260 +854,3 @@ def run_smp(
         final_rep=final_rep,
         final_prob=final_prob,
     )
-
-
-# ---------------------------------------------------------------- scenario adapter
-def ktab_inputs(arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """A scenario's arrays in KTAB's terms.
-
-    Positions are mapped linearly from each issue's scale onto [0, 1]; an actor with no stake
-    on an issue sits at the scale midpoint with salience 0 there. KTAB needs each actor's
-    saliences to sum to at most 1 over the dimensions: where some actor's sum exceeds 1, every
-    salience of that scenario (variant) is divided by the largest sum, which keeps the relative
-    saliences of all actors.
-
-    Parameters
-    ----------
-    arrays : ScenarioArrays, position/salience (..., N, D), power (..., N)
-
-    Returns
-    -------
-    position (..., N, D), salience (..., N, D), capability (..., N) and notes on what was done.
-    """
-    width = arrays.scale_max - arrays.scale_min
-    x = (arrays.filled_position() - arrays.scale_min) / width
-    s = np.where(arrays.stake, arrays.salience, 0.0)
-    cap = np.asarray(arrays.power, dtype=float)
-    notes = []
-    if not np.all((arrays.scale_min == 0.0) & (arrays.scale_max == 100.0)):
-        notes.append("issue scales are mapped linearly onto KTAB's [0, 1] ((x - min)/(max - min)) "
-                     "and results back; bargains are rounded to 1e-4 of each scale's width")
-    if not arrays.stake.all():
-        notes.append("an actor without a position on an issue sits at the scale midpoint with "
-                     "salience 0 there (KTAB needs every position)")
-    total = s.sum(axis=-1)
-    top = total.max(axis=-1, keepdims=True)
-    over = top > 1.0 + 1e-9
-    if np.any(over):
-        s = np.where(over[..., None], s / np.where(over, top, 1.0)[..., None], s)
-        f = float(np.max(top))
-        notes.append(f"saliences divided by the largest actor total ({f:g}) so that every actor's "
-                     "saliences sum to at most 1 over the issues, as KTAB requires")
-    return x, s, cap, notes
-
-
-def _check_option(name: str, value: Any) -> None:
-    allowed = OPTION_VALUES[name]
-    if value not in allowed:
-        raise ModelParameterError(
-            f"model 'ktab_smp': parameter {name!r}: {value!r} is not one of {', '.join(allowed)}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class KtabSMP:
-    """KTAB's Spatial Model of Politics, multi-dimensional (the scenario's issues).
-
-    Parameters (KTAB's names and defaults; see ``docs/models/ktab_smp.md``)
-    ----------
-    victory_prob_model : {"Linear", "Square", "Quartic", "Octic", "Binary"}
-        P[a beats b] as a function of coalition strengths.
-    pce_model : {"Conditional", "MarkovIncentive", "MarkovUniform"}
-        Probabilistic Condorcet Election.
-    state_transitions : {"Deterministic", "Stochastic"}
-        Each actor takes the most probable bargain of its queue, or draws one (needs ``rng``;
-        reproducible with detente's seed, unlike KTAB's threaded draws).
-    voting_rule : {"Binary", "PropBin", "Prop", "PropCbc", "Cubic", "ASymProsp"}
-        ``ASymProsp`` depends on option order; detente's fixed queue order is documented.
-    big_r_adjust : {"None", "OneThird", "Half", "TwoThirds", "Full"}
-        How much an actor's estimate of another's risk attitude uses the true one. KTAB aborts
-        with ``Full``; detente computes it.
-    big_r_range : {"Min", "Mid", "Max"}
-        Risk attitudes in [0, 1], [-1/2, 1] or [-1, 1].
-    third_party_commit : {"NoCommit", "SemiCommit", "FullCommit"}
-        NoCommit and FullCommit give identical runs (third parties never vote), as in KTAB.
-    inter_vec_brgn : {"S1P1", "S2P2", "S2PMax"}
-        Bargain interpolation.
-    bargn_model : {"InitOnlyInterp", "InitRcvrInterp", "PWCompInterp"}
-        Whose victory estimate sets the bargain (KTAB's quirks reproduced).
-    max_steps : int
-        At most this many steps (KTAB: 100); the run stops earlier by the 2% rule.
-    accommodation : tuple of (actor, reference actor, weight)
-        Off-identity entries of the ideal-point accommodation matrix (KTAB's XML
-        ``IdealAdjustment``); empty = identity (ideals follow positions).
-    """
-
-    victory_prob_model: Literal["Linear", "Square", "Quartic", "Octic", "Binary"] = "Linear"
-    pce_model: Literal["Conditional", "MarkovIncentive", "MarkovUniform"] = "Conditional"
-    state_transitions: Literal["Deterministic", "Stochastic"] = "Deterministic"
-    voting_rule: Literal["Binary", "PropBin", "Prop", "PropCbc", "Cubic", "ASymProsp"] = "Prop"
-    big_r_adjust: Literal["None", "OneThird", "Half", "TwoThirds", "Full"] = "OneThird"
-    big_r_range: Literal["Min", "Mid", "Max"] = "Mid"
-    third_party_commit: Literal["NoCommit", "SemiCommit", "FullCommit"] = "SemiCommit"
-    inter_vec_brgn: Literal["S1P1", "S2P2", "S2PMax"] = "S2P2"
-    bargn_model: Literal["InitOnlyInterp", "InitRcvrInterp", "PWCompInterp"] = "InitOnlyInterp"
-    max_steps: int = 100
-    accommodation: tuple[tuple[str, str, float], ...] = field(default=())
-
-    name: ClassVar[str] = "ktab_smp"
-    reference: ClassVar[str] = (
-        "Wise, B., Lester, L. & Efird, B. KTAB: KAPSARC Toolkit for Behavioral Analysis, Spatial "
-        "Model of Politics (smpc), King Abdullah Petroleum Studies and Research Center, "
-        "https://github.com/KAPSARC/KTAB (commit c57b72a, 2019), with its documentation "
-        "(web/tutorial/SMPTutorial.md, KTAB/kmodel/doc/markov-incentives.tex); Wise, B., Lester, L. "
-        "& Efird, B. (2015). An Introduction to the KAPSARC Toolkit for Behavioral Analysis (KTAB), "
-        "KAPSARC discussion paper; KAPSARC, Multidimensional Bargaining using KTAB, KAPSARC "
-        "discussion paper; Efird, B., Lester, L. & Wise, B. (2016), KAPSARC study of China's "
-        "upstream-oil state-owned-enterprise reform (KTAB's SOE-Pol-Comp and SOE-Policy scenarios)"
-    )
-
-    def __post_init__(self) -> None:
-        for name in OPTION_VALUES:
-            _check_option(name, getattr(self, name))
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, (int, np.integer)) \
-                or not 2 <= int(self.max_steps) <= 10_000:
-            raise ModelParameterError(
-                f"model 'ktab_smp': parameter 'max_steps': must be an integer in [2, 10000] (got {self.max_steps!r})"
-            )
-        acc = tuple(tuple(t) for t in self.accommodation)
-        for k, t in enumerate(acc):
-            if len(t) != 3 or not all(isinstance(v, str) for v in t[:2]):
-                raise ModelParameterError(
-                    f"model 'ktab_smp': parameter 'accommodation'[{k}]: must be (actor, reference "
-                    f"actor, weight) (got {t!r})"
-                )
-            try:
-                w = float(t[2])
-            except (TypeError, ValueError):
-                w = float("nan")
-            if not (np.isfinite(w) and 0.0 <= w <= 1.0):
-                raise ModelParameterError(
-                    f"model 'ktab_smp': parameter 'accommodation'[{k}]: weight must lie in [0, 1] (got {t[2]!r})"
-                )
-        object.__setattr__(self, "accommodation", tuple((a, b, float(w)) for a, b, w in acc))
-
-    # ------------------------------------------------------------------ helpers
-    def _options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in OPTION_VALUES}
-
-    def accommodation_matrix(self, actors: tuple[str, ...]) -> np.ndarray | None:
-        """The accommodation matrix for these actor ids (identity plus the given entries)."""
-        if not self.accommodation:
-            return None
-        index = {a: k for k, a in enumerate(actors)}
-        acc = np.eye(len(actors))
-        for k, (a, b, w) in enumerate(self.accommodation):
-            for who in (a, b):
-                if who not in index:
-                    raise ModelParameterError(
-                        f"model 'ktab_smp': parameter 'accommodation'[{k}]: unknown actor {who!r}; "
-                        f"known: {', '.join(actors)}"
-                    )
-            acc[index[a], index[b]] = w
-        rows = acc.sum(axis=1)
-        if np.any(rows > 1.0 + 1e-9):
-            k = int(np.argmax(rows > 1.0 + 1e-9))
-            raise ModelParameterError(
-                f"model 'ktab_smp': parameter 'accommodation': the weights of actor {actors[k]!r} "
-                f"sum to {rows[k]:g}; each actor's weights must sum to at most 1"
-            )
-        return acc
-
-    def _run(self, arrays, *, history: bool, rng):
-        x, s, cap, notes = ktab_inputs(arrays)
-        batch = np.broadcast_shapes(x.shape[:-2], s.shape[:-2], cap.shape[:-1])
-        n, d = x.shape[-2:]
-        x = np.broadcast_to(x, batch + (n, d)).reshape(-1, n, d)
-        s = np.broadcast_to(s, batch + (n, d)).reshape(-1, n, d)
-        cap = np.broadcast_to(cap, batch + (n,)).reshape(-1, n)
-        if np.any(cap < 0) or not np.all(np.isfinite(cap)):
-            raise ScenarioError("capabilities (power) must be finite and >= 0", field="power")
-        if self.state_transitions == "Stochastic" and rng is None:
-            rng = as_generator(None)
-        run = run_smp(
-            x, s, cap, accommodation=self.accommodation_matrix(arrays.actors),
-            max_steps=self.max_steps, history=history, rng=rng, **self._options(),
-        )
-        return run, batch, notes
-
-    # ------------------------------------------------------------------ interface
-    def forecast_arrays(self, arrays, *, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Most probable final position (..., n_issues) for arrays with leading batch axes."""
-        run, batch, _ = self._run(arrays, history=False, rng=rng)
-        best, _ = run.most_probable()
-        out = arrays.scale_min + best * (arrays.scale_max - arrays.scale_min)
-        return out.reshape(batch + (out.shape[-1],))
-
-    def forecast(self, scenario, *, rng: np.random.Generator | None = None) -> Forecast:
-        """Run the SMP on a scenario.
-
-        Returns a Forecast whose outcome is the most probable distinct final position, with
-        tables ``positions`` (turn, actor, issue, position), ``probabilities`` (turn, actor,
-        option, probability: of the distinct position the actor holds, ``option`` naming the
-        first actor holding it) and ``stopping`` (step, movement, fractional_change).
-        """
-        a = check_arrays(scenario.arrays(), scenario.name)
-        run, _, notes = self._run(a, history=True, rng=rng)
-        lo, width = a.scale_min, a.scale_max - a.scale_min
-        T = int(run.n_steps[0])
-        pos = run.positions[: T + 1, 0]  # (T+1, N, D) unit scale
-        best, best_p = run.most_probable()
-        outcome = lo + best[0] * width
-        n, d = a.n_actors, a.n_issues
-        turns = np.arange(T + 1)
-        positions = pd.DataFrame({
-            "turn": np.repeat(turns, n * d),
-            "actor": np.tile(np.repeat(np.array(a.actors, dtype=object), d), T + 1),
-            "issue": np.tile(np.array(a.issues, dtype=object), (T + 1) * n),
-            "position": (lo + pos * width).ravel(),
-        })
-        rep = run.rep[: T + 1, 0]
-        actors = np.array(a.actors, dtype=object)
-        probabilities = pd.DataFrame({
-            "turn": np.repeat(turns, n),
-            "actor": np.tile(actors, T + 1),
-            "option": actors[rep.ravel()],
-            "probability": run.prob[: T + 1, 0].ravel(),
-        })
-        stopping = pd.DataFrame({
-            "step": np.arange(1, T + 1),
-            "movement": run.movement[:T, 0],
-            "fractional_change": run.fractional_change[:T, 0],
-        })
-        final = pos[-1]
-        # each actor's risk-neutral utility of the outcome, from its initial position
-        x0, s0, _, _ = ktab_inputs(a)
-        s2 = s0 * s0
-        den = s2.sum(axis=-1)
-        dist = np.sqrt((s2 * (x0 - best[0]) ** 2).sum(axis=-1) / np.where(den > 0, den, 1.0))
-        utilities = np.where(den > 0, 1.0 - dist, np.nan)
-        reps = np.unique(run.final_rep[0])
-        pw_mean = (run.final_prob[0][reps][:, None] * final[reps]).sum(axis=0)
-        notes = list(notes)
-        notes.append("queue order: each actor's own status quo, then bargains by initiator index "
-                     "(KTAB's threads set this order at random; it matters only for exact ties "
-                     "and for voting_rule='ASymProsp')")
-        if self.state_transitions == "Stochastic":
-            notes.append("stochastic transitions draw from detente's seeded generator; KTAB's "
-                         "stochastic runs are not reproducible even with a fixed seed")
-        if self.big_r_adjust == "Full":
-            notes.append("big_r_adjust='Full': KTAB (commit c57b72a) aborts before turn 1 with "
-                         "this option; detente computes it")
-        if not (a.present.all()):
-            notes.append("SMP has no notion of absence: every actor bargains, present or not")
-        return Forecast.build(
-            self,
-            scenario,
-            outcome,
-            utilities=utilities,
-            diagnostics={
-                "n_steps": T,
-                "outcome_probability": float(best_p[0]),
-                "prob_weighted_mean": lo + pw_mean * width,
-                "final_positions": lo + final * width,
-                "final_probability": run.final_prob[0],
-                "fractional_change": run.fractional_change[:T, 0],
-            },
-            notes=tuple(notes),
-            tables={"positions": positions, "probabilities": probabilities, "stopping": stopping},
-        )

@@ -1,7 +1,7 @@
 """Compiled kernel of the exchange model's ``variant="stokman"`` (numba; the ``fast`` extra).
 
 One call runs every round of one draw with scalar loops: the same rules and the same float64
-operations, in the same order, as the numpy engine ``exchange._Batch`` (which stays the
+operations, in the same order, as the numpy engine ``_numpy._Batch`` (which stays the
 fallback without numba), so both give the same exchanges in the same order and the same
 numbers. See ``docs/models/exchange.md`` (Performance) for the cost of each step.
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import HAVE_NUMBA, njit
+from ..._jit import njit
 
-__all__ = ["HAVE_NUMBA", "N_REC", "REC", "run_draw"]
+__all__ = ["N_REC", "REC", "run_draw"]
 
 # columns of the per-candidate constants of a round (one row per candidate)
 _SIQ, _SIP, _SJP, _SJQ, _CIQ, _CJP, _DP, _DQ, _TI, _TJ = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9

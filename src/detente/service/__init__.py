@@ -1,0 +1,98 @@
+"""The application layer: what the CLI, the API and the report call to get work done.
+
+What it is for
+--------------
+``detente.cli`` / ``detente.commands`` (typer) and ``detente.api`` (FastAPI) are shells: they
+parse input, call this package and render what it returns. ``detente.report`` only renders
+(``detente.service.build_report`` computes, then calls ``detente.report.render_report``). All
+three therefore share, from here:
+
+* **one seeding rule** (:mod:`detente.service.seeding`): ``seed`` is None, an int >= 0 or a
+  SeedSequence; None means fresh OS entropy, drawn once at the entry point, recorded in the
+  result or document (``seed_entropy``) and printed by the CLI, so passing it back repeats the
+  run; model *k* of a forecast draws from child *k* of ``SeedSequence(seed)``. Forecasts and
+  reports default to seed 0 (repeatable), Monte Carlo, sensitivity and simulation to None;
+* **the red-line analysis** (zone of agreement and blocked-by, :func:`analyse`, built on
+  :mod:`detente.analysis`);
+* **one forecast document** (:func:`forecast_document`): the JSON of
+  ``detente forecast --format json`` and of ``POST /forecast``;
+* **one set of defaults** (:data:`DEFAULTS`, a frozen :class:`Defaults`) for Monte Carlo,
+  sensitivity, simulation and backtest (:func:`monte_carlo`, :func:`sensitivity`,
+  :func:`simulate`, :func:`backtest`), used by the CLI options, the API schemas and Python.
+
+Functions take a Scenario (or a source: built-in name, file, data) and options, and return
+result objects or plain JSON-ready documents. They never print.
+
+Layering: ``cli`` -> ``commands`` | ``api`` -> ``service`` -> ``report`` | ``backtest`` |
+``uncertainty`` -> ``simulate`` -> ``models`` | ``negotiation`` | ``analysis`` -> ``io`` ->
+``scenario`` -> core. This package imports only from the layers below it.
+"""
+
+from __future__ import annotations
+
+from .backtest import backtest, backtest_chart_png, outcome_baselines
+from .backtest import load_sources as backtest_sources
+from .backtest import plan as backtest_plan
+from .capabilities import capabilities, capability, simulate_fn
+from .defaults import DEFAULTS, Defaults
+from .forecast import (
+    ForecastRun,
+    analyse,
+    check_models,
+    forecast,
+    forecast_document,
+    model_names,
+    run_models,
+)
+from .models import catalogue, catalogue_model, parse_params, parse_single_params
+from .report import build_report
+from .scenarios import builtin, load, resolve_request_scenario
+from .seeding import model_seeds, resolve_seed, seed_entropy_of
+from .simulation import simulate, strategy_spec
+from .uncertainty import (
+    SIMULATOR_NAMES,
+    UncertaintyRun,
+    load_with_uncertainty,
+    monte_carlo,
+    sensitivity,
+    simulator_model,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "Defaults",
+    "ForecastRun",
+    "SIMULATOR_NAMES",
+    "UncertaintyRun",
+    "analyse",
+    "backtest",
+    "backtest_chart_png",
+    "backtest_plan",
+    "backtest_sources",
+    "build_report",
+    "builtin",
+    "capabilities",
+    "capability",
+    "catalogue",
+    "catalogue_model",
+    "check_models",
+    "forecast",
+    "forecast_document",
+    "load",
+    "load_with_uncertainty",
+    "model_names",
+    "model_seeds",
+    "monte_carlo",
+    "outcome_baselines",
+    "parse_params",
+    "parse_single_params",
+    "resolve_request_scenario",
+    "resolve_seed",
+    "run_models",
+    "seed_entropy_of",
+    "sensitivity",
+    "simulate",
+    "simulate_fn",
+    "simulator_model",
+    "strategy_spec",
+]

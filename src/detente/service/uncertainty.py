@@ -1,0 +1,142 @@
+"""Monte Carlo and sensitivity entry points with the shared defaults (:data:`DEFAULTS`).
+
+Expert noise: when neither ``noise`` nor an ``uncertainty:`` section (inline or given) is
+there, ``DEFAULTS.noise`` is used and the returned note says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ModelParameterError, ScenarioError
+from .defaults import DEFAULTS
+from .seeding import SeedLike, resolve_seed
+
+__all__ = [
+    "SIMULATOR_NAMES",
+    "UncertaintyRun",
+    "get_backend",
+    "load_with_uncertainty",
+    "monte_carlo",
+    "resolve_noise",
+    "sensitivity",
+    "simulator_model",
+    "uncertainty_model",
+]
+
+#: Model names under which Monte Carlo negotiates every draw with the simulator.
+SIMULATOR_NAMES = ("simulator", "simulate")
+
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class UncertaintyRun:
+    """A Monte Carlo or sensitivity result and the note on the noise used ("" when none)."""
+
+    result: Any
+    note: str = ""
+
+
+def resolve_noise(noise: Mapping[str, Any] | None, has_section: bool, *, shape: str = "normal"
+                  ) -> tuple[dict[str, Any] | None, str]:
+    """The expert noise to use and a note: ``DEFAULTS.noise`` when nothing is given (None or
+    an empty mapping) and the scenario has no uncertainty section."""
+    if noise:
+        return dict(noise), ""
+    if has_section:
+        return None, ""
+    d = DEFAULTS.noise
+    return {**d, "shape": shape}, (
+        f"no uncertainty given: using expert noise of {d['position']:g} scale points on positions "
+        f"and {d['salience']:.0%} on saliences (see --noise-* options)"
+    )
+
+
+def load_with_uncertainty(source: Any, uncertainty: Any = None) -> tuple[Any, Any]:
+    """``(scenario, uncertainty spec or None)``: an explicit ``uncertainty`` (file, data or an
+    UncertaintySpec) replaces the scenario's inline section."""
+    from ..uncertainty.spec import load_scenario_with_uncertainty, load_uncertainty
+
+    sc, inline = load_scenario_with_uncertainty(source)
+    return sc, (load_uncertainty(uncertainty) if uncertainty is not None else inline)
+
+
+def simulator_model(options: Mapping[str, Any] | None) -> Any:
+    """:class:`detente.uncertainty.simulator.SimulatorModel` from options (protocol,
+    strategies, steps, levels, ...; validated there: ScenarioError naming the field)."""
+    from ..uncertainty.simulator import SimulatorModel
+
+    opts = dict(options or {})
+    if isinstance(opts.get("strategies"), list):
+        opts["strategies"] = [tuple(c) for c in opts["strategies"]]
+    return SimulatorModel(**opts)
+
+
+def uncertainty_model(name: str, params: Mapping[str, Any] | None = None,
+                      simulator: Mapping[str, Any] | None = None) -> Any:
+    """A registered model with ``params``, or the simulator (``name`` in :data:`SIMULATOR_NAMES`)
+    with ``simulator`` options; simulator options with another model are an error."""
+    from ..models.registry import get_model
+
+    given = {k: v for k, v in dict(simulator or {}).items() if v is not None}
+    if name.strip().lower() in SIMULATOR_NAMES:
+        if params:
+            raise ModelParameterError("--param does not apply to the simulator; use --protocol, "
+                                      "--strategies, --steps, --levels")
+        return simulator_model(given)
+    if given:
+        raise ScenarioError(f"{', '.join('--' + k for k in given)} only apply with --model simulator",
+                            field="--model")
+    return get_model(name, **dict(params or {}))
+
+
+def get_backend(backend: Any = "local", scheduler: str | None = None, workers: int | None = None) -> Any:
+    """The compute backend (Dask workers are processes, local ones threads)."""
+    from ..uncertainty.backends import get_backend as _get
+
+    if not isinstance(backend, str):
+        return backend
+    kw = {"n_workers": workers} if (backend == "dask" and workers) else {}
+    return _get(backend, scheduler=scheduler, workers=workers if backend == "local" else None, **kw)
+
+
+def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: int = DEFAULTS.draws,
+                seed: SeedLike = None, uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
+                noise_shape: str = "normal", backend: Any = "local",
+                chunk_size: int = DEFAULTS.mc_chunk_size, keep_draws: bool | None = None,
+                progress: Progress = None) -> UncertaintyRun:
+    """Forecast distribution and deal probability (:func:`detente.uncertainty.monte_carlo`).
+
+    ``model`` is a model instance or a registered name; ``seed=None`` draws fresh entropy,
+    recorded in ``result.seed_entropy``. Models never see the scenario's recorded outcome.
+    """
+    from ..uncertainty.montecarlo import monte_carlo as _mc
+
+    sc, spec = load_with_uncertainty(source, uncertainty)
+    used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
+    m = uncertainty_model(model) if isinstance(model, str) else model
+    res = _mc(sc.without_outcome(), m, draws=draws, seed=resolve_seed(seed), uncertainty=spec,
+              noise=used_noise, backend=backend, chunk_size=chunk_size, keep_draws=keep_draws,
+              progress=progress)
+    return UncertaintyRun(res, note)
+
+
+def sensitivity(source: Any, model: Any = DEFAULTS.uncertainty_model, *, samples: int = DEFAULTS.samples,
+                method: str = DEFAULTS.method, second_order: bool = False, seed: SeedLike = None,
+                uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
+                noise_shape: str = "normal", groups: str | None = None, backend: Any = "local",
+                progress: Progress = None) -> UncertaintyRun:
+    """Sobol or Morris indices (:func:`detente.uncertainty.sensitivity`); defaults as for
+    :func:`monte_carlo`."""
+    from ..uncertainty.sobol import sensitivity as _sens
+
+    sc, spec = load_with_uncertainty(source, uncertainty)
+    used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
+    m = uncertainty_model(model) if isinstance(model, str) else model
+    res = _sens(sc.without_outcome(), m, samples=samples, method=method, second_order=second_order,
+                seed=resolve_seed(seed), uncertainty=spec, noise=used_noise, groups=groups,
+                backend=backend, progress=progress)
+    return UncertaintyRun(res, note)
