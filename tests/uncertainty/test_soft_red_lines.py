@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detente.errors import ScenarioError
 from detente.models.weighted_mean import WeightedMean
@@ -122,3 +124,26 @@ def test_open_red_line_does_not_shrink_the_margin():
     # outcome at the scale's edge: an opened line gives no slack, so the margin is not 0
     margin = deal_flags(arrays, np.array([[0.0]]))[4]
     assert margin[0] == 1.0
+
+
+def test_prepare_applies_the_fitted_default():
+    from detente.uncertainty.deal_model import default_firmness
+    from detente.uncertainty.montecarlo import prepare
+
+    sc = scenario_from_data(_data(), source="s.yaml")
+    _, pert = prepare(sc)
+    has_switch = any("binds" in n for n in pert.names)
+    assert has_switch == (default_firmness() < 1.0)
+    _, soft = prepare(sc, firmness=0.5)
+    assert soft.names == ("red_line.binds[a,x]",)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6))
+def test_firmness_is_accepted_exactly_on_the_unit_interval(f):
+    if 0.0 <= f <= 1.0:
+        sc = scenario_from_data(_data(firmness=f), source="s.yaml")
+        assert sc.red_lines[0].firmness == f
+    else:
+        with pytest.raises(ScenarioError, match=r"red_lines\[0\]\.firmness"):
+            scenario_from_data(_data(firmness=f), source="s.yaml")
