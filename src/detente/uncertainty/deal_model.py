@@ -98,7 +98,9 @@ class DealFeatures:
     scenario : str
     values : (n_features,)
         In :data:`FEATURES` order; NaN for a feature the scenario cannot give (no walk-away
-        values: the model then uses the training mean, so that feature contributes nothing).
+        values; or no red lines and no walk-away values, when every draw is a deal by
+        construction and the structural rate says nothing): the model then uses the training
+        mean, so that feature contributes nothing.
     raw_structural_rate : float
         Share of draws whose compromise-model outcome is a deal (before clipping).
     rates : mapping of model name to float
@@ -228,7 +230,14 @@ def deal_features(
     walk = float(np.mean(margins))
 
     binding = (base.present | base.veto)[:, None] & base.has_red_line
-    if not binding.any():
+    rate_logit = _logit(raw)
+    if not binding.any() and math.isnan(walk):
+        # no condition a draw could fail: the rate is 1 by construction and says nothing
+        rate_logit = math.nan
+        notes.append("no binding red lines and no walk-away values: every draw is a deal by "
+                     "construction, so the structural rate is not used (set to the library "
+                     "average)")
+    elif not binding.any():
         notes.append("no binding red lines: the structural rate rests on walk-away values and "
                      "threats only")
     if math.isnan(walk):
@@ -239,7 +248,7 @@ def deal_features(
                      "little; the probability rests mostly on the library's base rate")
     if pert.n_inputs == 0:
         notes.append("no uncertain inputs: every draw is the same scenario")
-    values = np.array([_logit(raw), violation, disagreement, walk])
+    values = np.array([rate_logit, violation, disagreement, walk])
     return DealFeatures(
         scenario=sc.name, values=values, raw_structural_rate=raw, rates=rates,
         firmness=float(firmness), veto_firmness=float(vf), n_draws=int(draws),
