@@ -19,7 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from detente.backtest.calibration import feature_table, fit_deal_model
+import numpy as np
+
+from detente.backtest.calibration import FeatureTable, feature_table, fit_deal_model
 from detente.backtest.cases import builtin_cases
 from detente.io import load_scenario
 from detente.scenario.schema import Scenario
@@ -38,16 +40,31 @@ def library(folder: Path = CASES) -> list[Scenario]:
     return out
 
 
-def build(folder: Path = CASES) -> dict[str, Any]:
-    table = feature_table(library(folder), seed=SEED)
+def document(table: FeatureTable) -> dict[str, Any]:
+    """The shipped document from a feature table: the fitted model and the features it rests on
+    (every firmness on the grid, so the fit can be checked without recomputing them)."""
     model, _report = fit_deal_model(table, seed=SEED)
     doc = model.to_dict()
     doc["source"] = "cases/*.yaml and built-in scenarios with outcome.deal; scripts/fit_deal_model.py"
     doc["training_features"] = {
-        "cases": list(table.cases), "deal": table.deal.tolist(),
-        "values": table.values[table.grid.index(model.firmness)].round(12).tolist(),
+        "cases": list(table.cases), "deal": table.deal.tolist(), "grid": list(table.grid),
+        "raw": table.raw.tolist(), "values": table.values.tolist(),
     }
     return doc
+
+
+def stored_table(doc: dict[str, Any]) -> FeatureTable:
+    """The feature table stored in a shipped document."""
+    t = doc["training_features"]
+    return FeatureTable(tuple(t["cases"]), np.array(t["deal"]), tuple(t["grid"]),
+                        np.array(t["values"]), np.array(t["raw"]))
+
+
+def build(folder: Path = CASES) -> dict[str, Any]:
+    t = feature_table(library(folder), seed=SEED)
+    # fit on the features as stored (10 decimals), so the stored table refits to the same file
+    t = FeatureTable(t.cases, t.deal, t.grid, t.values.round(10), t.raw.round(10))
+    return document(t)
 
 
 def _round(v: Any) -> Any:
