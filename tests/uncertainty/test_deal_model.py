@@ -116,3 +116,7 @@ def test_bad_draws_and_firmness_raise():
         deal_probability(_bare(), draws=0)
     with pytest.raises(ScenarioError, match=r"\[0, 1\]"):
         deal_features(_bare(), firmness=1.5)
+
+
+def test_accepts_a_builtin_name(alaska):
+    assert deal_probability("alaska-2025", seed=0).to_dict() == deal_probability(alaska, seed=0).to_dict()

@@ -40,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -489,7 +490,7 @@ def predict_from_features(feats: DealFeatures, model: DealModel) -> DealProbabil
 
 
 def deal_probability(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     *,
     seed: None | int | np.random.SeedSequence = None,
     draws: int = DEFAULT_DRAWS,
@@ -499,7 +500,7 @@ def deal_probability(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, built-in name or file
         Any valid scenario; one with no red lines, no walk-away values or one actor still gets
         a probability, with a note saying what it rests on. Red lines and vetoes with their own
         ``firmness`` keep it; others take the fitted default.
@@ -528,6 +529,10 @@ def deal_probability(
     >>> 0.0 < dp.low <= dp.value <= dp.high < 1.0
     True
     """
+    if not isinstance(scenario, Scenario):
+        from ..io import load_scenario
+
+        scenario = load_scenario(scenario)
     m = load_deal_model() if model is None else model
     feats = deal_features(scenario, firmness=m.firmness, veto_firmness=m.veto_firmness,
                           seed=seed, draws=draws)
