@@ -144,3 +144,11 @@ def test_point_forecast_ignores_own_outcome():
     assert a[own][cols].drop(columns="pit").equals(b[own][cols].drop(columns="pit"))
     assert not a[~own & (a.forecaster == ENSEMBLE)]["prediction"].equals(
         b[~own & (b.forecaster == ENSEMBLE)]["prediction"])
+
+
+def test_cases_without_deal_flags_still_get_point_scores():
+    cases = [_case(k, None, v) for k, v in enumerate(VALUES[:5])]  # type: ignore[arg-type]
+    d = score_cases(cases, **KW).to_dict()
+    assert d["brier"] is None and d["n_deal_cases"] == 0
+    assert set(d["coverage"]) == {"0.5", "0.8", "0.9"}
+    assert d["crps"] > 0
