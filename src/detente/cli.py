@@ -12,6 +12,8 @@ import typer
 
 from ._version import __version__
 from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate
+from .commands import influence as influence_cmds
+from .commands import track as track_cmds
 from .commands._common import console, exit_on_error
 
 __all__ = ["app", "main"]
@@ -56,6 +58,8 @@ app.command("montecarlo")(sensitivity.montecarlo_cmd)
 app.command("sensitivity")(sensitivity.sensitivity_cmd)
 app.command("backtest")(backtest.backtest_cmd)
 app.command("report")(report.report_cmd)
+app.command("influence")(influence_cmds.influence_cmd)
+app.command("track")(track_cmds.track_cmd)
 
 
 # `serve` lives here, not in commands/: it is the one command that needs detente.api, and the

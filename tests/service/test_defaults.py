@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from detente import service
-from detente.commands import backtest, forecast, report, sensitivity, simulate
+from detente.commands import backtest, forecast, influence, report, sensitivity, simulate, track
 from detente.service import DEFAULTS
 
 
@@ -43,6 +43,9 @@ def _py_default(fn, name):
     (backtest.backtest_cmd, "seed", DEFAULTS.backtest_seed),
     (backtest.backtest_cmd, "n_boot", DEFAULTS.n_boot),
     (backtest.backtest_cmd, "level", DEFAULTS.level),
+    (influence.influence_cmd, "grid", DEFAULTS.influence_grid),
+    (influence.influence_cmd, "seed", DEFAULTS.forecast_seed),
+    (track.track_cmd, "seed", DEFAULTS.forecast_seed),
 ])
 def test_cli_uses_the_shared_defaults(cmd, param, value):
     assert _cli_default(cmd, param) == value
@@ -68,6 +71,10 @@ def test_cli_uses_the_shared_defaults(cmd, param, value):
     (service.backtest, "seed", DEFAULTS.backtest_seed),
     (service.backtest, "n_boot", DEFAULTS.n_boot),
     (service.backtest, "level", DEFAULTS.level),
+    (service.influence, "grid", DEFAULTS.influence_grid),
+    (service.influence, "seed", DEFAULTS.forecast_seed),
+    (service.track, "seed", DEFAULTS.forecast_seed),
+    (service.compare, "seed", DEFAULTS.forecast_seed),
 ])
 def test_python_uses_the_shared_defaults(fn, param, value):
     assert _py_default(fn, param) == value
@@ -96,6 +103,11 @@ def test_api_uses_the_shared_defaults():
     assert d(S.SimulatorOptions, "strategies") == DEFAULTS.strategies
     assert d(S.SimulatorOptions, "steps") == DEFAULTS.steps
     assert d(S.SimulatorOptions, "levels") == DEFAULTS.levels
+    assert d(S.InfluenceRequest, "grid") == DEFAULTS.influence_grid
+    assert d(S.InfluenceRequest, "seed") == DEFAULTS.forecast_seed
+    assert d(S.InfluenceRequest, "models") is None  # None: the service's DEFAULTS.influence_models
+    assert d(S.WhatIfRequest, "seed") == DEFAULTS.forecast_seed
+    assert d(S.TrackRequest, "seed") == DEFAULTS.forecast_seed
 
 
 def test_strategies_default_mix_and_noise_default():

@@ -125,7 +125,7 @@ def create_app(config: ApiConfig | None = None):
     from .errors import install_error_map
     from .jobs import JobManager
     from .limits import BodyLimit
-    from .routers import forecast, jobs, meta, page, report, simulate, uncertainty
+    from .routers import forecast, jobs, meta, page, report, simulate, uncertainty, whatif
 
     cfg = config or ApiConfig()
     manager = JobManager(max_running=cfg.max_jobs, timeout_s=cfg.job_timeout_s)
@@ -152,7 +152,7 @@ def create_app(config: ApiConfig | None = None):
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
     app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)
-    for area in (meta, forecast, report, uncertainty, simulate, jobs, page):
+    for area in (meta, forecast, report, uncertainty, simulate, whatif, jobs, page):
         app.include_router(area.router)
     page.mount_static(app)
     return app

@@ -23,6 +23,7 @@ __all__ = [
     "ForecastRequest",
     "ForecastResponse",
     "Health",
+    "InfluenceRequest",
     "IssueOut",
     "JobAccepted",
     "JobOut",
@@ -37,7 +38,9 @@ __all__ = [
     "SensitivityRequest",
     "SimulateRequest",
     "SimulatorOptions",
+    "TrackRequest",
     "ValidateResponse",
+    "WhatIfRequest",
     "ZoneOut",
 ]
 
@@ -52,6 +55,14 @@ ScenarioRef = Scenario | BuiltinName
 _ModelName = Annotated[str, Field(min_length=1, max_length=100)]
 _ParamValue = str | int | float | bool | None
 _Seed = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]  # strict: `true` is not seed 1
+#: What-if changes (detente.service.whatif): "russia.territory.position=60", "without europe"
+_Changes = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=300)]],
+    Field(default_factory=list, max_length=100,
+          description="what-if changes applied to the scenario before the run, in order: 'PATH=VALUE' "
+                      "(e.g. 'russia.territory.position=60', 'ukraine.veto=false', "
+                      "'usa.threats[0].credibility=0.9') or 'without ACTOR'; see docs/api.md"),
+]
 
 
 class _Body(BaseModel):
@@ -107,6 +118,7 @@ class ForecastRequest(_Body):
         description="seed for models that draw random numbers (model k gets child k of the seed); "
                     "null: fresh entropy, recorded in the answer's seed_entropy")
     tables: bool = Field(default=False, description="include each model's round-by-round tables")
+    changes: _Changes
 
 
 class ReportRequest(ForecastRequest):
@@ -184,6 +196,9 @@ class ForecastResponse(BaseModel):
     seed_entropy: int | None = Field(description="the seed used; send it back as `seed` to repeat the run")
     zone_of_agreement: dict[str, ZoneOut]
     forecasts: list[ForecastOut]
+    what_if: dict[str, Any] | None = Field(
+        default=None, description="with `changes`: the changes and the difference from the base (the "
+                                  "document of POST /whatif); the rest of the answer is the changed scenario's")
 
 
 class ValidateResponse(BaseModel):
@@ -226,6 +241,7 @@ class MonteCarloRequest(_Body):
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
     seed: _Seed | None = None
+    changes: _Changes
 
 
 class SensitivityRequest(_Body):
@@ -255,6 +271,7 @@ class SimulateRequest(_Body):
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=DEFAULTS.steps, description="deadline in steps per bargaining stage")
     seed: _Seed | None = None
+    changes: _Changes
 
 
 class JobAccepted(BaseModel):
@@ -273,3 +290,40 @@ class JobOut(BaseModel):
     elapsed_s: float
     result: Any | None = None
     error: ErrorBody | None = None
+
+
+class WhatIfRequest(_Body):
+    """Forecast a scenario and a changed copy with the same models and seed, and compare."""
+
+    scenario: ScenarioRef
+    changes: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]],
+        Field(min_length=1, max_length=100, description="what-if changes, in order (see ForecastRequest)"),
+    ]
+    models: list[_ModelName] | None = Field(
+        default=None, max_length=50, description="registered model names; default: every model")
+    params: dict[_ModelName, dict[_ModelName, _ParamValue]] = Field(default_factory=dict)
+    seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")
+
+
+class InfluenceRequest(_Body):
+    """Who to persuade: each actor's smallest move that opens a zone of agreement or brings a deal."""
+
+    scenario: ScenarioRef
+    models: list[_ModelName] | None = Field(
+        default=None, max_length=10,
+        description="models scoring the moves; default: weighted_mean and weighted_median")
+    grid: Annotated[int, Field(ge=2, le=1000, strict=True)] = Field(
+        default=DEFAULTS.influence_grid, description="position steps over each scale (100: 1% steps)")
+    seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")
+
+
+class TrackRequest(_Body):
+    """Forecasts over time of a tracked scenario (a built-in track, or a track given whole)."""
+
+    track: BuiltinName | dict[str, Any] = Field(
+        description="a built-in track name (GET /tracks) or a track: {name, title, base, versions, outcome}; "
+                    "its base is a built-in scenario name or a whole scenario")
+    models: list[_ModelName] | None = Field(
+        default=None, max_length=50, description="registered model names; default: every model")
+    seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")

@@ -30,9 +30,18 @@ def monte_carlo_job(payload: dict, progress: Progress) -> dict:
         model = service.simulator_model(payload.get("simulator"))
     else:
         model = service.catalogue_model(payload["model"], payload.get("params", {}))
+    if payload.get("changes"):  # the base and the changed scenario, same seed
+        pair = service.paired(service.monte_carlo, sc, payload["changes"], seed=payload.get("seed"), model=model,
+                              draws=payload["draws"], noise=payload.get("noise"), keep_draws=False)
+        return _with_what_if(pair.changed.result.summary(), pair)
     run = service.monte_carlo(sc, model, draws=payload["draws"], seed=payload.get("seed"),
                               noise=payload.get("noise"), keep_draws=False, progress=_fraction(progress))
     return json_ready(run.result.summary())
+
+
+def _with_what_if(summary: dict, pair: Any) -> dict:
+    return json_ready({**summary, "what_if": {"changes": [c.to_dict() for c in pair.whatif.changes],
+                                              "difference": pair.difference()}})
 
 
 def sensitivity_job(payload: dict, progress: Progress) -> dict:
@@ -58,5 +67,9 @@ def simulate_job(payload: dict, progress: Progress) -> dict:
     sc = service.resolve_request_scenario(payload["scenario"])
     kw: dict[str, Any] = {k: payload[k] for k in ("runs", "protocol", "strategies", "steps", "seed")
                           if payload.get(k) is not None}
+    if payload.get("changes"):  # the base and the changed scenario, same seed
+        seed = kw.pop("seed", None)
+        pair = service.paired(service.simulate, sc, payload["changes"], seed=seed, **kw)
+        return _with_what_if(pair.changed.summary(), pair)
     res = service.simulate(sc, **kw, progress=_fraction(progress))
     return json_ready(res.summary())

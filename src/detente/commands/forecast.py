@@ -17,6 +17,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ._common import ScenarioArg, console, emit, exit_on_error, fmt_value, write_output
+from ._whatif import SetOpt, WithoutOpt, change_list, change_table, forecast_diff_tables
 
 __all__ = ["forecast_cmd", "register"]
 
@@ -149,21 +150,33 @@ def forecast_cmd(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for models that draw random numbers.")]
     = service.DEFAULTS.forecast_seed,
+    set_: SetOpt = None,
+    without: WithoutOpt = None,
 ) -> None:
-    """Forecast where the negotiation lands, per issue and model."""
+    """Forecast where the negotiation lands, per issue and model (with --set/--without: on the
+    changed scenario, with the difference from the base)."""
     with exit_on_error():
         if fmt not in ("table", "json", "csv"):
             raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")
         names = service.model_names(model)
         params = service.parse_params(list(param or []), names)
-        run = service.forecast(scenario, names, params=params, seed=seed)
+        changes = change_list(set_, without)
+        wrun = service.compare(scenario, changes, names, params=params, seed=seed) if changes else None
+        run = wrun.changed if wrun else service.forecast(scenario, names, params=params, seed=seed)
         if fmt == "json":
             doc = service.forecast_document(run, tables=rounds)
+            if wrun:
+                doc["what_if"] = service.what_if_document(wrun)
             emit(json.dumps(doc, indent=2, default=_json_default, allow_nan=False), output)
         elif fmt == "csv":
-            emit(_csv(run.forecasts, rounds), output)
+            if wrun:
+                buf = io.StringIO()
+                wrun.to_frame().to_csv(buf, index=False, float_format="%.17g")
+                emit(buf.getvalue(), output)
+            else:
+                emit(_csv(run.forecasts, rounds), output)
         else:
-            tables = _forecast_tables(run)
+            tables = ([change_table(wrun.changes), *forecast_diff_tables(wrun)] if wrun else []) + _forecast_tables(run)
             if rounds:
                 tables += _round_tables(run.forecasts)
             if output:

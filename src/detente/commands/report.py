@@ -10,6 +10,7 @@ import typer
 from .. import service
 from ..errors import ScenarioError
 from ._common import ScenarioArg, console, exit_on_error, write_output
+from ._whatif import SetOpt, WithoutOpt, change_list
 
 __all__ = ["register", "report_cmd"]
 
@@ -41,6 +42,8 @@ def report_cmd(
         int | None, typer.Option("--runs", help="Add a simulator section with this many negotiations.")
     ] = None,
     image_format: Annotated[str, typer.Option("--images", help="png or svg.")] = "png",
+    set_: SetOpt = None,
+    without: WithoutOpt = None,
 ) -> None:
     """Write one self-contained HTML report (opens offline): scenario, every model's forecast,
     zone of agreement, charts and citations; uncertainty, sensitivity and simulation on request."""
@@ -55,7 +58,8 @@ def report_cmd(
         noise_spec = _parse_noise(noise or [])
         sc = service.load(scenario)
         html = service.build_report(sc, names, params=params, seed=seed, draws=draws, samples=samples, runs=runs,
-                                    noise=noise_spec, image_format=image_format)
+                                    noise=noise_spec, image_format=image_format,
+                                    changes=change_list(set_, without))
         write_output(html, output)
         console.print(f"[green]wrote[/] {output} ({len(html.encode()) / 1024:.0f} KiB)", highlight=False)
 

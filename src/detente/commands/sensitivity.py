@@ -19,6 +19,7 @@ from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
 from ._common import console, emit, err_console, exit_on_error, write_output
+from ._whatif import SetOpt, WithoutOpt, change_list, change_table, difference_table
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
 
@@ -140,8 +141,11 @@ def montecarlo_cmd(
     strategies: StrategiesOpt = None,
     steps: StepsOpt = None,
     levels: LevelsOpt = None,
+    set_: SetOpt = None,
+    without: WithoutOpt = None,
 ) -> None:
-    """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal."""
+    """Monte Carlo over uncertain inputs: forecast distribution and probability of a deal (with
+    --set/--without: on the changed scenario, with the difference from the base)."""
     with exit_on_error():
         _check_fmt(fmt)
         if draws <= 0:
@@ -157,10 +161,26 @@ def montecarlo_cmd(
         with be, _progress("Monte Carlo") as update:
             if backend == "dask" and getattr(be, "dashboard_link", None):
                 err_console.print(f"[dim]Dask dashboard:[/] {be.dashboard_link}", highlight=False)
-            run = service.monte_carlo(sc, m, draws=draws, seed=seed, uncertainty=spec,
-                                      noise=noise, noise_shape=noise_shape, backend=be, chunk_size=chunk_size,
-                                      progress=update)
+            changes = change_list(set_, without)
+            if changes:  # the base and the changed scenario with the same seed
+                pair = service.paired(service.monte_carlo, sc, changes, seed=seed, model=m, draws=draws,
+                                      uncertainty=spec, noise=noise, noise_shape=noise_shape, backend=be,
+                                      chunk_size=chunk_size)
+                run, sc = pair.changed, pair.whatif.scenario
+            else:
+                run = service.monte_carlo(sc, m, draws=draws, seed=seed, uncertainty=spec,
+                                          noise=noise, noise_shape=noise_shape, backend=be, chunk_size=chunk_size,
+                                          progress=update)
         res, note = run.result, run.note
+        if changes and fmt == "json":
+            doc = res.summary()
+            doc["notes"] = [n for n in (note, *doc["notes"]) if n]
+            doc["what_if"] = {"changes": [c.to_dict() for c in pair.whatif.changes], "difference": pair.difference()}
+            emit(json.dumps(doc, indent=2, allow_nan=False), output)
+            return
+        if changes and fmt == "table" and output is None:
+            console.print(change_table(pair.whatif.changes))
+            console.print(difference_table(pair.difference(), "What-if: Monte Carlo, base -> changed"))
         if _emit_machine(res, lambda: res.to_frame("issues"), fmt, note, output):
             return
         t = Table(title=f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",

@@ -15,6 +15,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ._common import console, err_console, exit_on_error, write_output
+from ._whatif import SetOpt, WithoutOpt, change_list, change_table, difference_table
 
 __all__ = ["register", "simulate_cmd"]
 
@@ -124,8 +125,11 @@ def simulate_cmd(
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Runs per chunk (memory bound).")] = _D.sim_chunk_size,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON/CSV to this file.")] = None,
+    set_: SetOpt = None,
+    without: WithoutOpt = None,
 ) -> None:
-    """Simulate negotiations: deal rate, how runs end, outcome distribution."""
+    """Simulate negotiations: deal rate, how runs end, outcome distribution (with --set/--without:
+    on the changed scenario, with the difference from the base)."""
     with exit_on_error():
         if fmt not in ("table", "json", "csv"):
             raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")
@@ -133,6 +137,27 @@ def simulate_cmd(
             raise ScenarioError("--output needs --format json or csv", field="--output")
         kw: dict[str, Any] = dict(runs=runs, protocol=protocol, strategies=strategies, steps=steps, seed=seed,
                                   levels=levels, walk_away=walk_away, chunk_size=chunk_size, time_limit=time_limit)
+        changes = change_list(set_, without)
+        if changes:
+            kw.pop("seed")
+            pair = service.paired(service.simulate, scenario, changes, seed=seed, **kw)
+            res = pair.changed
+            if fmt == "table":
+                console.print(change_table(pair.whatif.changes))
+                console.print(difference_table(pair.difference(), "What-if: simulation, base -> changed"))
+                _render_table(res)
+                return
+            doc = json.loads(_render_json(res)) if fmt == "json" else None
+            if doc is not None:
+                doc["what_if"] = {"changes": [c.to_dict() for c in pair.whatif.changes],
+                                  "difference": pair.difference()}
+            text = json.dumps(doc, default=_json_default, indent=1) + "\n" if doc is not None else _render_csv(res)
+            if output is None:
+                typer.echo(text, nl=False)
+            else:
+                write_output(text, output)
+                err_console.print(f"wrote {output}")
+            return
         if runs >= PROGRESS_FROM:
             with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err_console, transient=True, disable=not err_console.is_terminal) as bar:

@@ -17,6 +17,7 @@ function                    input
 :func:`sobol_chart`         Sobol indices: ``input, ST, S1`` [``ST_conf, S1_conf, output``]
 :func:`simulation_chart`    simulator runs: ``agreement`` + two utility columns [``reason``]
 :func:`backtest_chart`      backtest errors: ``model, abs_error`` (or ``error``)
+:func:`track_chart`         forecasts over time: ``version, date, model, issue, forecast``
 ==========================  ===============================================================
 """
 
@@ -54,6 +55,7 @@ __all__ = [
     "to_png",
     "to_svg",
     "trajectory_chart",
+    "track_chart",
     "trajectory_columns",
     "wilson_interval",
 ]
@@ -648,4 +650,77 @@ def backtest_chart(errors: pd.DataFrame, *, unit: str = "error (0-100 scale)") -
     ax.grid(axis="x", alpha=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    return fig
+
+
+# ------------------------------------------------------------------------------ track
+def track_chart(forecasts: pd.DataFrame, deals: pd.DataFrame | None = None, *, title: str = "") -> Figure:
+    """How each model's forecast (and the deal chances) moved from version to version.
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        One row per version x model x issue: ``version, date, model, issue, forecast``
+        [``recorded, recorded_low, recorded_high``: the recorded outcome, drawn as a dashed
+        line and a band].
+    deals : DataFrame, optional
+        One row per version: ``version, date, deal_share`` [``deal_probability``,
+        ``recorded_deal``]: an extra panel with the share of models forecasting a deal and the
+        calibrated deal probability where given.
+    title : str
+
+    Raises
+    ------
+    ValueError
+        When a column is missing or there are no rows.
+    """
+    _require(forecasts, ("version", "date", "model", "issue", "forecast"), "track_chart")
+    if forecasts.empty:
+        raise ValueError("track_chart: no forecasts")
+    issues = list(dict.fromkeys(forecasts["issue"]))
+    models = list(dict.fromkeys(forecasts["model"]))
+    n_panels = len(issues) + (1 if deals is not None else 0)
+    cols = 2 if n_panels > 1 else 1
+    rows = -(-n_panels // cols)
+    fig = _figure(10.0, 0.6 + 2.4 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
+    versions = sorted(forecasts["version"].unique())
+    dates = forecasts.drop_duplicates("version").set_index("version")["date"].reindex(versions)
+    ticks = [f"{v}\n{d}" for v, d in zip(versions, dates, strict=True)]
+    for ax, iid in zip(axes, issues, strict=False):
+        sub = forecasts[forecasts["issue"] == iid]
+        for m, model in enumerate(models):
+            s = sub[sub["model"] == model].sort_values("version")
+            ax.plot(s["version"], s["forecast"].astype(float), marker="o", ms=3, lw=1.2,
+                    color=model_color(m), label=model)
+        if "recorded" in sub.columns and sub["recorded"].notna().any():
+            r = sub.iloc[0]
+            ax.axhline(float(r["recorded"]), color=_REAL, ls="--", lw=1, label="recorded outcome")
+            if "recorded_low" in sub.columns and np.isfinite(float(r["recorded_low"])):
+                ax.axhspan(float(r["recorded_low"]), float(r["recorded_high"]), color=_REAL, alpha=0.08, lw=0)
+        ax.set_title(str(iid), fontsize=9, loc="left")
+        ax.set_xticks(versions, ticks, fontsize=6)
+        ax.grid(alpha=0.25)
+    if deals is not None:
+        _require(deals, ("version", "deal_share"), "track_chart")
+        ax = axes[len(issues)]
+        d = deals.sort_values("version")
+        ax.plot(d["version"], d["deal_share"].astype(float), marker="s", ms=3, color="#333333",
+                label="share of models forecasting a deal")
+        if "deal_probability" in d.columns and d["deal_probability"].notna().any():
+            ax.plot(d["version"], d["deal_probability"].astype(float), marker="o", ms=3, color=_RED,
+                    label="deal probability (calibrated)")
+        if "recorded_deal" in d.columns and d["recorded_deal"].notna().any():
+            ax.axhline(1.0 if bool(d["recorded_deal"].iloc[-1]) else 0.0, color=_REAL, ls="--", lw=1,
+                       label="recorded: deal" if bool(d["recorded_deal"].iloc[-1]) else "recorded: no deal")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title("deal", fontsize=9, loc="left")
+        ax.set_xticks(versions, ticks, fontsize=6)
+        ax.grid(alpha=0.25)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=6, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -44,11 +44,13 @@ from .forecast import (
     model_names,
     run_models,
 )
+from .influence import Influence, influence, influence_document
 from .models import catalogue, catalogue_model, parse_params, parse_single_params
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
 from .simulation import simulate, strategy_spec
+from .track import TrackRun, builtin_tracks, load_track, track, track_chart_png, track_document
 from .uncertainty import (
     SIMULATOR_NAMES,
     UncertaintyRun,
@@ -57,13 +59,30 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
+from .whatif import (
+    PairedRun,
+    WhatIf,
+    WhatIfRun,
+    compare,
+    paired,
+    paired_difference,
+    parse_changes,
+    what_if,
+    what_if_document,
+    what_if_notes,
+)
 
 __all__ = [
     "DEFAULTS",
     "Defaults",
     "ForecastRun",
+    "Influence",
+    "PairedRun",
     "SIMULATOR_NAMES",
+    "TrackRun",
     "UncertaintyRun",
+    "WhatIf",
+    "WhatIfRun",
     "analyse",
     "backtest",
     "backtest_chart_png",
@@ -71,19 +90,27 @@ __all__ = [
     "backtest_sources",
     "build_report",
     "builtin",
+    "builtin_tracks",
     "capabilities",
     "capability",
     "catalogue",
     "catalogue_model",
     "check_models",
+    "compare",
     "forecast",
     "forecast_document",
+    "influence",
+    "influence_document",
     "load",
+    "load_track",
     "load_with_uncertainty",
     "model_names",
     "model_seeds",
     "monte_carlo",
     "outcome_baselines",
+    "paired",
+    "paired_difference",
+    "parse_changes",
     "parse_params",
     "parse_single_params",
     "resolve_request_scenario",
@@ -95,4 +122,10 @@ __all__ = [
     "simulate_fn",
     "simulator_model",
     "strategy_spec",
+    "track",
+    "track_chart_png",
+    "track_document",
+    "what_if",
+    "what_if_document",
+    "what_if_notes",
 ]

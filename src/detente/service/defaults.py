@@ -58,6 +58,10 @@ class Defaults:
         Simulated runs per chunk (memory bound).
     backtest_seed, n_boot, level
         Backtest: seed of model draws and the bootstrap, resamples, interval coverage.
+    influence_models : tuple of str
+        Models scoring the candidate moves of ``influence`` (the compromise models).
+    influence_grid : int
+        Position steps over each scale in ``influence`` (100: 1 % of the scale).
     """
 
     scenario: str = "alaska-2025"
@@ -77,6 +81,8 @@ class Defaults:
     backtest_seed: int = 0
     n_boot: int = 2000
     level: float = 0.95
+    influence_models: tuple[str, ...] = ("weighted_mean", "weighted_median")
+    influence_grid: int = 100
 
     def as_dict(self) -> dict[str, Any]:
         """Plain copy (``noise`` as a dict)."""

@@ -57,6 +57,7 @@ def build_report(
     image_format: str = "png",
     title: str | None = None,
     generated: _dt.datetime | None = None,
+    changes: Sequence[str] = (),
 ) -> str:
     """One self-contained HTML report on a scenario.
 
@@ -86,6 +87,9 @@ def build_report(
     image_format : {"png", "svg"}
     title : str, optional
     generated : datetime, optional
+    changes : sequence of str, optional
+        What-if changes (:mod:`detente.service.whatif`): the report is on the changed scenario,
+        and its notes state every change and how each model's forecast moved from the base.
 
     Returns
     -------
@@ -106,6 +110,13 @@ def build_report(
     sc = load(scenario)
     require_renderer()  # fail early, before any work, when Jinja2 is missing
     used = resolve_seed(seed)
+    if changes:
+        from .whatif import compare, what_if_notes
+
+        wrun = compare(sc, list(changes), model_names(models), params=params, seed=used)
+        sc = wrun.whatif.scenario.model_copy(update={"notes": [*wrun.whatif.scenario.notes, *what_if_notes(wrun)]})
+        forecasts = wrun.changed.forecasts if forecasts is None else forecasts
+        title = title or f"{sc.title or sc.name} (what-if)"
     if forecasts is None:
         forecasts = run_models(sc.without_outcome(), model_names(models), params, used)
     run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used))

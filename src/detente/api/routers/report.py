@@ -21,7 +21,8 @@ async def report(request: Request, req: S.ReportRequest):
     sc = service.resolve_request_scenario(req.scenario)
     params = {k: dict(v) for k, v in req.params.items()}
     out = await run(request, lambda: service.build_report(sc, names, params=params, seed=req.seed,
-                                                          image_format=req.image_format))
+                                                          image_format=req.image_format,
+                                                          changes=req.changes))
     if isinstance(out, Response):
         return out
     return HTMLResponse(out, headers={"Content-Disposition": f'attachment; filename="{sc.name}-report.html"'})

@@ -25,7 +25,10 @@ async def simulate(request: Request, req: S.SimulateRequest):
     if service.simulate_fn() is None:
         return error(501, "NotAvailable",
                      "the negotiation simulator (detente.simulate) is not available on this server")
-    payload = request_payload(req, service.resolve_request_scenario(req.scenario))
+    sc = service.resolve_request_scenario(req.scenario)
+    if req.changes:
+        service.what_if(sc, req.changes)  # bad changes: 422 now, not a failed job later
+    payload = request_payload(req, sc)
     if req.runs <= cfg.sync_runs:
         return await run(request, lambda: tasks.simulate_job(payload, lambda x: None))
     return submit(request, "simulate", "detente.api.tasks:simulate_job", payload)

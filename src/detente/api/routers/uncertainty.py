@@ -44,7 +44,10 @@ async def montecarlo(request: Request, req: S.MonteCarloRequest):
         service.simulator_model(req.simulator.model_dump() if req.simulator else None)  # 422 on bad options
     else:
         service.catalogue_model(req.model, req.params)  # bad parameters: 422 now, not a failed job later
-    payload = request_payload(req, service.resolve_request_scenario(req.scenario))
+    sc = service.resolve_request_scenario(req.scenario)
+    if req.changes:
+        service.what_if(sc, req.changes)  # bad changes: 422 now, not a failed job later
+    payload = request_payload(req, sc)
     # a negotiated draw costs a simulated negotiation: answered at once up to sync_runs
     if req.draws <= (cfg.sync_runs if negotiated else cfg.sync_draws):
         return await run(request, lambda: tasks.monte_carlo_job(payload, lambda x: None))
