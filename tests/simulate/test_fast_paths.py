@@ -11,7 +11,7 @@ Three implementations play stacked alternating offers on per-run tables:
   bucket sorting, runs with ties handed back to numpy), used with numba.
 
 Each test picks the fast path's engine with ``simulate(..., backend=...)`` (``"numpy"`` or
-``"numba"``), switches to the general path with ``monkeypatch`` on ``protocols._FAST_ROWS``, and
+``"numba"``), switches to the general path with ``fast=False``, and
 compares every field of the results bit for bit.
 """
 
@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from detente.io import load_scenario
 from detente.negotiation.batch import DomainBatch, scenario_domains
 from detente.scenario.load import scenario_from_data
-from detente.simulate import _fast, protocols
+from detente.simulate import _fast
 from detente.simulate.engine import simulate
-from detente.simulate.protocols import Group, alternating_offers
+from detente.simulate.protocols import alternating_offers
 from detente.simulate.strategies import NaiveTitForTat, PartyTables, TimeDependent, get_strategy
+from detente.simulate.turns import Group
 from detente.uncertainty.perturb import build_perturbation
 from tests.numba_marks import needs_numba
 
@@ -59,11 +60,10 @@ def _equal(a, b) -> None:
             assert np.array_equal(np.asarray(x).view(np.int64), np.asarray(y).view(np.int64)), f
 
 
-def _run(monkeypatch, backend, *args, **kw):
-    """``simulate`` on the general path (``backend="general"``) or on the fast path with
-    that backend."""
-    monkeypatch.setattr(protocols, "_FAST_ROWS", backend != "general")
-    return simulate(*args, backend="numpy" if backend == "general" else backend, **kw)
+def _run(backend, *args, **kw):
+    """``simulate`` on the general path (``backend="general"``: ``fast=False``) or on the fast
+    path with that backend."""
+    return simulate(*args, backend="numpy" if backend == "general" else backend, fast=backend != "general", **kw)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -76,8 +76,8 @@ def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, b
     mix = [(a, b) for a in FAST for b in FAST]
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=60, seed=4, traces=True,
               chunk_size=50)
-    ref = _run(monkeypatch, "general", alaska, **kw)
-    fast = _run(monkeypatch, backend, alaska, **kw)
+    ref = _run("general", alaska, **kw)
+    fast = _run(backend, alaska, **kw)
     assert {"walk_away", "veto"} <= set(ref.reason)
     _equal(ref, fast)
 
@@ -92,8 +92,8 @@ def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypat
     mix = [(a, b) for a in FAST for b in FAST]
     kw = dict(arrays=arrays, credibility=cred, strategies=mix, steps=40, seed=1, traces=True, walk_away=walk_away,
               time_limit=time_limit, chunk_size=40)
-    ref = _run(monkeypatch, "general", alaska, **kw)
-    fast = _run(monkeypatch, backend, alaska, **kw)
+    ref = _run("general", alaska, **kw)
+    fast = _run(backend, alaska, **kw)
     assert len(set(ref.reason)) > 1
     _equal(ref, fast)
 
@@ -113,7 +113,7 @@ def test_tied_tables_are_played_exactly(alaska, monkeypatch, backend):
                   (TimeDependent.from_faratin(0.5, label="faratin"), "hardliner")]
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=strategies, steps=30, seed=2,
               chunk_size=25)
-    _equal(_run(monkeypatch, "general", sc, **kw), _run(monkeypatch, backend, sc, **kw))
+    _equal(_run("general", sc, **kw), _run(backend, sc, **kw))
 
 
 @needs_numba
@@ -183,9 +183,9 @@ def test_merged_kernel_batches_do_not_change_results(alaska, monkeypatch, backen
     arrays, cred = pert.draw(90, np.random.default_rng(5))
     mix = [(a, b) for a in FAST[:3] for b in FAST[3:]]
     kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=30, seed=7)
-    ref = _run(monkeypatch, "general", alaska, chunk_size=16, **kw)
+    ref = _run("general", alaska, chunk_size=16, **kw)
     monkeypatch.setattr(_fast, "KERNEL_BATCH", 40)
-    _equal(ref, _run(monkeypatch, backend, alaska, chunk_size=16, **kw))
+    _equal(ref, _run(backend, alaska, chunk_size=16, **kw))
     assert _fast.merge_chunks([(0, 16, None), (16, 16, None), (32, 16, None), (48, 5, None)], True) == [
         [(0, 16, None), (16, 16, None)], [(32, 16, None), (48, 5, None)]]
     assert _fast.merge_chunks([(0, 16, None), (16, 16, None)], False) == [[(0, 16, None)], [(16, 16, None)]]
@@ -217,14 +217,8 @@ def test_property_fast_paths_equal_general_on_random_domains(dom, a, b, seed, wa
     w /= w.sum(axis=-1, keepdims=True)
     batch = DomainBatch.from_domain(dom, n, reservation=r, weights=w)
     kw = dict(strategies=(a, b), steps=12, seed=seed, walk_away=walk, traces=True)
-    saved = protocols._FAST_ROWS
-    try:
-        results = []
-        for fast_rows, backend in ((False, "numpy"), (True, "numpy"), (True, "auto")):
-            protocols._FAST_ROWS = fast_rows
-            results.append(simulate(batch, backend=backend, **kw))
-    finally:
-        protocols._FAST_ROWS = saved
+    results = [simulate(batch, backend=backend, fast=fast, **kw)
+               for fast, backend in ((False, "numpy"), (True, "numpy"), (True, "auto"))]
     _equal(results[0], results[1])
     _equal(results[0], results[2])
 
@@ -247,15 +241,9 @@ def test_property_three_parties_on_tables_directly(dom, seed):
     names = [["conceder", "tit_for_tat", "linear"], ["aspiration", "boulware", "tit_for_tat"],
              ["linear", "hardliner", "conceder"]]
     groups = [[Group(get_strategy(names[p][k]), rows[rows % 3 == k]) for k in range(3)] for p in range(3)]
-    saved = protocols._FAST_ROWS
-    outs = []
-    try:
-        for fast_rows, backend in ((False, "numpy"), (True, "numpy"), (True, "auto")):
-            protocols._FAST_ROWS = fast_rows
-            outs.append(alternating_offers(tabs, groups, 15, np.random.default_rng(0), walk_away=True, trace=True,
-                                           backend=backend))
-    finally:
-        protocols._FAST_ROWS = saved
+    outs = [alternating_offers(tabs, groups, 15, np.random.default_rng(0), walk_away=True, trace=True,
+                               backend=backend, fast=fast)
+            for fast, backend in ((False, "numpy"), (True, "numpy"), (True, "auto"))]
     for out in outs[1:]:
         for k in ("agreement", "reason", "step", "n_offers", "last_proposer", "ended_by", "last_offer", "offers"):
             np.testing.assert_array_equal(out[k], outs[0][k], err_msg=k)

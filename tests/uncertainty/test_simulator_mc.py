@@ -50,7 +50,7 @@ def test_deal_probability_is_the_share_of_runs_that_agree(no_veto):
     assert shares["agreement"] == r.deal_probability
     assert shares["walk_away"] == np.mean(res.reason == "walk_away")
     assert sum(shares.values()) == pytest.approx(1.0)
-    walked = res.ended_by[res.reason == "walk_away"]
+    walked = res.walked_out[res.reason == "walk_away"]
     np.testing.assert_allclose(r.walk_away_block, np.bincount(walked, minlength=4) / n)
 
 

@@ -13,7 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..scenario.schema import Scenario
+from ..service import simulation as service_protocols
 from ..service.defaults import DEFAULTS
+
+#: Simulator protocols: the choices of the simulator's registry (any name when it is absent).
+_Protocol = Literal[service_protocols.protocol_names()] if service_protocols.protocol_names() else str
 
 __all__ = [
     "BuiltinName",
@@ -217,7 +221,7 @@ class SimulatorOptions(_Body):
     """Options of the negotiation simulator as a Monte Carlo model (``model: "simulator"``);
     see :class:`detente.uncertainty.simulator.SimulatorModel`."""
 
-    protocol: Literal["summit", "alternating", "single_text"] = "summit"
+    protocol: _Protocol = Field(default="summit", description=service_protocols.protocol_help())  # type: ignore[valid-type]
     strategies: (Annotated[str, Field(min_length=1, max_length=500)]
                  | Annotated[list[list[_ModelName]], Field(min_length=1, max_length=100)]) = Field(
         default="mix", description="'mix' (every ordered pair of the five NegMAS strategies), comma-separated "
@@ -262,8 +266,9 @@ class SimulateRequest(_Body):
 
     scenario: ScenarioRef
     runs: Annotated[int, Field(ge=1, strict=True, description="number of negotiations (capped by the server)")] = DEFAULTS.runs
-    protocol: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
-        default=DEFAULTS.protocol, description="default: summit for a scenario with stages, else alternating")
+    protocol: _Protocol | None = Field(  # type: ignore[valid-type]
+        default=DEFAULTS.protocol,
+        description=f"{service_protocols.protocol_help()}; default: summit for a scenario with stages, else alternating")
     strategies: list[_ModelName] | None = Field(
         default=None, max_length=20,
         description="one strategy per negotiator, or one for all; default: 'mix', every ordered pair of "

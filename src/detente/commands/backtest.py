@@ -15,15 +15,17 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from .. import service
 from ..errors import MissingExtraError, ScenarioError
 from ._common import console, err_console, exit_on_error, write_output
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["backtest_cmd", "register", "run_backtest"]
 
@@ -103,6 +105,8 @@ def summary_table(result, title: str) -> Table:
 
 
 def breakdown_table(result, by: str) -> Table:
+    import pandas as pd
+
     s = result.summary(by)
     levels = [v for v in pd.unique(s[by])]
     t = Table(title=f"MAE (0-100) by {by} (n)", title_justify="left")

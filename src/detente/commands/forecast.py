@@ -8,8 +8,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -32,6 +30,8 @@ _SHORT = {
 
 
 def _json_default(o: Any) -> Any:
+    import numpy as np
+
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, np.generic):
@@ -100,6 +100,9 @@ def _forecast_tables(run: service.ForecastRun) -> list[Table]:
 
 
 def _round_tables(forecasts) -> list[Table]:
+    import numpy as np
+    import pandas as pd
+
     out = []
     for f in forecasts:
         for name, df in f.tables.items():
@@ -118,6 +121,8 @@ def _round_tables(forecasts) -> list[Table]:
 
 
 def _csv(forecasts, rounds: bool) -> str:
+    import pandas as pd
+
     frames = [f.to_frame() for f in forecasts]
     if rounds:
         frames = []

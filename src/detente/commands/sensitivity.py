@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -30,7 +29,7 @@ ScenarioArg = Annotated[
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
 McModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps).")]
-ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help="With --model simulator: summit (default), alternating or single_text.")]
+ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help=f"With --model simulator: {', '.join(service.protocol_names())} (default summit).")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", "-s", help="With --model simulator: comma-separated strategy per party, one for all, or 'mix' (default: all pairs of the five NegMAS strategies).")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="With --model simulator: deadline in steps per bargaining stage (default 100).")]
 LevelsOpt = Annotated[int | None, typer.Option("--levels", help="With --model simulator: grid values per issue (default 5).")]
@@ -236,6 +235,8 @@ def sensitivity_cmd(
     output: OutOpt = None,
 ) -> None:
     """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
+    import numpy as np
+
     with exit_on_error():
         from ..uncertainty.result import DEAL
         from ..uncertainty.sobol import DEAL_MARGIN

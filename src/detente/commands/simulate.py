@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -24,6 +23,8 @@ PROGRESS_FROM = 20_000
 
 
 def _json_default(v: Any) -> Any:
+    import numpy as np
+
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.floating):
@@ -34,6 +35,8 @@ def _json_default(v: Any) -> Any:
 
 
 def _render_json(res) -> str:
+    import numpy as np
+
     df = res.to_frame("runs")
     runs = []
     for row in df.to_dict(orient="records"):
@@ -66,6 +69,14 @@ def _render_table(res) -> None:
     for k, v in s["reasons"].items():
         t.add_row(k, str(v), f"{v / s['runs']:.1%}")
     console.print(t)
+    if s.get("ended_by"):
+        t = Table(title="Who ended the runs")
+        t.add_column("ended by")
+        t.add_column("runs", justify="right")
+        t.add_column("share", justify="right")
+        for k, v in s["ended_by"].items():
+            t.add_row(k.replace(":", " by ", 1) if ":" in k else k, str(v), f"{v / s['runs']:.1%}")
+        console.print(t)
     if s["stages"]:
         t = Table(title="Stage in which the run ended")
         t.add_column("stage")
@@ -110,12 +121,14 @@ def _render_table(res) -> None:
 
 
 _D = service.DEFAULTS
+#: The protocol choices, from the simulator's registry (``name: summary``).
+_PROTOCOLS = service.protocol_help() or "the simulator is not installed"
 
 
 def simulate_cmd(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name, scenario file (YAML/JSON/CSV) or GENIUS folder (domain + profiles).")] = _D.scenario,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Number of negotiations.")] = _D.runs,
-    protocol: Annotated[str | None, typer.Option("--protocol", help="alternating, single_text or summit (default: summit for a scenario with stages, else alternating).")] = _D.protocol,
+    protocol: Annotated[str | None, typer.Option("--protocol", help=f"{_PROTOCOLS} (default: summit for a scenario with stages, else alternating).")] = _D.protocol,
     strategies: Annotated[str, typer.Option("--strategies", "-s", help="Comma-separated strategy per party (boulware, linear, conceder, hardliner, aspiration, tit_for_tat, random, best_response), one for all, or 'mix': all pairs of the five NegMAS strategies (with more than two parties: each of them for everyone).")] = _D.strategies,
     steps: Annotated[int, typer.Option("--steps", help="Deadline in steps per bargaining stage.")] = _D.steps,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Also a deadline in simulated time (each step takes 1 unit); relative time is the larger of the two.")] = None,

@@ -265,6 +265,11 @@ class Stage(_Frozen):
     kind: Literal["bargaining", "press_conference"] = "bargaining"
     participants: list[StageParticipant] = Field(min_length=1)
     max_steps: int | None = Field(default=None, gt=0)
+    final: bool | None = Field(
+        default=None,
+        description="whether a deal at this bargaining stage ends the summit (true) or is provisional, to be "
+                    "confirmed by a later stage that seats its actors (false); default: provisional when a later "
+                    "bargaining stage seats every actor of this one and more, else final")
     description: str = ""
     sources: list[str] = Field(default_factory=list)
 
@@ -413,6 +418,71 @@ class Scenario(_Frozen):
         return self.model_copy(update={"outcome": None})
 
 
+def stage_negotiators(stages: list[Stage], actors: dict[str, Actor]) -> list[str]:
+    """The negotiators of a staged summit: the actors present and seated in a bargaining stage,
+    in order of first seat (stage order, then seat order). Strategies are given per negotiator."""
+    out: list[str] = []
+    for st in stages:
+        if st.kind != "bargaining":
+            continue
+        for p in st.participants:
+            a = actors.get(p.actor)
+            if a is not None and a.present and p.actor not in out:
+                out.append(p.actor)
+    return out
+
+
+def _seated(st: Stage, actors: dict[str, Actor]) -> set[str]:
+    return {p.actor for p in st.participants if p.actor in actors and actors[p.actor].present}
+
+
+def stage_is_final(stages: list[Stage], k: int, actors: dict[str, Actor]) -> bool:
+    """Whether a deal at bargaining stage ``k`` ends the summit: its ``final`` when given, else
+    True unless a later bargaining stage seats every actor present of this one and more (a
+    bilateral before a plenary, a mediator's proximity talks before the joint session)."""
+    st = stages[k]
+    if st.final is not None:
+        return st.final
+    seats = _seated(st, actors)
+    return not any(s.kind == "bargaining" and _seated(s, actors) > seats for s in stages[k + 1:])
+
+
+def stage_problems(stages: list[Stage], actors: dict[str, Actor]):
+    """Yield (location, message) for every broken stage rule (docs/simulation.md, the staged
+    summit): an actor seated twice in a stage; a bargaining stage with fewer than two actors
+    present; stages without a bargaining stage; a stage marked ``final: false`` that no later
+    bargaining stage can confirm (none seats all of its actors)."""
+    if not stages:
+        return
+    for k, st in enumerate(stages):
+        seen: set[str] = set()
+        for j, p in enumerate(st.participants):
+            if p.actor in seen:
+                yield (f"stages[{k}].participants[{j}].actor",
+                       f"stage {st.id!r}: actor {p.actor!r} is seated twice; list each actor once per stage")
+            seen.add(p.actor)
+        if st.kind != "bargaining":
+            continue
+        seated = [p.actor for p in st.participants if p.actor in actors]
+        present = [a for a in dict.fromkeys(seated) if actors[a].present]
+        if len(present) < 2 and len(seated) == len(st.participants):
+            absent = [a for a in seated if not actors[a].present]
+            got = ", ".join(present) or "none"
+            extra = f"; absent (never negotiate): {', '.join(absent)}" if absent else ""
+            yield (f"stages[{k}].participants",
+                   f"stage {st.id!r}: a bargaining stage needs at least two actors present at the table "
+                   f"(got {got}{extra})")
+        if st.final is False:
+            seats = _seated(st, actors)
+            if not any(s.kind == "bargaining" and _seated(s, actors) >= seats for s in stages[k + 1:]):
+                yield (f"stages[{k}].final",
+                       f"stage {st.id!r}: its deals are provisional (final: false) but no later bargaining stage "
+                       f"seats all of its actors ({', '.join(sorted(seats))}) to confirm them; add such a stage "
+                       f"or drop 'final: false'")
+    if not any(st.kind == "bargaining" for st in stages):
+        yield "stages", "no bargaining stage: a summit needs at least one stage of kind 'bargaining'"
+
+
 def _cross_problems(s: Scenario):
     """Yield (location, message) for every cross-reference problem of a scenario."""
     seen: dict[str, int] = {}
@@ -519,6 +589,8 @@ def _cross_problems(s: Scenario):
             for mid in part.members:
                 if mid not in members:
                     yield f"{loc}.members", f"unknown delegation member {mid!r} of actor {part.actor!r}; known: {', '.join(sorted(members)) or '(none)'}"
+    if all(st is not None for st in s.stages) and all(a is not None for a in s.actors):
+        yield from stage_problems(s.stages, actors)
     for k, a in enumerate(s.actors):
         if a is None:
             continue

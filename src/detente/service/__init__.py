@@ -49,7 +49,7 @@ from .models import catalogue, catalogue_model, parse_params, parse_single_param
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
-from .simulation import simulate, strategy_spec
+from .simulation import protocol_help, protocol_names, simulate, strategy_spec
 from .track import TrackRun, builtin_tracks, load_track, track, track_chart_png, track_document
 from .uncertainty import (
     SIMULATOR_NAMES,
@@ -59,6 +59,7 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
+from .warmup import WarmupResult, warmup
 from .whatif import (
     PairedRun,
     WhatIf,
@@ -83,6 +84,7 @@ __all__ = [
     "UncertaintyRun",
     "WhatIf",
     "WhatIfRun",
+    "WarmupResult",
     "analyse",
     "backtest",
     "backtest_chart_png",
@@ -113,6 +115,8 @@ __all__ = [
     "parse_changes",
     "parse_params",
     "parse_single_params",
+    "protocol_help",
+    "protocol_names",
     "resolve_request_scenario",
     "resolve_seed",
     "run_models",
@@ -128,4 +132,5 @@ __all__ = [
     "what_if",
     "what_if_document",
     "what_if_notes",
+    "warmup",
 ]

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ..analysis import ZoneOfAgreement, blocked_by, zone_of_agreement
 from ..errors import UnknownModelError
-from ..models.registry import MODELS, get_model
-from ..results import Forecast, json_ready
-from ..rng import as_generator
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..analysis import ZoneOfAgreement
+    from ..results import Forecast
 
 __all__ = [
     "ForecastRun",
@@ -44,6 +44,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
     UnknownModelError
         For a name that is not registered (listing the valid names).
     """
+    from ..models.registry import MODELS
+
     names = list(models) if models else list(MODELS)
     check_models(names)
     return names
@@ -51,6 +53,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
 
 def check_models(names: Sequence[str]) -> None:
     """Raise :class:`UnknownModelError` (listing the valid names) for an unregistered name."""
+    from ..models.registry import MODELS
+
     for n in names:
         if n not in MODELS:
             raise UnknownModelError(n, sorted(MODELS))
@@ -62,6 +66,9 @@ def run_models(scenario, models: Sequence[str], params: Params | None,
 
     ``seed`` is an already resolved seed (see :func:`~detente.service.seeding.resolve_seed`).
     """
+    from ..models.registry import get_model
+    from ..rng import as_generator
+
     check_models(models)
     kids = model_seeds(seed, len(models))
     return [
@@ -122,6 +129,8 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
 
 def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None = None) -> ForecastRun:
     """Zone of agreement and blocked-by analysis of forecasts computed elsewhere."""
+    from ..analysis import blocked_by, zone_of_agreement
+
     fs = tuple(forecasts)
     return ForecastRun(
         scenario=scenario,
@@ -134,10 +143,14 @@ def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     # to_dict keeps float64 exactly (to_json caps precision at 15 digits)
+    from ..results import json_ready
+
     return [{str(k): json_ready(_plain(v)) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
 
 def _plain(v: Any) -> Any:
+    import numpy as np
+
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, tuple):
@@ -166,6 +179,8 @@ def _scenario_part(sc) -> dict[str, Any]:
 
 
 def _forecast_part(f: Forecast, blocked: dict[str, list[str]], tables: bool) -> dict[str, Any]:
+    from ..models.registry import MODELS
+
     s = f.summary()
     s["reference"] = MODELS[f.model].reference if f.model in MODELS else ""
     s["outcome"] = dict(zip(f.issues, s["outcome"], strict=True))
@@ -187,6 +202,7 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
     ``tables`` is None unless asked for).
     """
     from .._version import __version__
+    from ..results import json_ready
 
     sc = run.scenario
     doc = {

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ModelParameterError
-from ..models.base import model_parameters
-from ..models.registry import MODELS, get_model
+
+# the registry (every model module) is imported inside the functions: `detente --help` and
+# the commands that run no model never pay for it
 
 __all__ = ["catalogue", "catalogue_model", "parse_params", "parse_single_params"]
 
@@ -16,6 +17,9 @@ def catalogue() -> list[dict[str, Any]]:
     """Every registered model: ``{"name", "reference", "parameters": {name: default}}``
     (``detente models`` and ``GET /models``). Defaults are the model's own values (not made
     JSON-ready; the API does that)."""
+    from ..models.base import model_parameters
+    from ..models.registry import MODELS
+
     out = []
     for name, cls in MODELS.items():
         inst = cls()
@@ -31,6 +35,8 @@ def catalogue_model(name: str, params: Mapping[str, Any] | None = None) -> Any:
     ------
     UnknownModelError, ModelParameterError
     """
+    from ..models.registry import get_model
+
     return get_model(name, **dict(params or {}))
 
 
@@ -44,6 +50,9 @@ def parse_params(items: Sequence[str], models: Sequence[str]) -> dict[str, dict[
     ModelParameterError
         Naming the option, and listing the parameters that exist.
     """
+    from ..models.base import model_parameters
+    from ..models.registry import MODELS
+
     out: dict[str, dict[str, str]] = {m: {} for m in models}
     for item in items:
         if "=" not in item:

@@ -12,10 +12,7 @@ import datetime as _dt
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DetenteWarning
 from .capabilities import module as _module_impl
@@ -23,6 +20,9 @@ from .defaults import DEFAULTS
 from .forecast import analyse, model_names, run_models
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["build_report", "utility_plane"]
 
@@ -103,6 +103,8 @@ def build_report(
     MissingExtraError
         When matplotlib (``plot``) or Jinja2 (``web``) is not installed.
     """
+    import pandas as pd
+
     from ..report.html import render_report, require_renderer
 
     if image_format not in ("png", "svg"):
@@ -155,6 +157,9 @@ def _noise_text(noise: Mapping[str, float]) -> str:
 
 
 def _monte_carlo_frame(sc, forecasts, draws, seed, noise, text: list[str]):
+    import numpy as np
+    import pandas as pd
+
     mod = _module("detente.uncertainty")
     if mod is None or not callable(getattr(mod, "monte_carlo", None)):
         return _unavailable("uncertainty", "Uncertainty (Monte Carlo)", "detente.uncertainty.monte_carlo")
@@ -201,8 +206,14 @@ def _simulation_spec(sc, runs, seed):
     spec: dict[str, Any] = {"runs": df, "x": util[0], "y": util[1]} if len(util) >= 2 else {"runs": df}
     if "x" in spec:
         spec.update(utility_plane(sc, spec["x"], spec["y"]))
-    if resolve_protocol(sc, None) == "summit":
-        spec["note"] = "Protocol: the staged summit over the scenario's stages."
+    notes = ["Protocol: the staged summit over the scenario's stages."] if resolve_protocol(sc, None) == "summit" else []
+    combos = sorted(set(res.strategies.tolist()))
+    notes.append(f"Strategies: {len(combos)} combination(s), run i playing combination i mod {len(combos)} "
+                 f"({', '.join(combos[:3])}{', ...' if len(combos) > 3 else ''}).")
+    ended = res.summary()["ended_by"]
+    notes.append("How the runs ended: " + ", ".join(
+        f"{k.replace(':', ' by ', 1)} {v / res.n_runs:.1%}" for k, v in ended.items()) + ".")
+    spec["note"] = " ".join(notes)
     return spec
 
 
@@ -213,6 +224,8 @@ def utility_plane(sc, x: str, y: str) -> dict[str, Any]:
     parties whose utilities are the axes (``u_<actor>`` columns), with their reservation
     values. Empty when either party is not there.
     """
+    import pandas as pd
+
     from ..negotiation.from_scenario import scenario_domain
     from ..negotiation.solutions import bargaining_points
 

@@ -15,7 +15,8 @@ from ..errors import ScenarioError
 from .defaults import DEFAULTS
 from .seeding import SeedLike, resolve_seed
 
-__all__ = ["MIX", "load_source", "negotiators", "resolve_protocol", "simulate", "strategy_spec"]
+__all__ = ["MIX", "load_source", "negotiators", "protocol_help", "protocol_names", "resolve_protocol", "simulate",
+           "strategy_spec"]
 
 #: ``strategies="mix"``: every ordered pair of the five NegMAS reference strategies
 MIX = ("boulware", "linear", "conceder", "tit_for_tat", "aspiration")
@@ -42,9 +43,36 @@ def resolve_protocol(src: Any, protocol: str | None) -> str:
     return "summit" if _is_scenario(src) and src.stages else "alternating"
 
 
-def negotiators(src: Any) -> int:
-    """Parties at the table (a scenario's present actors, a domain's parties)."""
-    return sum(a.present for a in src.actors) if _is_scenario(src) else src.n_parties
+def negotiators(src: Any, protocol: str | None = None) -> int:
+    """How many parties negotiate (take one strategy each) when ``src`` is played with
+    ``protocol`` (default: :func:`resolve_protocol`'s): a domain's parties, a scenario's actors
+    present, or in a staged summit those seated in a bargaining stage."""
+    from ..simulate.engine import negotiators as _negotiators
+
+    return len(_negotiators(src, resolve_protocol(src, protocol)))
+
+
+def protocol_names() -> tuple[str, ...]:
+    """The simulator's registered protocols (``detente.simulate.protocols.PROTOCOLS``), in
+    registry order; () when the simulator is not installed."""
+    from .capabilities import module
+
+    try:
+        mod = module("detente.simulate.protocols")
+    except ImportError:
+        return ()
+    return tuple(mod.PROTOCOLS) if mod is not None else ()
+
+
+def protocol_help() -> str:
+    """One line per protocol, ``name: summary`` (the CLI help and the API schema)."""
+    from .capabilities import module
+
+    try:
+        mod = module("detente.simulate.protocols")
+    except ImportError:
+        return ""
+    return "; ".join(f"{k}: {v.summary}" for k, v in mod.PROTOCOLS.items()) if mod is not None else ""
 
 
 def strategy_spec(spec: str | Sequence[Any] | None, n_parties: int = 2) -> Any:
@@ -55,10 +83,10 @@ def strategy_spec(spec: str | Sequence[Any] | None, n_parties: int = 2) -> Any:
     if not isinstance(spec, str):
         return list(spec)
     spec = spec.strip()
-    if spec.lower() == "mix":
-        if n_parties != 2:  # every party plays the same strategy, one batch slice per strategy
-            return [(a,) for a in MIX]
-        return [(a, b) for a in MIX for b in MIX]
+    if spec.lower() == "mix":  # the simulator's one rule (detente.simulate.strategies.mix)
+        from ..simulate.strategies import mix
+
+        return mix(n_parties)
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     if not parts:
         raise ScenarioError("give strategy names separated by commas, or 'mix'", field="--strategies")
@@ -77,7 +105,7 @@ def simulate(source: Any, *, runs: int = DEFAULTS.runs, protocol: str | None = D
 
     src = load_source(source)
     proto = resolve_protocol(src, protocol)
-    strat = strategy_spec(strategies, negotiators(src))
+    strat = strategy_spec(strategies, negotiators(src, proto))
     if _is_scenario(src):
         src = src.without_outcome()
     return _simulate(src, runs=runs, protocol=proto, strategies=strat, steps=steps, seed=resolve_seed(seed),

@@ -1,6 +1,6 @@
 """Stacked alternating offers on per-run tables, all strategies of a party in one pass.
 
-:func:`detente.simulate.protocols.alternating_offers` calls strategy objects group by group,
+:func:`detente.simulate.protocols.alternating.alternating_offers` calls strategy objects group by group,
 each on its own copy of its runs' tables. With per-run scenarios (one utility table per run)
 that costs a copy and a sort per group and a dozen numpy calls per group, party and step on
 groups of a few dozen runs. This module plays the same negotiations with the strategies that
@@ -36,17 +36,10 @@ from typing import Any
 import numpy as np
 
 from ..backends import kernel
-from .protocols import Turns, step_times
-from .strategies import (
-    _INV_EPS,
-    NaiveTitForTat,
-    PartyTables,
-    TimeDependent,
-    _aspiration,
-    _sort_rows,
-    _tft_concession,
-    _tft_xnorm,
-)
+from .strategies.tables import _INV_EPS, PartyTables, _sort_rows
+from .strategies.time_dependent import TimeDependent, _aspiration
+from .strategies.tit_for_tat import NaiveTitForTat, _tft_concession, _tft_xnorm
+from .turns import DEADLINE, Group, Turns, step_times
 
 __all__ = ["BLOCK", "KERNEL_BATCH", "RowTables", "alternating_offers_rows", "compiled", "eligible",
            "kernel_plays", "kernel_plays_combos", "merge_chunks", "play_batch"]
@@ -353,31 +346,26 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def kernel_plays_combos(combos: list[tuple[Any, ...]], backend: str = "auto") -> bool:
+def kernel_plays_combos(combos: list[tuple[Any, ...]], backend: str = "auto", *, fast: bool = True) -> bool:
     """Whether :func:`play_batch` will play every negotiation of these strategy combinations
     on ``backend`` (then chunks can be merged into larger kernel batches: no generator is
-    consumed)."""
-    from . import protocols
-    from .protocols import Group
-
-    if not (protocols._FAST_ROWS and combos):
+    consumed); never with ``fast=False`` (the general path)."""
+    if not (fast and combos):
         return False
     return _eligible_groups([[Group(c[p], np.zeros(0, dtype=np.int64)) for c in combos]
                              for p in range(len(combos[0]))]) and compiled(backend)
 
 
-def kernel_plays(groups: list[list[Any]], backend: str = "auto") -> bool:
+def kernel_plays(groups: list[list[Any]], backend: str = "auto", *, fast: bool = True) -> bool:
     """Whether :func:`play_batch` plays these strategy groups (``backend`` resolves to numba,
-    path enabled)."""
-    from . import protocols
-
-    return bool(protocols._FAST_ROWS and _eligible_groups(groups) and compiled(backend))
+    ``fast`` path enabled)."""
+    return bool(fast and _eligible_groups(groups) and compiled(backend))
 
 
 def play_batch(batch, rows: np.ndarray, parties, reservation: np.ndarray, nominal: np.ndarray,
                groups: list[list[Any]], n_steps: int, *, walk_away: bool = False, walk_patience: float = 0.5,
                trace: bool = False, time_limit: float | None = None, step_time: float = 1.0) -> dict[str, Any]:
-    """:func:`~.protocols.alternating_offers` among ``parties`` (acting order) of a
+    """:func:`~.protocols.alternating.alternating_offers` among ``parties`` (acting order) of a
     :class:`~detente.negotiation.batch.DomainBatch`, for its runs ``rows``, without building
     the utility tables of the whole chunk: the compiled kernel builds each run's tables in
     cache (the same operations as ``DomainBatch.utilities``). ``reservation``/``nominal``
@@ -433,7 +421,6 @@ def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_awa
                 step_time) -> dict[str, Any]:
     """The numba kernel on every run; runs it gives back (ties) on the numpy path."""
     from ._kernel import play_rows
-    from .protocols import DEADLINE, Group
 
     n_p, n = R.shape
     ts = step_times(n_steps, time_limit, step_time)

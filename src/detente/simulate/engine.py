@@ -20,39 +20,36 @@ from ..backends import resolve
 from ..errors import ScenarioError
 from ..negotiation.batch import DomainBatch, _n_runs, scenario_domains
 from ..negotiation.domain import Domain
-from ..negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
+from ..negotiation.from_scenario import scenario_domain
 from ..rng import as_seed_sequence, chunk_generators, seed_entropy
-from ._fast import kernel_plays, kernel_plays_combos, merge_chunks, play_batch
-from .protocols import (
-    AGREEMENT,
-    DEADLINE,
-    REASONS,
-    VETO,
-    WALK_AWAY,
-    Group,
-    alternating_offers,
-    single_text,
-)
-from .result import SimulationResult
-from .strategies import PartyTables, get_strategy
+from . import _batch as B
+from ._batch import DEFAULT_CHUNK, MAX_RUNS, PER_RUN_BUDGET, PER_RUN_BYTES, per_run_chunk
+from ._fast import kernel_plays_combos, merge_chunks
+from .protocols import PROTOCOLS, BatchSource, Table, get_protocol, play
+from .protocols.summit import run_stages
+from .result import SimulationResult, ending_labels
+from .strategies import PartyTables
+from .turns import DEADLINE, REASONS, VETO
 
-__all__ = ["PROTOCOLS", "load_source", "simulate"]
+__all__ = ["PROTOCOLS", "load_source", "negotiators", "simulate"]
 
-PROTOCOLS = ("alternating", "single_text", "summit")
-MAX_RUNS = 100_000_000
-DEFAULT_CHUNK = 50_000
-#: Memory budget of one chunk's per-run tables (utility tables, sorted copies) when every run
-#: has its own scenario; sets the default chunk size of that path.
-PER_RUN_BUDGET = 160 * 2**20
-#: Bytes per outcome and negotiating party held by a chunk with per-run tables (measured:
-#: about 67): the party's utility table and its copy per strategy group with the opponent's
-#: (8 + 16), sorted utilities, ids and tie positions (24), the search keys (16), temporaries.
-PER_RUN_BYTES = 72
+__all__ += ["DEFAULT_CHUNK", "MAX_RUNS", "PER_RUN_BUDGET", "PER_RUN_BYTES", "per_run_chunk"]
 
 
-def per_run_chunk(n_outcomes: int, n_negotiators: int, budget: int = PER_RUN_BUDGET) -> int:
-    """Default runs per chunk when every run has its own scenario (bounded memory)."""
-    return int(max(16, min(DEFAULT_CHUNK, budget // max(1, n_outcomes * n_negotiators * PER_RUN_BYTES))))
+def negotiators(source: Any, protocol: str = "alternating") -> tuple[str, ...]:
+    """The parties that negotiate (and take one strategy each) when ``source`` is played with
+    ``protocol``: a domain's parties; a scenario's actors present, or for a staged protocol the
+    actors present and seated in a bargaining stage, in order of first seat."""
+    from ..scenario.schema import Scenario, stage_negotiators
+
+    src = source if isinstance(source, (Domain, DomainBatch, Scenario)) else load_source(source)
+    if isinstance(src, DomainBatch):
+        src = src.base
+    if isinstance(src, Domain):
+        return tuple(src.parties)
+    if get_protocol(protocol).staged and src.stages:
+        return tuple(stage_negotiators(list(src.stages), {a.id: a for a in src.actors}))
+    return tuple(a.id for a in src.actors if a.present)
 
 
 def load_source(source: Any) -> Any:
@@ -70,73 +67,12 @@ def load_source(source: Any) -> Any:
     return load_scenario(source)
 
 
-def _check_int(name: str, v: Any, lo: int = 1, hi: int | None = None) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-        allowed = f">= {lo}" + (f" and <= {hi}" if hi else "")
-        raise ScenarioError(f"must be an integer {allowed} (got {v!r})", field=name)
-    return int(v)
-
-
-def _combos(strategies: Any, n_parties: int) -> list[tuple[Any, ...]]:
-    """Normalise ``strategies`` into a list of per-party tuples of strategy objects."""
-    if isinstance(strategies, str):
-        strategies = [s for s in strategies.split(",")]
-    strategies = list(strategies)
-    if strategies and all(isinstance(c, (list, tuple)) for c in strategies):
-        combos = [tuple(c) for c in strategies]
-    else:
-        combos = [tuple(strategies)]
-    out = []
-    for c in combos:
-        if len(c) == 1:
-            c = c * n_parties
-        if len(c) != n_parties:
-            raise ScenarioError(
-                f"give one strategy per negotiating party ({n_parties}) or one for all (got {len(c)}: {list(map(str, c))})",
-                field="strategies",
-            )
-        out.append(tuple(get_strategy(s) for s in c))
-    return out
-
-
-def _label(s: Any) -> str:
-    return getattr(s, "label", type(s).__name__)
-
-
-def _groups(combos, run_ids: np.ndarray, party: int) -> list[Group]:
-    """Partition rows 0..len(run_ids)-1 by the strategy party plays (run i -> combo i % C)."""
-    which = run_ids % len(combos)
-    found: list[list] = []  # [strategy, combo indices]; equal strategies share one group
-    for c, combo in enumerate(combos):
-        for entry in found:
-            if entry[0] is combo[party] or entry[0] == combo[party]:
-                entry[1].append(c)
-                break
-        else:
-            found.append([combo[party], [c]])
-    groups = []
-    for strat, cs in found:
-        rows = np.flatnonzero(np.isin(which, cs))
-        if rows.size:
-            groups.append(Group(strat, rows))
-    return groups
-
-
-def _tables(U: np.ndarray, neg: Sequence[int], r: np.ndarray, nominal: np.ndarray) -> list[PartyTables]:
-    n_p = len(neg)
-    out = []
-    for k, a in enumerate(neg):
-        b = neg[(k + 1) % n_p]
-        out.append(PartyTables(U[a], r[:, a], U[b], float(nominal[a]), r[:, b]))
-    return out
-
-
 def simulate(
     source: Any,
     *,
     runs: int | None = None,
     protocol: str = "alternating",
-    strategies: Any = ("boulware", "boulware"),
+    strategies: Any = "mix",
     steps: int = 100,
     seed: None | int | np.random.SeedSequence = None,
     traces: bool = False,
@@ -153,6 +89,7 @@ def simulate(
     arrays: Any = None,
     credibility: np.ndarray | None = None,
     backend: str = "auto",
+    fast: bool = True,
 ) -> SimulationResult:
     """Simulate ``runs`` negotiations at once.
 
@@ -164,12 +101,16 @@ def simulate(
     runs : int, optional
         Number of negotiations (the batch axis); default 1000, or the number of per-run
         scenarios (``arrays``, a DomainBatch).
-    protocol : {"alternating", "single_text", "summit"}
-        Stacked alternating offers (NegMAS SAO semantics), the mediated single text, or the
-        staged summit over a scenario's ``stages``.
-    strategies : sequence or list of sequences
-        One strategy per negotiating party (name or instance), or one for all; a list of
-        such tuples mixes strategy pairs in one batch (run i plays pair i mod len).
+    protocol : str
+        A registered protocol (:data:`detente.simulate.protocols.PROTOCOLS`): ``alternating``
+        (stacked alternating offers, NegMAS SAO semantics), ``single_text`` (the mediated
+        single text) or ``summit`` (the scenario's ``stages``, any shape).
+    strategies : "mix", sequence or list of sequences
+        ``"mix"`` (default, as on every surface): every ordered pair of the five NegMAS
+        reference strategies with two negotiators, each of the five for everyone with any
+        other number. Or one strategy per negotiating party (name or instance; in a summit,
+        per negotiator in order of first seat), or one for all; a list of such tuples mixes
+        combinations in one batch (run i plays combination i mod len).
         Names: boulware, linear, conceder, hardliner, aspiration, tit_for_tat, random,
         best_response (see :mod:`detente.simulate.strategies`).
     steps : int
@@ -215,6 +156,10 @@ def simulate(
         Per-run threat credibilities (with ``arrays``; default the scenario's).
     backend : {"auto", "numba", "numpy"}
         Engine of the alternating-offers fast path, resolved by :mod:`detente.backends` (same results).
+    fast : bool
+        True (default): per-run tables with time-dependent and tit-for-tat strategies take the
+        merged fast paths (numpy or the compiled kernel, same results bit for bit); False plays
+        every strategy object on the general path (what the fast paths are tested against).
 
     Returns
     -------
@@ -226,21 +171,11 @@ def simulate(
         Unknown protocol or strategy, runs/steps <= 0, a summit without a scenario.
     """
     resolve(backend, what="simulate: backend")
-    steps = _check_int("steps", steps, 1, 1_000_000)
+    steps = B.check_int("steps", steps, 1, 1_000_000)
     if chunk_size is not None:
-        chunk_size = _check_int("chunk_size", chunk_size, 1)
-    if protocol not in PROTOCOLS:
-        raise ScenarioError(f"unknown protocol {protocol!r}; valid: {', '.join(PROTOCOLS)}", field="protocol")
-    if discounting not in ("none", "genius"):
-        raise ScenarioError(f"must be 'none' or 'genius' (got {discounting!r})", field="discounting")
-    if not audience_cost >= 0:
-        raise ScenarioError(f"must be >= 0 (got {audience_cost})", field="audience_cost")
-    if not 0 <= walk_patience <= 1:
-        raise ScenarioError(f"must lie in [0, 1] (got {walk_patience})", field="walk_patience")
-    if time_limit is not None and not time_limit > 0:
-        raise ScenarioError(f"must be > 0 (got {time_limit})", field="time_limit")
-    if not step_time > 0:
-        raise ScenarioError(f"must be > 0 (got {step_time})", field="step_time")
+        chunk_size = B.check_int("chunk_size", chunk_size, 1)
+    spec = get_protocol(protocol)
+    _check_options(discounting, audience_cost, walk_patience, time_limit, step_time)
     clock = {"time_limit": time_limit, "step_time": step_time}
     src = source if isinstance(source, DomainBatch) else load_source(source)
     per_run = isinstance(src, DomainBatch) or arrays is not None or credibility is not None
@@ -259,28 +194,47 @@ def simulate(
             n_per = _n_runs(arrays, credibility)
         if runs is None:
             runs = n_per
-        if _check_int("runs", runs, 1, MAX_RUNS) != n_per:
+        if B.check_int("runs", runs, 1, MAX_RUNS) != n_per:
             raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
                                 field="runs")
-    runs = _check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
+    runs = B.check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
+    if resolve(backend, what="simulate: backend", n_runs=runs) == "numpy":
+        backend = "numpy"  # "auto" compiles a cold kernel only for a batch worth it (detente.backends)
     ss = as_seed_sequence(seed)
     entropy = seed_entropy(ss)
+    walk = spec.walk_away if walk_away is None else bool(walk_away)
     if per_run:
         return _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
-                            chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress, clock, backend=backend)
+                            chunk_size, levels, walk, walk_patience, audience_cost, discounting, progress, clock,
+                            backend=backend, fast=fast)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else chunk_size
     if isinstance(src, Domain):
-        if protocol == "summit":
-            raise ScenarioError("the summit protocol needs a scenario with stages, not a GENIUS domain", field="protocol")
+        if spec.staged:
+            raise ScenarioError(f"the {protocol} protocol needs a scenario with stages, not a GENIUS domain",
+                                field="protocol")
         return _run_domain(src, None, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                           bool(walk_away), walk_patience, discounting, progress, dedup, clock, backend=backend)
+                           walk, walk_patience, discounting, progress, dedup, clock, backend=backend, fast=fast)
     scenario = src
-    if protocol == "summit":
-        return _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost, progress, dedup, clock, backend=backend)
+    if spec.staged:
+        return run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
+                          walk, walk_patience, audience_cost, progress, dedup, clock, backend=backend, fast=fast)
     dom = scenario_domain(scenario, levels=levels)
     return _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                       bool(walk_away), walk_patience, discounting, progress, dedup, clock, backend=backend)
+                       walk, walk_patience, discounting, progress, dedup, clock, backend=backend, fast=fast)
+
+
+def _check_options(discounting: str, audience_cost: float, walk_patience: float, time_limit: float | None,
+                   step_time: float) -> None:
+    if discounting not in ("none", "genius"):
+        raise ScenarioError(f"must be 'none' or 'genius' (got {discounting!r})", field="discounting")
+    if not audience_cost >= 0:
+        raise ScenarioError(f"must be >= 0 (got {audience_cost})", field="audience_cost")
+    if not 0 <= walk_patience <= 1:
+        raise ScenarioError(f"must lie in [0, 1] (got {walk_patience})", field="walk_patience")
+    if time_limit is not None and not time_limit > 0:
+        raise ScenarioError(f"must be > 0 (got {time_limit})", field="time_limit")
+    if not step_time > 0:
+        raise ScenarioError(f"must be > 0 (got {step_time})", field="step_time")
 
 
 def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Sequence[int],
@@ -290,11 +244,16 @@ def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Seq
     of the simulation result: agreements vetoed by ``vetoers`` (``feasible(agreement)``: whether
     each run's outcome is feasible for each party, (n_parties, size)), every party's utility
     (``utility(agreement)``, (n_parties, size); reservation values ``r`` without a deal),
-    discounted GENIUS-style if asked, and ``ended_by`` as a party index of the domain."""
+    discounted GENIUS-style if asked, ``walked_out`` (who walked away) as a party index of the
+    domain and ``veto_mask`` (bit v: vetoer v blocked the agreement)."""
     ag = out["agreement"]
+    out["veto_mask"] = np.zeros(size, dtype=np.int64)
     if vetoers:
         ok = ag >= 0
-        vet = ok & ~np.all(feasible(ag)[vetoers], axis=0)
+        blocked = ~feasible(ag)[vetoers]  # (n_vetoers, size): outside the vetoer's red lines
+        vet = ok & blocked.any(axis=0)
+        bits = (blocked.astype(np.int64) << np.arange(len(vetoers))[:, None]).sum(axis=0)
+        out["veto_mask"] = np.where(vet, bits, 0)
         out["reason"] = np.where(vet, VETO, out["reason"])
         out["vetoed"] = np.where(vet, ag, -1)
         out["agreement"] = ag = np.where(vet, -1, ag)
@@ -306,7 +265,7 @@ def _chunk_part(out: dict[str, Any], size: int, neg: Sequence[int], vetoers: Seq
         util = np.where(ag[:, None] >= 0, util * discount[None, :] ** t[:, None], util)
     out["utilities"] = util
     eb = out.pop("ended_by")
-    out["ended_by"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
+    out["walked_out"] = np.where(eb >= 0, np.asarray(neg)[np.maximum(eb, 0)], -1)
     return {k: v for k, v in out.items() if k != "last_offer"}
 
 
@@ -315,9 +274,9 @@ def _domain_result(dom: Domain, protocol: str, combos: list[tuple[Any, ...]], ru
                    params: dict[str, Any]) -> SimulationResult:
     """The result of ``runs`` negotiations over ``dom``'s outcome space from the chunks' parts
     (:func:`_chunk_part`); run i played strategy combination i mod len(combos)."""
-    res = _concat(parts)
-    if protocol == "alternating":
-        labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
+    res = B.concat(parts)
+    if get_protocol(protocol).strategies:
+        labels = np.array(["/".join(B.label(s) for s in c) for c in combos], dtype=object)
         strat = labels[np.arange(runs) % len(combos)]
     else:
         strat = np.full(runs, "mediator", dtype=object)
@@ -329,7 +288,7 @@ def _domain_result(dom: Domain, protocol: str, combos: list[tuple[Any, ...]], ru
         values=dom.values,
         strategies=strat,
         agreement=res["agreement"],
-        agreement_values=_values(dom, res["agreement"]),
+        agreement_values=B.values(dom, res["agreement"]),
         reason=np.array(REASONS, dtype=object)[res["reason"]],
         utilities=res["utilities"],
         step=np.where(res["reason"] == DEADLINE, -1, res["step"]),
@@ -341,30 +300,17 @@ def _domain_result(dom: Domain, protocol: str, combos: list[tuple[Any, ...]], ru
         params=params,
         seed_entropy=entropy,
         notes=(),
-        ended_by=res["ended_by"],
+        walked_out=res["walked_out"],
+        ended_by=ending_labels(res["reason"], res["walked_out"], res["veto_mask"], dom.parties, vetoers),
     )
 
 
-def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k in parts[0]:
-        vals = [p[k] for p in parts]
-        out[k] = None if vals[0] is None else np.concatenate(vals, axis=0)
-    return out
-
-
-def _values(dom: Domain, agreement: np.ndarray) -> np.ndarray:
-    vi = dom.decode(agreement)
-    out = np.empty(vi.shape, dtype=object)
-    for k in range(dom.n_issues):
-        vals = np.array(list(dom.values[k]) + [None], dtype=object)
-        out[:, k] = vals[np.where(vi[:, k] >= 0, vi[:, k], len(dom.values[k]))]
-    return out
-
-
 def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, traces, chunk_size,
-                walk_away, walk_patience, discounting, progress, dedup, clock, *, backend="auto") -> SimulationResult:
+                walk_away, walk_patience, discounting, progress, dedup, clock, *, backend="auto",
+                fast=True) -> SimulationResult:
+    """Every run over one shared domain ``dom`` (a GENIUS domain, or a scenario's)."""
     U = dom.utilities()
+    spec = get_protocol(protocol)
     if scenario is not None:
         neg = [k for k, a in enumerate(scenario.actors) if a.present]
         vetoers = [k for k, a in enumerate(scenario.actors) if (not a.present) and a.veto]
@@ -373,7 +319,7 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
         vetoers = []
     if len(neg) < 2:
         raise ScenarioError(f"a negotiation needs at least two parties at the table (got {[dom.parties[k] for k in neg]})", field="actors")
-    combos = _combos(strategies, len(neg)) if protocol == "alternating" else []
+    combos = B.combos(strategies, len(neg)) if spec.strategies else []
     use_dedup = dedup and bool(combos) and all(getattr(x, "deterministic", False) for c in combos for x in c)
     feas = dom.feasible() if vetoers else None
 
@@ -385,25 +331,21 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
     done = 0
     for start, size, rng in chunk_generators(ss, runs, chunk_size):
         r = np.broadcast_to(dom.reservation, (size, dom.n_parties)).copy()
-        tabs = _tables(U, neg, r, dom.reservation)
-        if protocol == "alternating":
-            ids = np.arange(start, start + size)
-            if use_dedup and size > len(combos):
-                # identical deterministic runs: one per strategy combination, copied out
-                # row i plays combo (start + i) mod C, the same as row i mod C
-                rep = np.arange(len(combos))
-                inv = np.arange(size) % len(combos)
-                sub = [t.slice(rep) for t in tabs]
-                groups = [_groups(combos, start + rep, p) for p in range(len(neg))]
-                out = alternating_offers(sub, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces,
-                                         backend=backend, **clock)
-                out = {k: (None if v is None else (v[:, inv] if k == "last_offer" else v[inv])) for k, v in out.items()}
-            else:
-                groups = [_groups(combos, ids, p) for p in range(len(neg))]
-                out = alternating_offers(tabs, groups, steps, rng, walk_away=walk_away, walk_patience=walk_patience, trace=traces,
-                                         backend=backend, **clock)
+        tabs = B.tables(U, neg, r, dom.reservation)
+        opts = dict(walk_away=walk_away, walk_patience=walk_patience, trace=traces, backend=backend, fast=fast, **clock)
+        if use_dedup and size > len(combos):
+            # identical deterministic runs: one per strategy combination, copied out
+            # row i plays combo (start + i) mod C, the same as row i mod C
+            rep = np.arange(len(combos))
+            inv = np.arange(size) % len(combos)
+            sub = [t.slice(rep) for t in tabs]
+            groups = [B.groups(combos, start + rep, p) for p in range(len(neg))]
+            out = play(protocol, Table(partial(list, sub), groups, dom.cardinalities, steps, **opts), rng)
+            out = {k: (None if v is None else (v[:, inv] if k == "last_offer" else v[inv])) for k, v in out.items()}
         else:
-            out = single_text(tabs, dom.cardinalities, steps, rng, trace=traces)
+            ids = np.arange(start, start + size)
+            groups = [B.groups(combos, ids, p) for p in range(len(neg))] if combos else []
+            out = play(protocol, Table(partial(list, tabs), groups, dom.cardinalities, steps, **opts), rng)
         parts.append(_chunk_part(out, size, neg, vetoers, feasible,
                                  lambda ag: U[:, np.maximum(ag, 0)], r, dom.discount, steps, discounting))
         done += size
@@ -417,7 +359,7 @@ def _run_domain(dom, scenario, runs, protocol, strategies, steps, ss, entropy, t
 # ---------------------------------------------------------------------------- per-run scenarios
 def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss, entropy, traces,
                  chunk_size, levels, walk_away, walk_patience, audience_cost, discounting, progress,
-                 clock, *, backend="auto") -> SimulationResult:
+                 clock, *, backend="auto", fast=True) -> SimulationResult:
     """Every run with its own scenario draw (or its own row of a DomainBatch).
 
     The tables of a chunk are built for that chunk's runs only (vectorised over them), so
@@ -425,12 +367,14 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
     """
     from ..negotiation.batch import take_runs
 
-    if protocol == "summit":
+    spec = get_protocol(protocol)
+    if spec.staged:
         if isinstance(src, DomainBatch):
-            raise ScenarioError("the summit protocol needs a scenario with stages, not a DomainBatch", field="protocol")
-        return _run_summit(src, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                           True if walk_away is None else bool(walk_away), walk_patience, audience_cost,
-                           progress, False, clock, per_run=(arrays, credibility), backend=backend)
+            raise ScenarioError(f"the {protocol} protocol needs a scenario with stages, not a DomainBatch",
+                                field="protocol")
+        return run_stages(src, runs, strategies, steps, ss, entropy, traces, chunk_size, levels, walk_away,
+                          walk_patience, audience_cost, progress, False, clock, per_run=(arrays, credibility),
+                          backend=backend, fast=fast)
     scenario = None if isinstance(src, DomainBatch) else src
     if scenario is None:
         base = src.base
@@ -449,13 +393,13 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
             return scenario_domains(scenario, a, levels=levels, credibility=c)
     if len(neg) < 2:
         raise ScenarioError(f"a negotiation needs at least two parties at the table (got {[base.parties[k] for k in neg]})", field="actors")
-    combos = _combos(strategies, len(neg)) if protocol == "alternating" else []
+    combos = B.combos(strategies, len(neg)) if spec.strategies else []
     if chunk_size is None:
         chunk_size = per_run_chunk(base.n_outcomes, len(neg))
-    walk = bool(walk_away)
+    walk = walk_away
     parts = []
     done = 0
-    merge = protocol == "alternating" and kernel_plays_combos(combos, backend)
+    merge = kernel_plays_combos(combos, backend, fast=fast)
     for grp in merge_chunks(chunk_generators(ss, runs, chunk_size), merge):
         # merged only when the kernel plays every run (no generator is consumed)
         start, size, rng = grp[0][0], sum(c[1] for c in grp), grp[0][2]
@@ -463,21 +407,16 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
         b = chunk_batch(rows)
         local = np.arange(size)
         r = b.reservation.copy()
-        groups = [_groups(combos, rows, p) for p in range(len(neg))] if protocol == "alternating" else []
-        if groups and kernel_plays(groups, backend):
-            # compiled kernel: each run's tables built in cache, never the chunk's (same result)
-            out = play_batch(b, local, neg, r[:, neg], b.reservation[:, neg], groups, steps, walk_away=walk,
-                             walk_patience=walk_patience, trace=traces, **clock)
-        else:
+        groups = [B.groups(combos, rows, p) for p in range(len(neg))] if combos else []
+
+        def tables(b: DomainBatch = b, local: np.ndarray = local, r: np.ndarray = r) -> list[PartyTables]:
             U = b.utilities(local, parties=neg)  # (n_neg, size, n_outcomes)
-            tabs = [PartyTables(U[j], r[:, a], U[(j + 1) % len(neg)], b.reservation[:, a], r[:, neg[(j + 1) % len(neg)]])
+            return [PartyTables(U[j], r[:, a], U[(j + 1) % len(neg)], b.reservation[:, a], r[:, neg[(j + 1) % len(neg)]])
                     for j, a in enumerate(neg)]
-            if protocol == "alternating":
-                out = alternating_offers(tabs, groups, steps, rng, walk_away=walk, walk_patience=walk_patience,
-                                         trace=traces, backend=backend, **clock)
-            else:
-                out = single_text(tabs, base.cardinalities, steps, rng, trace=traces)
-            del U, tabs
+
+        source = BatchSource(b, local, tuple(neg), r[:, neg], b.reservation[:, neg])
+        out = play(protocol, Table(tables, groups, base.cardinalities, steps, walk_away=walk, walk_patience=walk_patience,
+                                   trace=traces, backend=backend, fast=fast, source=source, **clock), rng)
         parts.append(_chunk_part(out, size, neg, vetoers, partial(b.feasible_of, local),
                                  partial(b.utility_of, local), r, base.discount, steps, discounting))
         done += size
@@ -487,261 +426,3 @@ def _run_per_run(src, arrays, credibility, runs, protocol, strategies, steps, ss
         "steps": steps, "runs": runs, "chunk_size": chunk_size, "walk_away": walk,
         "discounting": discounting, **clock, "negotiators": tuple(base.parties[k] for k in neg),
         "per_run": True})
-
-
-# ---------------------------------------------------------------------------- summit
-def _run_summit(scenario, runs, strategies, steps, ss, entropy, traces, chunk_size, levels,
-                walk_away, walk_patience, audience_cost, progress, dedup, clock, per_run=None, *,
-                backend="auto") -> SimulationResult:
-    """The staged summit: the scenario's stages in order (rules in docs/simulation.md).
-
-    Randomness enters only through the strategies and through whether a threat is carried out
-    on a walk-away; those draws are made per run up front (chunk k from its own generator), so
-    with deterministic strategies runs that share a strategy combination and the same
-    carried-out pattern are the same negotiation, simulated once (``dedup``).
-
-    ``per_run = (arrays, credibility)``: every run its own scenario draw; each chunk builds the
-    base and stage domains of its runs (:func:`scenario_domains`), never all runs at once.
-    """
-    ids = scenario.actor_ids
-    stages = list(scenario.stages)
-    notes = []
-    if not stages:
-        from ..scenario.schema import Stage, StageParticipant
-
-        stages = [Stage(id="talks", participants=[StageParticipant(actor=a.id) for a in scenario.actors if a.present])]
-        notes.append("the scenario has no stages: one bargaining stage of the actors present")
-    if per_run is None:
-        base = scenario_domain(scenario, levels=levels)
-        r0 = actor_reservations(scenario, base) + threat_shifts(scenario)
-    else:
-        base = scenario_domain(scenario, levels=levels, reservation=np.zeros(len(ids)))
-        r0 = base.reservation
-    bargaining = [k for k, st in enumerate(stages) if st.kind == "bargaining"]
-    if not bargaining:
-        raise ScenarioError("the scenario's stages include no bargaining stage", field="stages")
-    plan = []
-    combos: list[tuple[Any, ...]] = []
-    for st in stages:
-        present = [ids.index(p.actor) for p in st.participants if scenario.actors[ids.index(p.actor)].present]
-        members: dict[str, Sequence[str]] = {p.actor: list(p.members) for p in st.participants}
-        dom = None
-        if st.kind == "bargaining":
-            if len(present) < 2:
-                raise ScenarioError(f"stage {st.id!r} has fewer than two actors present", field="stages")
-            if per_run is None:
-                dom = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(len(ids)))
-            c = _combos(strategies, len(present))
-            if not combos:
-                combos = c
-            elif len(c[0]) != len(combos[0]):
-                raise ScenarioError("every bargaining stage must seat the same number of actors present", field="stages")
-        plan.append((st, present, dom, members))
-    deterministic = all(getattr(x, "deterministic", False) for c in combos for x in c)
-    ctx = dict(scenario=scenario, plan=plan, base=base, r0=r0, combos=combos, steps=steps, traces=traces,
-               walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock, backend=backend,
-               n_bargaining=len(bargaining), last_bargaining=bargaining[-1])
-    threats = [(ids.index(t.issuer), ids.index(t.target), t.credibility) for t in scenario.threats]
-    cred = np.array([t[2] for t in threats]).reshape(-1, 1)
-    if chunk_size is None:
-        chunk_size = per_run_chunk(base.n_outcomes, len(combos[0])) if per_run is not None else DEFAULT_CHUNK
-    chunks = chunk_generators(ss, runs, chunk_size)
-    if dedup and deterministic and per_run is None:
-        draws = np.concatenate([rng.random((len(threats), size)) for _, size, rng in chunks], axis=1)
-        key = np.vstack([np.arange(runs) % len(combos), draws < cred]).T
-        _, rep, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-        out = _summit_batch(ctx, rep, draws[:, rep], chunks[0][2])
-        res: dict[str, Any] = {k: (None if v is None else v[inv]) for k, v in out.items()}
-        if progress is not None:
-            progress(runs, runs)
-    else:
-        parts = []
-        # per-run tables played by the compiled kernel: consecutive chunks in one batch (each
-        # chunk's threat draws from its own generator, which is all the generators are used for)
-        merge = per_run is not None and deterministic and kernel_plays_combos(combos, backend)
-        for grp in merge_chunks(chunks, merge):
-            start, size = grp[0][0], sum(c[1] for c in grp)
-            d = np.concatenate([g.random((len(threats), sz)) for _, sz, g in grp], axis=1)
-            pr = None if per_run is None else _chunk_domains(scenario, plan, per_run, start, size, levels)
-            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, grp[0][2], pr))
-            if progress is not None:
-                progress(start + size, runs)
-        res = _concat(parts)
-    present_ids = tuple(a.id for a in scenario.actors if a.present)
-    if per_run is not None:
-        notes.append("per-run scenarios: every run negotiates its own scenario draw")
-    labels = np.array(["/".join(_label(s) for s in c) for c in combos], dtype=object)
-    return SimulationResult(
-        protocol="summit",
-        scenario=scenario.name,
-        parties=ids,
-        issues=base.issues,
-        values=base.values,
-        strategies=labels[np.arange(runs) % len(combos)],
-        agreement=res["agreement"],
-        agreement_values=_values(base, res["agreement"]),
-        reason=np.array(REASONS, dtype=object)[res["reason"]],
-        utilities=res["utilities"],
-        step=res["step"],
-        stage=res["stage"],
-        n_offers=res["n_offers"],
-        last_proposer=res["last_proposer"],
-        offers=res["offers"],
-        vetoed=res["vetoed"],
-        params={"steps": steps, "runs": runs, "chunk_size": chunk_size, "levels": levels, "walk_away": walk_away,
-                "walk_patience": walk_patience, "audience_cost": audience_cost, **clock,
-                "stages": tuple(st.id for st in stages), "negotiators": present_ids,
-                "per_run": per_run is not None},
-        seed_entropy=entropy,
-        notes=tuple(notes),
-        ended_by=res["ended_by"],
-    )
-
-
-def _chunk_domains(scenario, plan, per_run, start: int, size: int, levels: int) -> dict[str, Any]:
-    """The base and bargaining-stage domains of the runs start..start+size (per-run scenarios)."""
-    from ..negotiation.batch import take_runs
-
-    arrays, cred = take_runs(per_run[0], np.arange(start, start + size), per_run[1])
-    base = scenario_domains(scenario, arrays, levels=levels, credibility=cred)
-    n_a = len(scenario.actors)
-    stages = {k: scenario_domains(scenario, arrays, levels=levels, members=members,
-                                  reservation=np.zeros((size, n_a)))
-              for k, (st, _present, _dom, members) in enumerate(plan) if st.kind == "bargaining"}
-    c = None if cred is None else np.broadcast_to(cred, (size, len(scenario.threats)))
-    return {"base": base, "stages": stages, "r0": base.reservation, "cred": c}
-
-
-def _summit_batch(ctx: dict, run_ids: np.ndarray, draws: np.ndarray, rng: np.random.Generator,
-                  pr: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Play the summit's stages for the runs ``run_ids`` (threat draws (n_threats, n) given).
-
-    ``pr``: per-run domains of these runs (:func:`_chunk_domains`), row i = run_ids[i].
-    """
-    scenario, base, r0, combos = ctx["scenario"], ctx["base"], ctx["r0"], ctx["combos"]
-    steps, traces = ctx["steps"], ctx["traces"]
-    ids = scenario.actor_ids
-    vetoers = [k for k, a in enumerate(scenario.actors) if (not a.present) and a.veto]
-    threats = [(ids.index(t.issuer), ids.index(t.target), t.credibility, t.cost_to_target, t.cost_to_issuer)
-               for t in scenario.threats]
-    size = run_ids.size
-    if pr is None:
-        feas = base.feasible()
-        Ub = base.utilities()
-
-        def u_of(rows: np.ndarray, o: np.ndarray) -> np.ndarray:
-            return Ub[:, np.maximum(o, 0)]
-
-        def f_of(rows: np.ndarray, o: np.ndarray) -> np.ndarray:
-            return feas[:, np.maximum(o, 0)]
-
-        r = np.broadcast_to(r0, (size, len(ids))).copy()
-    else:
-        u_of, f_of = pr["base"].utility_of, pr["base"].feasible_of
-        r = pr["r0"].copy()
-    cred = None if pr is None else pr["cred"]
-    ended_by = np.full(size, -1, dtype=np.int64)
-    ended = np.zeros(size, dtype=bool)
-    agreement = np.full(size, -1, dtype=np.int64)
-    reason = np.full(size, DEADLINE, dtype=np.int64)
-    step = np.full(size, -1, dtype=np.int64)
-    stage_end = np.full(size, "", dtype=object)
-    n_offers = np.zeros(size, dtype=np.int64)
-    last_prop = np.full(size, -1, dtype=np.int64)
-    pending = np.ones((len(threats), size), dtype=bool)
-    last_offer = np.full((len(ids), size), -1, dtype=np.int64)
-    vetoed = np.full(size, -1, dtype=np.int64)
-    offers = np.full((size, steps * ctx["n_bargaining"], len(ids)), -1, dtype=np.int32) if traces else None
-    b_index = 0
-    for k, (st, present, dom, _members) in enumerate(ctx["plan"]):
-        rows = np.flatnonzero(~ended)
-        if rows.size == 0:
-            break
-        if st.kind == "press_conference":
-            # public commitment to one's last offer: conceding below it later costs lambda per
-            # unit of utility, i.e. the reservation value rises to (r + lambda u(c)) / (1 + lambda)
-            lam = ctx["audience_cost"]
-            for a in present:
-                c = last_offer[a, rows]
-                uc = u_of(rows, c)[a]
-                rr = r[rows, a]
-                r[rows, a] = np.where((c >= 0) & (uc > rr), (rr + lam * uc) / (1 + lam), rr)
-            stage_end[rows] = st.id
-            continue
-        n_steps = st.max_steps or steps
-        groups = [_groups(combos, run_ids[rows], p) for p in range(len(present))]
-        if pr is not None and kernel_plays(groups, ctx["backend"]):
-            # compiled kernel: each run's tables built in cache, never the chunk's (same result)
-            out = play_batch(pr["stages"][k], rows, present, r[rows][:, present], pr["r0"][rows][:, present], groups,
-                             n_steps, walk_away=ctx["walk_away"], walk_patience=ctx["walk_patience"], trace=traces,
-                             **ctx["clock"])
-        else:
-            if pr is None:
-                tabs = _tables(dom.utilities(), present, r[rows], r0)
-            else:
-                U = pr["stages"][k].utilities(rows, parties=present)
-                rr, n_pr = r[rows], len(present)
-                tabs = [PartyTables(U[j], rr[:, a], U[(j + 1) % n_pr], pr["r0"][rows, a], rr[:, present[(j + 1) % n_pr]])
-                        for j, a in enumerate(present)]
-            out = alternating_offers(tabs, groups, n_steps, rng, walk_away=ctx["walk_away"],
-                                     walk_patience=ctx["walk_patience"], trace=traces, backend=ctx["backend"],
-                                     **ctx["clock"])
-            del tabs
-        n_offers[rows] += out["n_offers"]
-        if offers is not None:
-            w = min(n_steps, steps)
-            for j, a in enumerate(present):
-                offers[rows, b_index * steps : b_index * steps + w, a] = out["offers"][:, :w, j]
-        for j, a in enumerate(present):
-            lo = out["last_offer"][j]
-            last_offer[a, rows] = np.where(lo >= 0, lo, last_offer[a, rows])
-        ag = out["agreement"]
-        ok = ag >= 0
-        if vetoers:
-            vet = ok & ~np.all(f_of(rows, ag)[vetoers], axis=0)
-        else:
-            vet = np.zeros(rows.size, dtype=bool)
-        deal = ok & ~vet
-        agreement[rows[deal]] = ag[deal]
-        vetoed[rows[vet]] = ag[vet]
-        reason[rows[ok]] = np.where(vet[ok], VETO, AGREEMENT)
-        step[rows[ok]] = out["step"][ok]
-        last_prop[rows[deal]] = np.asarray(present)[out["last_proposer"][deal]]
-        ended[rows[ok]] = True
-        stage_end[rows] = st.id
-        walked = out["reason"] == WALK_AWAY
-        if walked.any():
-            wr = rows[walked]
-            walker = np.asarray(present)[out["ended_by"][walked]]
-            ended_by[wr] = walker
-            for ti, (iss, tgt, cr, ct, ci) in enumerate(threats):
-                if iss not in present or tgt not in present:
-                    continue
-                hit = pending[ti, wr] & ((walker == iss) | (walker == tgt))
-                if cred is not None:  # per-run credibility
-                    cr = cred[wr, ti]
-                carried = draws[ti, wr] < cr
-                sel = hit & carried
-                c = cr[sel] if cred is not None else cr
-                h = wr[sel]  # carried out: the full cost instead of the expected one
-                r[h, tgt] -= (1 - c) * ct
-                r[h, iss] -= (1 - c) * ci
-                sel = hit & ~carried
-                c = cr[sel] if cred is not None else cr
-                h = wr[sel]  # not carried out: the threat is spent
-                r[h, tgt] += c * ct
-                r[h, iss] += c * ci
-                pending[ti, wr[hit]] = False
-            reason[wr] = WALK_AWAY
-            step[wr] = out["step"][walked]
-            if k == ctx["last_bargaining"]:
-                ended[wr] = True
-        timed = out["reason"] == DEADLINE
-        reason[rows[timed]] = DEADLINE
-        step[rows[timed]] = -1
-        b_index += 1
-    util = np.where(agreement[:, None] >= 0, u_of(np.arange(size), agreement).T, r)
-    return {"agreement": agreement, "reason": reason, "step": step, "stage": stage_end,
-            "n_offers": n_offers, "last_proposer": last_prop, "utilities": util, "offers": offers,
-            "vetoed": vetoed, "ended_by": np.where(reason == WALK_AWAY, ended_by, -1)}

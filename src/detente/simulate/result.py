@@ -4,21 +4,69 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..results import wilson_interval
 
-__all__ = ["RUN_COLUMNS", "SimulationResult", "wilson_interval"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RUN_COLUMNS", "SimulationResult", "ending_labels", "wilson_interval"]
 
 #: Fixed leading columns of ``to_frame("runs")``; then ``u_<party>`` per party and one column
 #: per issue (the agreed value, NaN/None without a deal).
-RUN_COLUMNS = ("run", "protocol", "scenario", "strategies", "agreed", "reason", "step", "stage", "n_offers")
+RUN_COLUMNS = ("run", "protocol", "scenario", "strategies", "agreed", "reason", "ended_by", "step", "stage",
+               "n_offers")
+#: Reason codes (as in :data:`detente.simulate.turns.REASONS`), by code.
+_REASONS = ("agreement", "deadline", "walk_away", "veto")
+
+
+def ending_labels(reason: np.ndarray, walked_out: np.ndarray | None, veto_mask: np.ndarray | None,
+                  parties: Sequence[str], vetoers: Sequence[int]) -> np.ndarray:
+    """Who ended each run and how: ``"deal"``, ``"deadline"``, ``"walk_away:<party>"`` (who walked
+    out) or ``"veto:<party>"`` (the absent veto holders whose red lines the table agreement
+    broke, joined by ``+`` when several).
+
+    Parameters
+    ----------
+    reason : (n_runs,) int reason codes or str reasons
+    walked_out : (n_runs,) int, optional
+        Index into ``parties`` of the party that walked away, -1 otherwise.
+    veto_mask : (n_runs,) int, optional
+        Bit v set when ``vetoers[v]`` vetoed the run's table agreement.
+    parties : the party names; vetoers : indices into ``parties``.
+    """
+    code = np.asarray(reason)
+    if code.dtype.kind not in "iu":
+        names = code.astype(str)
+        code = np.zeros(names.shape, dtype=np.int64)
+        for k, name in enumerate(_REASONS):
+            code[names == name] = k
+    n = code.shape[0]
+    w = np.full(n, -1, dtype=np.int64) if walked_out is None else np.asarray(walked_out, dtype=np.int64)
+    v = np.zeros(n, dtype=np.int64) if veto_mask is None else np.asarray(veto_mask, dtype=np.int64)
+    # one integer key per run (reason, walker + 1, veto mask), so the unique pass is 1-D
+    n_w = len(parties) + 1
+    key = code + 4 * (np.where(code == 2, w, -1) + 1) + 4 * n_w * np.where(code == 3, v, 0)
+    uniq, inv = np.unique(key, return_inverse=True)
+    labels = []
+    for k in uniq.tolist():
+        c, who, mask = k % 4, (k // 4) % n_w - 1, k // (4 * n_w)
+        if c == 0:
+            labels.append("deal")
+        elif c == 2:
+            labels.append(f"walk_away:{parties[who]}" if who >= 0 else "walk_away")
+        elif c == 3:
+            by = [parties[x] for b, x in enumerate(vetoers) if mask >> b & 1]
+            labels.append("veto:" + "+".join(by) if by else "veto")
+        else:
+            labels.append("deadline")
+    return np.array(labels, dtype=object)[inv.ravel()] if n else np.array([], dtype=object)
 
 
 def _ro(a: Any) -> np.ndarray:
@@ -64,9 +112,15 @@ class SimulationResult:
         Full offer traces (outcome ids, -1 = no offer) when asked for.
     vetoed : (n_runs,) int or None
         The outcome agreed at the table but vetoed by an absent veto holder (-1 otherwise).
-    ended_by : (n_runs,) int or None
+    ended_by : (n_runs,) array of str
+        Who ended the run and how (:func:`ending_labels`): ``"deal"``, ``"deadline"``,
+        ``"walk_away:<party>"`` or ``"veto:<party>"``.
+    walked_out : (n_runs,) int or None
         Index (into ``parties``) of the party that walked away in runs ending ``walk_away``,
         -1 otherwise.
+    provisional : (n_runs,) int or None
+        Summit: the last provisional agreement (reached at a stage that seated only some of
+        the negotiators), -1 where there was none.
     params : mapping
         Run settings (steps, strategies, protocol options).
     seed_entropy : int or None
@@ -93,11 +147,16 @@ class SimulationResult:
     seed_entropy: int | None = None
     notes: tuple[str, ...] = ()
     ended_by: np.ndarray | None = None
+    walked_out: np.ndarray | None = None
+    provisional: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.ended_by is None:
+            object.__setattr__(self, "ended_by", ending_labels(np.asarray(self.reason), self.walked_out, None,
+                                                               tuple(self.parties), []))
         for f in ("strategies", "agreement", "agreement_values", "reason", "utilities", "step", "stage", "n_offers", "last_proposer"):
             object.__setattr__(self, f, _ro(getattr(self, f)))
-        for f in ("offers", "vetoed", "ended_by"):
+        for f in ("offers", "vetoed", "ended_by", "walked_out", "provisional"):
             if getattr(self, f) is not None:
                 object.__setattr__(self, f, _ro(getattr(self, f)))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -133,6 +192,8 @@ class SimulationResult:
         ``"trace"``: one row per offer (``run, step, party, outcome`` and the issue values);
         needs ``traces=True``.
         """
+        import pandas as pd
+
         if table == "runs":
             df = pd.DataFrame({
                 "run": np.arange(self.n_runs),
@@ -141,6 +202,7 @@ class SimulationResult:
                 "strategies": self.strategies,
                 "agreed": self.agreed,
                 "reason": self.reason,
+                "ended_by": self.ended_by,
                 "step": self.step,
                 "stage": self.stage,
                 "n_offers": self.n_offers,
@@ -184,6 +246,13 @@ class SimulationResult:
             out[iss] = {str(self.values[k][j]): int(counts[j]) for j in order if counts[j] > 0}
         return out
 
+    def _ended_by_counts(self) -> dict[str, int]:
+        """Runs per ``ended_by`` label, most frequent first."""
+        assert self.ended_by is not None
+        labels, counts = np.unique(self.ended_by.astype(str), return_counts=True)
+        order = sorted(range(labels.size), key=lambda k: (-counts[k], labels[k]))
+        return {str(labels[k]): int(counts[k]) for k in order}
+
     def summary(self, level: float = 0.95) -> dict[str, Any]:
         """JSON-ready summary: deal rate with a Wilson interval, reasons, utilities, outcomes."""
         k = int(self.agreed.sum())
@@ -206,6 +275,7 @@ class SimulationResult:
             "deal_rate_ci": [lo, hi],
             "ci_level": level,
             "reasons": reasons,
+            "ended_by": self._ended_by_counts(),
             "mean_utility": {p: float(self.utilities[:, i].mean()) for i, p in enumerate(self.parties)},
             "mean_step_of_agreement": float(agreed_steps.mean()) if agreed_steps.size else None,
             "outcome_distribution": dist,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..results import freeze_array, json_ready, wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEAL",
@@ -129,6 +131,8 @@ class MonteCarloResult:
         actor, red_line_block, walk_away_block``. ``"draws"``: ``model, scenario, draw, issue,
         outcome`` (needs the draws kept).
         """
+        import pandas as pd
+
         if table == "issues":
             rows = []
             for k, iss in enumerate(self.issues):
@@ -295,6 +299,8 @@ class SensitivityResult:
         mu_star_conf, mu, sigma``. ``"second_order"``: ``model, scenario, output, input_1,
         input_2, S2, S2_conf`` (Sobol with second order only).
         """
+        import pandas as pd
+
         if table == "indices":
             cols = SOBOL_COLUMNS if self.method == "sobol" else MORRIS_COLUMNS
             stats = cols[5:]

@@ -124,9 +124,9 @@ class SimulatorModel:
     def combos(self, n_negotiators: int) -> Any:
         """The strategy specification for a table of ``n_negotiators``."""
         if self.strategies == "mix":
-            if n_negotiators == 2:
-                return [(a, b) for a in MIX for b in MIX]
-            return [(a,) for a in MIX]
+            from ..simulate.strategies import mix
+
+            return mix(n_negotiators)
         return self.strategies
 
     def simulate_draws(self, scenario, arrays, credibility, rng: np.random.Generator, first_draw: int = 0):
@@ -136,9 +136,9 @@ class SimulatorModel:
         -------
         SimulationResult
         """
-        from ..simulate.engine import simulate
+        from ..simulate.engine import negotiators, simulate
 
-        n_neg = int(np.count_nonzero([a.present for a in scenario.actors]))
+        n_neg = len(negotiators(scenario, self.protocol))
         spec = self.combos(n_neg)
         if isinstance(spec, list) or (spec and isinstance(spec[0], tuple)):
             combos = list(spec)
@@ -182,8 +182,8 @@ class SimulatorModel:
             vetoers = np.array([(not a.present) and a.veto for a in scenario.actors])
             red = outside & vetoers[None, :] & vet[:, None]
         walk = np.zeros((n, n_a), dtype=bool)
-        if res.ended_by is not None:
-            eb = res.ended_by
+        if res.walked_out is not None:
+            eb = res.walked_out
             rows = np.flatnonzero(eb >= 0)
             walk[rows, eb[rows]] = True
         margin = np.where(deal, 1.0, -1.0)
