@@ -120,3 +120,12 @@ def test_bad_draws_and_firmness_raise():
 
 def test_accepts_a_builtin_name(alaska):
     assert deal_probability("alaska-2025", seed=0).to_dict() == deal_probability(alaska, seed=0).to_dict()
+
+
+def test_frames_build_without_a_module_level_pandas(alaska):
+    from detente.uncertainty.deal_model import features_frame
+
+    feats = deal_features(alaska, firmness=1.0, seed=0)
+    df = features_frame([feats])
+    assert list(df.columns[:3]) == ["scenario", "firmness", "raw_structural_rate"]
+    assert len(deal_probability(alaska, seed=0).to_frame()) == len(FEATURES)

@@ -42,10 +42,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ScenarioError
 from ..models.nash import Nash
@@ -58,6 +57,9 @@ from ..scenario.schema import Scenario
 from .coder_noise import default_noise
 from .deal import deal_flags
 from .perturb import build_perturbation
+
+if TYPE_CHECKING:  # pandas only when a frame is asked for: importing the package stays light
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_DRAWS",
@@ -453,6 +455,8 @@ class DealProbability:
     def to_frame(self) -> pd.DataFrame:
         """One row per feature: ``scenario, feature, value, contribution, driver_rank``
         (``driver_rank`` 1-3 for the drivers, else NaN)."""
+        import pandas as pd
+
         rank = {d.feature: k + 1 for k, d in enumerate(self.drivers)}
         return pd.DataFrame({
             "scenario": self.scenario,
@@ -545,6 +549,8 @@ def deal_probability(
 def features_frame(rows: Sequence[DealFeatures]) -> pd.DataFrame:
     """Tidy frame of features: ``scenario, firmness, raw_structural_rate`` and one column per
     feature."""
+    import pandas as pd
+
     return pd.DataFrame([
         {"scenario": f.scenario, "firmness": f.firmness,
          "raw_structural_rate": f.raw_structural_rate, **f.as_dict()} for f in rows
