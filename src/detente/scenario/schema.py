@@ -45,6 +45,15 @@ def _finite(v: float, what: str = "value") -> float:
     return v
 
 
+def _probability(v: float | None) -> float | None:
+    """A probability in [0, 1] (None passes: the fitted default applies)."""
+    if v is None:
+        return v
+    if isinstance(v, bool) or not math.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise ValueError("must lie in [0, 1]")
+    return float(v)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -80,6 +89,13 @@ class Actor(_Frozen):
         default=False,
         description="an absent actor whose consent a deal needs (its red lines bind)",
     )
+    veto_firmness: float | None = Field(
+        default=None,
+        description=(
+            "probability in [0, 1] that an absent veto holder's consent binds in a Monte Carlo "
+            "draw (its red lines then bind as red lines do); None = the fitted default"
+        ),
+    )
     delegation: list[DelegationMember] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
 
@@ -88,8 +104,18 @@ class Actor(_Frozen):
     def _p_finite(cls, v: float) -> float:
         return _finite(v)
 
+    @field_validator("veto_firmness")
+    @classmethod
+    def _vf_range(cls, v: float | None) -> float | None:
+        return _probability(v)
+
     @model_validator(mode="after")
     def _delegation_weights(self) -> Actor:
+        if self.veto_firmness is not None and not self.veto:
+            raise ValueError(
+                f"veto_firmness is set ({self.veto_firmness:g}) but actor {self.id!r} holds no "
+                "veto; set veto: true or remove veto_firmness"
+            )
         if self.delegation:
             total = sum(m.weight for m in self.delegation)
             if abs(total - 1.0) > 1e-6:
@@ -170,12 +196,24 @@ class RedLine(_Frozen):
     issue: str
     min: float
     max: float
+    firmness: float | None = Field(
+        default=None,
+        description=(
+            "probability in [0, 1] that the red line binds in a Monte Carlo draw (1 = a hard "
+            "line, lower = partly a bargaining posture); None = the fitted default"
+        ),
+    )
     source: str = ""
 
     @field_validator("min", "max")
     @classmethod
     def _rl_finite(cls, v: float) -> float:
         return _finite(v)
+
+    @field_validator("firmness")
+    @classmethod
+    def _rl_firmness(cls, v: float | None) -> float | None:
+        return _probability(v)
 
     @model_validator(mode="after")
     def _nonempty(self) -> RedLine:

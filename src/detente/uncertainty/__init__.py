@@ -5,6 +5,7 @@ functions that need them.
 """
 
 from .backends import DaskBackend, LocalBackend
+from .deal_model import DealProbability, deal_probability
 from .distributions import Beta, Discrete, Triangular, TruncNormal, Uniform
 from .montecarlo import SEED_BLOCK, monte_carlo
 from .perturb import Perturbation, UncertainInput, build_perturbation
@@ -23,6 +24,7 @@ __all__ = [
     "SEED_BLOCK",
     "Beta",
     "DaskBackend",
+    "DealProbability",
     "Discrete",
     "InputSpec",
     "LocalBackend",
@@ -38,6 +40,7 @@ __all__ = [
     "UncertaintySpec",
     "Uniform",
     "build_perturbation",
+    "deal_probability",
     "load_scenario_with_uncertainty",
     "load_uncertainty",
     "monte_carlo",

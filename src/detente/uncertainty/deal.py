@@ -19,6 +19,8 @@ walk-away value have no walk-away condition.
 The **deal margin** is the smallest slack over these conditions (red-line slack as a share of
 the issue's scale; walk-away slack in utility); it is >= 0 exactly for a deal and gives
 sensitivity analysis a continuous "distance to a deal" where the deal indicator is constant.
+A red line whose interval is the whole scale (a soft red line that does not bind in a draw)
+takes no part in it.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ def deal_flags(
         hi = np.broadcast_to(a.red_high, (n, *a.red_high.shape[-2:]))[:, ai, ii]
         xv = x[:, ii]
         slack = np.minimum(xv - lo, hi - xv) / width[ii]
+        # a red line opened to the whole scale (a soft line that does not bind in this draw,
+        # see perturb.py) constrains nothing, so it gives no slack either
+        slack = np.where((lo <= a.scale_min[ii]) & (hi >= a.scale_max[ii]), np.inf, slack)
         with np.errstate(invalid="ignore"):
             viol = slack < 0
         for r, i in enumerate(ai):

@@ -91,11 +91,18 @@ def prepare(
     scenario: Scenario | str | Path | dict,
     uncertainty: UncertaintySpec | dict | str | Path | None = None,
     noise: NoiseSpec | dict | None = None,
+    *,
+    firmness: float | None = None,
 ) -> tuple[Scenario, Perturbation]:
     """Load a scenario (with its inline ``uncertainty:`` section) and build its perturbation.
 
     An explicit ``uncertainty`` replaces the inline section; ``noise`` replaces any expert noise.
+    Red lines and absent vetoes that set no ``firmness`` take ``firmness``, by default the one
+    fitted on the case library (:func:`~detente.uncertainty.deal_model.default_firmness`; 1.0,
+    i.e. hard, in the shipped fit, which adds no design column and changes no number).
     """
+    from .deal_model import default_firmness
+
     sc, inline = load_scenario_with_uncertainty(scenario)
     if uncertainty is None:
         spec = inline
@@ -103,7 +110,8 @@ def prepare(
         spec = load_uncertainty(uncertainty)
     else:
         spec = load_uncertainty(uncertainty)
-    return sc, build_perturbation(sc, spec, noise=noise)
+    f = default_firmness() if firmness is None else firmness
+    return sc, build_perturbation(sc, spec, noise=noise, firmness=f, veto_firmness=f)
 
 
 def evaluate(

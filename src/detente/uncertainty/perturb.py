@@ -44,7 +44,11 @@ _ARRAY_OF = {
     "red_line.max": "red_high",
     "walk_away": "walk_utility",
     "walk_away.position": "walk_position",
+    "red_line.binds": "red_binds",
+    "veto.binds": "veto_binds",
 }
+#: pseudo-arrays (1 = binds) that switch red lines off in a draw; never part of ScenarioArrays
+_BIND_ATTRS = ("red_binds", "veto_binds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +117,13 @@ class Perturbation:
         groups: dict[str, tuple[list[int], list[int]]] = {}
         for j, inp in enumerate(self.inputs):
             attr = "credibility" if inp.target == "credibility" else _ARRAY_OF[inp.target]
-            shape = (
-                self.threat_credibility.shape if attr == "credibility" else getattr(self.base, attr).shape
-            )
+            shape = self._base_of(attr).shape
             cols, cells = groups.setdefault(attr, ([], []))
             cols.append(j)
             cells.append(int(np.ravel_multi_index(inp.index, shape)))
         scatter = []
         for attr, (c, f) in groups.items():
-            size = self.threat_credibility.size if attr == "credibility" else getattr(self.base, attr).size
+            size = self._base_of(attr).size
             # every cell of the array, in order, from consecutive columns: a plain slice
             whole = f == list(range(size)) and c == list(range(c[0], c[0] + size))
             scatter.append((attr, slice(c[0], c[0] + size) if whole else np.array(c), np.array(f)))
@@ -143,6 +145,16 @@ class Perturbation:
             arr = np.array(params, dtype=float).T
             full = cols == list(range(self.n_inputs))
             object.__setattr__(self, "_normal", (np.array(cols), full, *arr))
+
+    def _base_of(self, attr: str) -> np.ndarray:
+        """The unbatched array an input target writes into (1s for the binding switches)."""
+        if attr == "credibility":
+            return self.threat_credibility
+        if attr == "red_binds":
+            return np.ones((self.base.n_actors, self.base.n_issues))
+        if attr == "veto_binds":
+            return np.ones(self.base.n_actors)
+        return np.asarray(getattr(self.base, attr))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -201,7 +213,7 @@ class Perturbation:
         b = self.base
         batched: dict[str, np.ndarray] = {}
         for attr, cols, cells in self._scatter:
-            base = self.threat_credibility if attr == "credibility" else getattr(b, attr)
+            base = self._base_of(attr)
             if isinstance(cols, slice):
                 batched[attr] = x[:, cols].reshape(n, *base.shape)
             else:
@@ -213,11 +225,32 @@ class Perturbation:
                 base = self.threat_credibility if attr == "credibility" else getattr(b, attr)
                 batched[attr] = np.broadcast_to(base, (n, *base.shape)).copy()
         cred = batched.pop("credibility")
+        binds = [batched.pop(k, None) for k in _BIND_ATTRS]
+        if binds[0] is not None or binds[1] is not None:
+            _soften(b, batched, n, binds[0], binds[1])
         return b.replace(**batched), cred
 
     def draw(self, n_draws: int, rng: np.random.Generator) -> tuple[ScenarioArrays, np.ndarray]:
         """An ensemble of ``n_draws`` scenarios: ``from_unit(rng.random((n_draws, n_inputs)))``."""
         return self.from_unit(rng.random((n_draws, self.n_inputs)))
+
+
+def _soften(b: ScenarioArrays, batched: dict[str, np.ndarray], n: int,
+            red_binds: np.ndarray | None, veto_binds: np.ndarray | None) -> None:
+    """Open the red lines that do not bind in a draw (their interval becomes the whole scale).
+
+    red_binds : (n, n_actors, n_issues) of 0/1, or None; veto_binds : (n, n_actors), or None.
+    """
+    on = np.ones((n, b.n_actors, b.n_issues), dtype=bool)
+    if red_binds is not None:
+        on &= red_binds > 0.5
+    if veto_binds is not None:
+        on &= (veto_binds > 0.5)[:, :, None]
+    shape = (n, b.n_actors, b.n_issues)
+    lo = np.broadcast_to(batched.get("red_low", b.red_low), shape)
+    hi = np.broadcast_to(batched.get("red_high", b.red_high), shape)
+    batched["red_low"] = np.where(on, lo, np.broadcast_to(b.scale_min, shape))
+    batched["red_high"] = np.where(on, hi, np.broadcast_to(b.scale_max, shape))
 
 
 # ------------------------------------------------------------------------ building
@@ -469,6 +502,8 @@ def build_perturbation(
     uncertainty: UncertaintySpec | dict[str, Any] | None = None,
     *,
     noise: NoiseSpec | dict[str, Any] | None = None,
+    firmness: float | None = None,
+    veto_firmness: float | None = None,
 ) -> Perturbation:
     """The uncertain inputs of a scenario, checked against it.
 
@@ -480,6 +515,12 @@ def build_perturbation(
     noise : NoiseSpec or its data, optional
         Expert noise; replaces the noise of ``uncertainty`` when both are given. An explicit
         input replaces the noise on the same number.
+    firmness : float in [0, 1], optional
+        The firmness of every red line that sets none (``RedLine.firmness``): the probability
+        that it binds in a draw. None: such red lines are hard (firmness 1). The fitted default
+        is :func:`detente.uncertainty.deal_model.default_firmness`.
+    veto_firmness : float in [0, 1], optional
+        The same for an absent veto holder's consent (``Actor.veto_firmness``).
 
     Raises
     ------
@@ -506,6 +547,8 @@ def build_perturbation(
                                        b.base_value(target, index), dist, loc))
     noisy = b.noise_inputs(spec.noise) if spec.noise is not None else []
     inputs = [x for x in noisy if (x.target, x.index) not in seen] + explicit
+    inputs += _bind_inputs(scenario, b.a, _check_probability(firmness, "firmness"),
+                           _check_probability(veto_firmness, "veto_firmness"))
     th = scenario.threats
     return Perturbation(
         scenario=scenario.name,
@@ -516,3 +559,51 @@ def build_perturbation(
         threat_cost=np.array([t.cost_to_target for t in th], dtype=float),
         threat_credibility=np.array([t.credibility for t in th], dtype=float),
     )
+
+
+def _check_probability(v: float | None, name: str) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+            or not 0.0 <= v <= 1.0:
+        raise ScenarioError(f"must lie in [0, 1] (got {v!r})", field=name)
+    return float(v)
+
+
+def _bernoulli(p: float) -> Discrete:
+    """1 with probability p, else 0 (by inverse CDF: u < 1 - p gives 0)."""
+    return Discrete((0.0, 1.0), (1.0 - p, p))
+
+
+def _bind_inputs(scenario: Scenario, a: ScenarioArrays, firmness: float | None,
+                 veto_firmness: float | None) -> list[UncertainInput]:
+    """Bernoulli switches for soft red lines and soft vetoes, in actor then issue order.
+
+    Several red lines on one (actor, issue) pair are intersected in the arrays; their cell binds
+    when at least one of them does (probability ``1 - prod(1 - f_k)``).
+    """
+    ai = {k: i for i, k in enumerate(a.actors)}
+    ii = {k: i for i, k in enumerate(a.issues)}
+    loose: dict[tuple[int, int], float] = {}
+    for r in scenario.red_lines:
+        who = scenario.actor(r.actor)
+        if not (who.present or who.veto):
+            continue  # an absent actor without a veto never binds (deal.py), soft or not
+        f = r.firmness if r.firmness is not None else firmness
+        key = (ai[r.actor], ii[r.issue])
+        loose[key] = loose.get(key, 1.0) * (1.0 - (1.0 if f is None else f))
+    out: list[UncertainInput] = []
+    for (i, k), q in sorted(loose.items()):
+        p = 1.0 - q
+        if p < 1.0:
+            act, iss = a.actors[i], a.issues[k]
+            out.append(UncertainInput(f"red_line.binds[{act},{iss}]", "red_line.binds", (i, k),
+                                      act, iss, 1.0, _bernoulli(p), "firmness"))
+    for i, actor in enumerate(scenario.actors):
+        if actor.present or not actor.veto or not a.has_red_line[i].any():
+            continue
+        f = actor.veto_firmness if actor.veto_firmness is not None else veto_firmness
+        if f is not None and f < 1.0:
+            out.append(UncertainInput(f"veto.binds[{actor.id}]", "veto.binds", (i,), actor.id, "",
+                                      1.0, _bernoulli(f), "veto_firmness"))
+    return out

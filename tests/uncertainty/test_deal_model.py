@@ -1,0 +1,131 @@
+"""deal_probability: the entry point every forecast uses."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from detente.errors import ScenarioError
+from detente.io import load_scenario
+from detente.scenario.load import scenario_from_data
+from detente.uncertainty.deal_model import (
+    FEATURES,
+    DealModel,
+    deal_features,
+    deal_probability,
+    default_firmness,
+    load_deal_model,
+)
+
+
+@pytest.fixture(scope="module")
+def alaska():
+    return load_scenario("alaska-2025")
+
+
+def test_alaska_document(alaska):
+    dp = deal_probability(alaska, seed=0)
+    d = dp.to_dict()
+    assert list(d)[:3] == ["deal_probability", "low", "high"]
+    assert 0.0 < d["low"] <= d["deal_probability"] <= d["high"] < 1.0
+    assert d["raw_structural_rate"] == dp.raw_structural_rate
+    assert len(dp.drivers) == 3
+    mags = [abs(x.contribution) for x in dp.drivers]
+    assert mags == sorted(mags, reverse=True)
+    frame = dp.to_frame()
+    assert list(frame.columns) == ["scenario", "feature", "value", "contribution", "driver_rank"]
+    assert frame["feature"].tolist() == list(FEATURES)
+
+
+def test_fast_and_reproducible(alaska):
+    deal_probability(alaska, seed=1)
+    t0 = time.perf_counter()
+    a = deal_probability(alaska, seed=1)
+    assert time.perf_counter() - t0 < 1.0
+    b = deal_probability(alaska, seed=1)
+    assert a.to_dict() == b.to_dict()
+    assert deal_probability(alaska, seed=2).seed_entropy == 2
+
+
+def test_interval_comes_from_parameters_not_draws(alaska):
+    few = deal_probability(alaska, seed=0, draws=256)
+    many = deal_probability(alaska, seed=0, draws=8192)
+    assert few.high - few.low > 0.05
+    assert many.high - many.low == pytest.approx(few.high - few.low, abs=0.05)
+
+
+def test_known_value_from_a_hand_made_model(alaska):
+    m = DealModel(features=FEATURES, firmness=1.0, veto_firmness=1.0, intercept=0.5,
+                  coef=np.array([0.0, -1.0, 0.0, 0.0]), center=np.zeros(4),
+                  boot=np.array([[0.5, 0.0, -1.0, 0.0, 0.0]] * 3))
+    dp = deal_probability(alaska, seed=0, model=m)
+    v = dp.features["red_line_violation"]
+    assert dp.value == pytest.approx(1.0 / (1.0 + math.exp(-(0.5 - v))))
+    assert dp.low == pytest.approx(dp.value) and dp.high == pytest.approx(dp.value)
+    assert dp.drivers[0].feature == "red_line_violation"
+
+
+def test_shipped_model_loads_and_default_firmness_is_a_probability():
+    m = load_deal_model()
+    assert m.features == FEATURES
+    assert 0.0 <= default_firmness() <= 1.0
+    assert m.boot.shape[1] == len(FEATURES) + 1
+
+
+def _bare(**extra):
+    data = {
+        "name": "bare",
+        "actors": [{"id": "a", "power": 1.0}, {"id": "b", "power": 1.0}],
+        "issues": [{"id": "x", "scale": {"min": 0, "max": 10}}],
+        "positions": [{"actor": "a", "issue": "x", "position": 2.0, "salience": 0.5},
+                      {"actor": "b", "issue": "x", "position": 8.0, "salience": 0.5}],
+    }
+    data.update(extra)
+    return scenario_from_data(data, source="bare.yaml")
+
+
+def test_no_red_lines_no_walk_away_still_gets_a_probability_with_notes():
+    dp = deal_probability(_bare(), seed=0)
+    assert 0.0 < dp.value < 1.0
+    text = " ".join(dp.notes)
+    assert "no binding red lines" in text and "no walk-away values" in text
+
+
+def test_one_actor_gets_a_probability_with_a_note():
+    sc = scenario_from_data({
+        "name": "solo", "actors": [{"id": "a", "power": 1.0}],
+        "issues": [{"id": "x", "scale": {"min": 0, "max": 10}}],
+        "positions": [{"actor": "a", "issue": "x", "position": 2.0, "salience": 0.5}],
+    }, source="solo.yaml")
+    dp = deal_probability(sc, seed=0)
+    assert 0.0 < dp.value < 1.0
+    assert any("one actor" in n for n in dp.notes)
+
+
+def test_outcome_is_never_read(alaska):
+    a = deal_features(alaska, firmness=0.5, seed=0)
+    b = deal_features(alaska.without_outcome(), firmness=0.5, seed=0)
+    assert np.array_equal(a.values, b.values)
+
+
+def test_bad_draws_and_firmness_raise():
+    with pytest.raises(ScenarioError, match="positive integer"):
+        deal_probability(_bare(), draws=0)
+    with pytest.raises(ScenarioError, match=r"\[0, 1\]"):
+        deal_features(_bare(), firmness=1.5)
+
+
+def test_accepts_a_builtin_name(alaska):
+    assert deal_probability("alaska-2025", seed=0).to_dict() == deal_probability(alaska, seed=0).to_dict()
+
+
+def test_frames_build_without_a_module_level_pandas(alaska):
+    from detente.uncertainty.deal_model import features_frame
+
+    feats = deal_features(alaska, firmness=1.0, seed=0)
+    df = features_frame([feats])
+    assert list(df.columns[:3]) == ["scenario", "firmness", "raw_structural_rate"]
+    assert len(deal_probability(alaska, seed=0).to_frame()) == len(FEATURES)
