@@ -83,7 +83,26 @@ def _forecast_tables(run: service.ForecastRun, width: int) -> tuple[list[Table],
             any_block = True
     if any_block:
         tables.append(blocks)
+    if run.deal is not None:
+        tables.append(deal_table(run.deal))
     return tables, legend
+
+
+def deal_table(deal) -> Table:
+    """The calibrated probability of a deal, its interval, the raw structural rate (named as
+    such) and the three strongest drivers."""
+    t = Table(title=f"Probability of a deal (calibrated on the case library): {100 * deal.value:.0f}% "
+                    f"({100 * deal.level:.0f}% interval {100 * deal.low:.0f}-{100 * deal.high:.0f}%)",
+              title_justify="left")
+    t.add_column("driver", style="bold", overflow="fold")
+    t.add_column("value", justify="right", no_wrap=True)
+    t.add_column("log-odds", justify="right", no_wrap=True)
+    for d in deal.drivers:
+        t.add_row(escape(d.description or d.feature), f"{d.value:.3g}", f"{d.contribution:+.2f}")
+    notes = [f"raw structural rate (uncalibrated share of draws that are a deal): "
+             f"{100 * deal.raw_structural_rate:.1f}%", *deal.notes]
+    t.caption = escape("; ".join(notes))
+    return t
 
 
 def _round_tables(forecasts, width: int) -> list[Table]:

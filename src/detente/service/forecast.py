@@ -164,6 +164,10 @@ class ForecastRun:
     notes : tuple of str
         Models left out of a multi-model forecast (over the budget, or refusing the
         scenario), one line each.
+    deal : DealProbability or None
+        The calibrated probability of a deal (:func:`detente.uncertainty.deal_model.deal_probability`,
+        the same function every surface shows), with its interval and drivers; None when not
+        computed.
     """
 
     scenario: Any
@@ -172,6 +176,7 @@ class ForecastRun:
     blocked_by: tuple[dict[str, list[str]], ...]
     seed_entropy: int | None
     notes: tuple[str, ...] = ()
+    deal: Any = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -225,7 +230,7 @@ class ForecastRun:
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
              seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True,
-             budget: Budget | None = None) -> ForecastRun:
+             budget: Budget | None = None, deal: bool = True) -> ForecastRun:
     """Run models on a scenario and analyse the result.
 
     Parameters
@@ -246,6 +251,8 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
         Memory and time limits (default ``DEFAULTS.budget``), checked before any model runs.
         With several models, one over the budget or refusing the scenario becomes a note
         (``ForecastRun.notes``) and the others run.
+    deal : bool
+        Default True: also compute the calibrated deal probability (``ForecastRun.deal``).
 
     Raises
     ------
@@ -262,7 +269,14 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
 
         results = note_absent_effects(sc.without_outcome(), results,
                                       lambda s, m, p: run_models(s, m, p, used), params)
-    return analyse(sc, results, seed_entropy=seed_entropy_of(used), notes=notes)
+    run = analyse(sc, results, seed_entropy=seed_entropy_of(used), notes=notes)
+    if deal:
+        from dataclasses import replace
+
+        from .whatif import calibrated_deal_probability
+
+        run = replace(run, deal=calibrated_deal_probability(sc, seed=used))
+    return run
 
 
 def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None = None,
@@ -340,7 +354,9 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
     ``forecasts`` (per model: ``model, scenario, issues, actors, outcome {issue: value},
     utilities, params, diagnostics, notes, seed_entropy, reference, blocked_by, tables``;
     ``tables`` is None unless asked for); ``notes`` (models left out of a multi-model
-    forecast: over the budget or refusing the scenario).
+    forecast: over the budget or refusing the scenario); ``deal_probability`` (the calibrated
+    probability of a deal: ``deal_probability`` with ``low``, ``high``, ``level``, the
+    ``raw_structural_rate`` named as such, ``drivers`` and ``notes``; None when not computed).
     """
     from .._version import __version__
     from ..results import json_ready
@@ -355,5 +371,6 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
         "zone_of_agreement": run.zone.summary(),
         "forecasts": [_forecast_part(f, b, tables) for f, b in zip(run.forecasts, run.blocked_by, strict=True)],
         "notes": list(run.notes),
+        "deal_probability": None if run.deal is None else run.deal.to_dict(),
     }
     return json_ready(doc)
