@@ -250,10 +250,16 @@ def _mc_tables(sc: Any, res: Any, be: Any, note: str, width: int) -> tuple[list[
             f"{escape(k.replace('_', ' '))} {100 * v:.1f}%" for k, v in res.end_reasons))
     lo, hi = res.deal_interval(0.95)
     lines.append(
-        f"[bold]Probability of a deal:[/] {100 * res.deal_probability:.2f}% "
-        f"(95% interval {100 * lo:.3f}-{100 * hi:.3f}%) over {len(res.inputs)} uncertain inputs; "
-        f"seed {res.seed_entropy}; backend {be.describe()}"
+        f"[bold]Raw structural deal rate[/] (share of draws that are a deal; not a calibrated "
+        f"probability): {100 * res.deal_probability:.2f}% "
+        f"(95% sampling interval {100 * lo:.3f}-{100 * hi:.3f}%) over {len(res.inputs)} uncertain "
+        f"inputs; seed {res.seed_entropy}; backend {be.describe()}"
     )
+    deal = service.calibrated_deal_probability(sc)
+    if deal is not None:  # the same number `detente forecast`, the report and the API show
+        lines.append(
+            f"[bold]Probability of a deal[/] (calibrated on the case library): {100 * deal.value:.0f}% "
+            f"({100 * deal.level:.0f}% interval {100 * deal.low:.0f}-{100 * deal.high:.0f}%)")
     return [*ts, b], lines
 
 

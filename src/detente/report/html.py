@@ -86,6 +86,7 @@ def render_report(
     image_format: str = "png",
     title: str | None = None,
     generated: _dt.datetime | None = None,
+    deal: Any = None,
 ) -> str:
     """One self-contained HTML report from results computed elsewhere (rendering only).
 
@@ -117,6 +118,8 @@ def render_report(
     title : str, optional
     generated : datetime, optional
         The timestamp printed in the report (default: now, UTC).
+    deal : DealProbability, optional
+        The calibrated probability of a deal (shown with the zone of agreement).
 
     Raises
     ------
@@ -190,6 +193,7 @@ def render_report(
         sections=sections,
         citations=tables.citations([f.model for f in forecasts]),
         fmt=tables.fmt_number,
+        deal=deal,
     )
 
 

@@ -74,6 +74,7 @@ from .whatif import (
     PairedRun,
     WhatIf,
     WhatIfRun,
+    calibrated_deal_probability,
     compare,
     paired,
     paired_difference,
@@ -84,6 +85,7 @@ from .whatif import (
 )
 
 __all__ = [
+    "calibrated_deal_probability",
     "DEFAULTS",
     "Defaults",
     "ForecastRun",

@@ -16,8 +16,14 @@ from ..cost import Budget
 __all__ = ["DEFAULTS", "Defaults"]
 
 
-def _noise() -> MappingProxyType[str, float]:
-    return MappingProxyType({"position": 10.0, "salience": 0.2})
+def _noise() -> MappingProxyType[str, Any]:
+    # the measured inter-coder noise (cases/intercoder, scripts/intercoder.py), read from the
+    # file the uncertainty package ships, without importing that package
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "uncertainty" / "data" / "coder_noise.json"
+    return MappingProxyType(dict(json.loads(path.read_text(encoding="utf-8"))["noise"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +45,8 @@ class Defaults:
         Model of ``montecarlo`` and ``sensitivity`` when none is named.
     noise : mapping
         Expert noise used when neither noise options nor an ``uncertainty:`` section are given:
-        10 scale points (sd) on positions, 20 % on saliences.
+        the measured inter-coder disagreement (``detente/uncertainty/data/coder_noise.json``,
+        from ``cases/intercoder``), relative to each issue's scale.
     samples : int
         Sobol base sample size N (or Morris trajectories).
     method : str

@@ -273,7 +273,7 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     if deal:
         from dataclasses import replace
 
-        from .whatif import calibrated_deal_probability
+        from .deal import calibrated_deal_probability
 
         run = replace(run, deal=calibrated_deal_probability(sc, seed=used))
     return run

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DetenteWarning, MissingExtraError
 from .capabilities import module as _module_impl
+from .deal import calibrated_deal_probability
 from .defaults import DEFAULTS
 from .forecast import analyse, model_names, run_models, run_models_noting
 from .scenarios import load
@@ -178,6 +179,7 @@ def build_report(
         monte_carlo=monte_carlo, monte_carlo_text=mc_text, sobol=sobol, sobol_text=sobol_text,
         simulation=simulation, backtest=backtest, unavailable=unavailable, image_format=image_format,
         title=title, generated=generated,
+        deal=calibrated_deal_probability(sc, seed=used),
     )
 
 

@@ -50,8 +50,11 @@ def resolve_noise(noise: Mapping[str, Any] | None, has_section: bool, *, shape: 
         return None, ""
     d = DEFAULTS.noise
     return {**d, "shape": shape}, (
-        f"no uncertainty given: using expert noise of {d['position']:g} scale points on positions "
-        f"and {d['salience']:.0%} on saliences (see --noise-* options)"
+        "no uncertainty given: using the measured inter-coder noise (sd relative to each "
+        f"issue's scale): {d['position']:.0%} of the scale on positions and "
+        f"{d['red_line']:.0%} on red lines, {d['salience']:.0%} on saliences and "
+        f"{d['power']:.0%} on power, {d['walk_away']:g} on walk-away utilities, "
+        f"{d['credibility']:g} on threat credibility (cases/README.md; see --noise-* options)"
     )
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
+from .deal import calibrated_deal_probability
 from .defaults import DEFAULTS
 from .forecast import ForecastRun, forecast, model_names
 from .scenarios import load
@@ -467,22 +468,6 @@ def structural_deals(scenario: Scenario, outcomes: np.ndarray) -> tuple[np.ndarr
         a, x, credibility=cred, threat_target=np.array([ai[t.target] for t in th], dtype=int),
         threat_cost=np.array([t.cost_to_target for t in th], dtype=float))
     return deal, margin
-
-
-def calibrated_deal_probability(scenario: Scenario, seed: SeedLike = DEFAULTS.forecast_seed) -> Any:
-    """The calibrated deal probability, or None while it is not installed.
-
-    The hook for ``detente.uncertainty.deal_model.deal_probability(scenario, seed=...)`` (being
-    built): every what-if, influence and track result shows it as soon as that module exists,
-    and shows the structural deal checks (:func:`structural_deals`) in any case.
-    """
-    import importlib
-
-    try:
-        mod = importlib.import_module("detente.uncertainty.deal_model")
-    except ModuleNotFoundError:
-        return None
-    return mod.deal_probability(scenario.without_outcome(), seed=seed)
 
 
 def _deal_value(dp: Any) -> float | None:
