@@ -88,3 +88,9 @@ def test_script_check_passes_on_the_committed_files():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "intercoder.py"), "--check"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_service_default_noise_is_the_measured_record():
+    from detente.service import DEFAULTS
+
+    assert dict(DEFAULTS.noise) == coder_noise_record()["noise"]

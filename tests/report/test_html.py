@@ -120,8 +120,9 @@ def test_monte_carlo_section_with_the_real_uncertainty_module(alaska):
     pytest.importorskip("detente.uncertainty")
     doc = build_report(alaska, ["weighted_median"], draws=300, seed=1)
     assert '<section id="uncertainty">' in doc
-    assert "300 draws per model with expert noise (position 10, salience 0.2" in doc
-    assert "probability of a deal" in doc
+    assert "300 draws per model with expert noise (" in doc
+    assert "position 0.1" in doc and "relative to each issue" in doc
+    assert "raw structural deal rate" in doc and "Probability of a deal" in doc
 
 
 def test_bad_input_fails_before_rendering(alaska):

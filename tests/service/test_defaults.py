@@ -116,7 +116,7 @@ def test_strategies_default_mix_and_noise_default():
     from detente.service.uncertainty import resolve_noise
 
     noise, note = resolve_noise(None, has_section=False)
-    assert noise == {**DEFAULTS.noise, "shape": "normal"} and "10 scale points" in note
+    assert noise == {**DEFAULTS.noise, "shape": "normal"} and "inter-coder noise" in note
     assert resolve_noise(None, has_section=True) == (None, "")
     assert resolve_noise({"position": 3.0}, has_section=False) == ({"position": 3.0}, "")
 

@@ -44,8 +44,11 @@ def test_montecarlo_json_default_noise(app):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["n_draws"] == 2000 and doc["seed_entropy"] == 3 and doc["scenario"] == "alaska-2025"
-    assert any("expert noise" in n for n in doc["notes"])
-    assert len(doc["inputs"]) == 40  # 20 positions + 20 saliences
+    assert any("inter-coder noise" in n for n in doc["notes"])
+    # the measured default: positions, saliences, powers, red-line bounds, walk-away values and
+    # threat credibilities are all uncertain
+    kinds = {name.split("[")[0] for name in doc["inputs"]}
+    assert {"position", "salience", "power", "walk_away"} <= kinds
     assert 0 <= doc["deal_probability"] <= 1
 
 

@@ -109,8 +109,12 @@ def forecast_task(payload: dict) -> dict:
 
     names = service.model_names(payload.get("models"))
     sc = request_scenario(payload["scenario"])
-    run = service.forecast(sc, names, params=payload.get("params") or {}, seed=payload.get("seed"),
-                           budget=_budget(payload))
+    params = payload.get("params") or {}
+    if payload.get("changes"):  # the changed scenario's document, with the difference from the base
+        w = service.compare(sc, payload["changes"], names, params=params, seed=payload.get("seed"))
+        return {**service.forecast_document(w.changed, tables=bool(payload.get("tables"))),
+                "what_if": service.what_if_document(w)}
+    run = service.forecast(sc, names, params=params, seed=payload.get("seed"), budget=_budget(payload))
     return service.forecast_document(run, tables=bool(payload.get("tables")))
 
 
@@ -121,7 +125,8 @@ def report_task(payload: dict) -> tuple[str, str]:
     names = service.model_names(payload.get("models"))
     sc = request_scenario(payload["scenario"])
     html = service.build_report(sc, names, params=payload.get("params") or {}, seed=payload.get("seed"),
-                                image_format=payload.get("image_format", "png"), budget=_budget(payload))
+                                image_format=payload.get("image_format", "png"), budget=_budget(payload),
+                                changes=payload.get("changes") or ())
     return sc.name, html
 
 

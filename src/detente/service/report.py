@@ -183,8 +183,9 @@ def build_report(
     )
 
 
-def _noise_text(noise: Mapping[str, float]) -> str:
-    return ", ".join(f"{k} {v:g}" for k, v in noise.items() if k != "shape")
+def _noise_text(noise: Mapping[str, Any]) -> str:
+    text = ", ".join(f"{k} {v:g}" for k, v in noise.items() if k not in ("shape", "relative"))
+    return text + ("; relative to each issue's scale" if noise.get("relative") else "")
 
 
 def _monte_carlo_frame(sc, forecasts, draws, seed, noise, text: list[str]):
@@ -208,7 +209,7 @@ def _monte_carlo_frame(sc, forecasts, draws, seed, noise, text: list[str]):
         frames.append(df)
         p = getattr(res, "deal_probability", None)
         if p is not None and np.ndim(p) == 0 and math.isfinite(float(p)):
-            text.append(f"{f.model}: probability of a deal {float(p):.1%}.")
+            text.append(f"{f.model}: raw structural deal rate (share of draws that are a deal; the calibrated probability is in the zone-of-agreement section) {float(p):.1%}.")
     return pd.concat(frames, ignore_index=True)
 
 

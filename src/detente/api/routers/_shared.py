@@ -40,8 +40,10 @@ def payload_of(request: Request, req, *, job: bool = False) -> dict:
     """A request as the JSON-ready payload of a task: the scenario as sent (validated in the
     worker) and the server's budget for this kind of work."""
     cfg = config(request)
-    return {**req.model_dump(mode="json", exclude={"scenario"}), "scenario": req.scenario,
-            "_budget": cfg.budget(job=job)}
+    doc = req.model_dump(mode="json", exclude={"scenario"})
+    if hasattr(req, "scenario"):  # as sent: a built-in name or data, validated in the worker
+        doc["scenario"] = req.scenario
+    return {**doc, "_budget": cfg.budget(job=job)}
 
 
 async def compute(request: Request, target: str, payload: Any, *, timeout: float | None = None):
