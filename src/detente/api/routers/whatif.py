@@ -49,3 +49,12 @@ async def track(request: Request, req: S.TrackRequest):
     names = service.model_names(req.models)
     tr = service.load_track(req.track, files=False)
     return await run(request, lambda: service.track_document(service.track(tr, names, seed=req.seed)))
+
+
+@router.post("/deal_probability", tags=["forecast"], responses={**RESPONSES})
+async def deal_probability(request: Request, req: S.DealRequest):
+    """The calibrated deal probability after ``changes``: ``{available, deal_probability, low,
+    high, ...}``; ``available`` is false (and the probability null) while the calibrated model
+    is not installed on this server."""
+    sc = service.resolve_request_scenario(req.scenario)
+    return await run(request, lambda: service.deal_probability_document(sc, req.changes, seed=req.seed))
