@@ -6,7 +6,7 @@
   const cfg = JSON.parse(document.getElementById("config").textContent);
   const $ = (id) => document.getElementById(id);
   const SVGNS = "http://www.w3.org/2000/svg";
-  const state = { scenario: null, original: null, forecast: null, busy: false, gen: 0, tracks: null, uploadData: null };
+  const state = { scenario: null, original: null, forecast: null, busy: false, gen: 0, loads: 0, tracks: null, uploadData: null };
 
   // ------------------------------------------------------------------ helpers
   function fmt(v, digits) {
@@ -716,6 +716,7 @@
       showMessage(file.name + ": the file is larger than this server accepts (" + cfg.maxBodyBytes + " bytes).", "error");
       return;
     }
+    const token = ++state.loads;
     setBusy(true);
     let data = null;
     try {
@@ -723,10 +724,12 @@
       try { data = JSON.parse(text); } catch (e) { data = null; }  // to name actors and issues in errors
       const res = await call("/validate?filename=" + encodeURIComponent(file.name),
         { method: "POST", headers: { "Content-Type": contentTypeFor(file.name) }, body: text });
+      if (token !== state.loads) return;
       $("scenario-select").value = "";
       setScenario(res.scenario, "Loaded " + file.name);
       runAll();
     } catch (err) {
+      if (token !== state.loads) return;
       clearScenario();  // the scenario on screen is not the one the user just gave
       showMessage("The file was not accepted: " + err.message, "error", err.problems, data || {});
     } finally {
@@ -755,11 +758,15 @@
 
   // ------------------------------------------------------------------ wiring
   async function loadBuiltin(name) {
+    const token = ++state.loads;  // a later choice or upload wins over this one
     setBusy(true);
     try {
-      setScenario(await call("/scenarios/" + encodeURIComponent(name)), "Loaded " + name);
+      const sc = await call("/scenarios/" + encodeURIComponent(name));
+      if (token !== state.loads) return;
+      setScenario(sc, "Loaded " + name);
       await runAll();
     } catch (err) {
+      if (token !== state.loads) return;
       clearScenario();
       showMessage("Could not load " + name + ": " + err.message, "error", err.problems);
     } finally {
