@@ -251,3 +251,22 @@ def test_page_is_usable_at_a_narrow_width(browser, base_url):
     assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
     assert pg.locator("#run").is_enabled()
     ctx.close()
+
+
+def test_whatif_error_is_shown_once_and_clears_the_stale_forecast(page):
+    _cell(page, "weighted_mean", "territory").wait_for()
+    page.locator("#pos-russia-territory").fill("300")
+    page.locator("#pos-russia-territory").press("Tab")
+    page.click("#run")
+    msg = page.locator("#message.error")
+    msg.wait_for()
+    text = msg.inner_text()
+    assert "russia.territory" in text and "300" in text and "[0.0, 100.0]" in text
+    assert text.count("outside issue") == 1
+    assert page.locator("#results").is_hidden() and page.locator("#deal-section").is_hidden()
+    assert page.locator("#editor").is_visible()  # the input stays, to be corrected
+    page.locator("#pos-russia-territory").fill("90")
+    page.locator("#pos-russia-territory").press("Tab")
+    page.click("#run")
+    _cell(page, "weighted_mean", "territory").wait_for()
+    assert page.locator("#message.error").count() == 0

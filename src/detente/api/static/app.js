@@ -71,20 +71,20 @@
       box.textContent = text;
     }
   }
-  function clearMessage() { const b = $("message"); b.hidden = true; b.textContent = ""; }
+  function clearMessage() { const b = $("message"); b.hidden = true; b.className = ""; b.textContent = ""; }
   const OUTPUT_SECTIONS = ["results", "deal-section", "mc-section", "sim-section", "charts-section"];
   function clearOutputs() {
     state.forecast = null;
     for (const id of OUTPUT_SECTIONS) $(id).hidden = true;
-    for (const id of ["forecast-table", "forecast-notes", "deal", "mc", "sim", "sens-table"]) $(id).textContent = "";
+    for (const id of ["forecast-table", "forecast-notes", "deal", "mc", "sim"]) $(id).textContent = "";
   }
   function clearScenario() {
     state.gen++;
     state.scenario = null;
     state.original = null;
     clearOutputs();
-    for (const id of ["scenario-info", "editor", "track-section"]) $(id).hidden = true;
-    for (const id of ["edit-table", "actor-table", "threat-table", "changes", "charts", "track", "track-table"]) $(id).textContent = "";
+    for (const id of ["scenario-info", "editor", "track-section", "sens-section"]) $(id).hidden = true;
+    for (const id of ["edit-table", "actor-table", "threat-table", "changes", "charts", "track", "track-table", "sens-table"]) $(id).textContent = "";
     $("scenario-select").value = "";
     setBusy(false);
   }
@@ -503,7 +503,7 @@
     const gen = state.gen, sc = state.original;
     const t = $("sens-table");
     t.textContent = "";
-    $("sim-section").hidden = false;
+    $("sens-section").hidden = false;
     $("sens-status").textContent = "computing (a background job)...";
     try {
       const job = await postJSON("/sensitivity", { scenario: sc, samples: 64, seed: 0 });
