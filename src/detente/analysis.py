@@ -10,12 +10,14 @@ check over Monte Carlo draws is :func:`detente.uncertainty.deal.deal_flags`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .results import freeze_array
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ZoneOfAgreement", "blocked_by", "zone_of_agreement"]
 
@@ -53,6 +55,8 @@ class ZoneOfAgreement:
 
     def to_frame(self) -> pd.DataFrame:
         """Columns: scenario, issue, low, high, empty, binding_low, binding_high, clash."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "scenario": self.scenario,

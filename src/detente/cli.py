@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ._version import __version__
-from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate
+from .commands import backtest, forecast, ktab, report, scenarios, sensitivity, simulate, warmup
 from .commands import influence as influence_cmds
 from .commands import track as track_cmds
 from .commands._common import console, exit_on_error
@@ -42,6 +42,7 @@ def _root(
     ] = False,
 ) -> None:
     """detente: where will this negotiation land, how likely is a deal, what would change that?"""
+    warmup.show_compile_notices()
     if ctx.invoked_subcommand is None:
         console.print(ctx.get_help())
 
@@ -60,6 +61,7 @@ app.command("backtest")(backtest.backtest_cmd)
 app.command("report")(report.report_cmd)
 app.command("influence")(influence_cmds.influence_cmd)
 app.command("track")(track_cmds.track_cmd)
+app.command("warmup")(warmup.warmup_cmd)
 
 
 # `serve` lives here, not in commands/: it is the one command that needs detente.api, and the

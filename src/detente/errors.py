@@ -132,8 +132,11 @@ class MissingExtraError(DetenteError, ImportError):
     def __init__(self, package: str, extra: str) -> None:
         self.package = package
         self.extra = extra
+        # several at once: package "jinja2 and matplotlib", extra "web,plot"
+        many = "," in extra
         super().__init__(
-            f"{package} is needed for this; install it with: pip install 'detente[{extra}]'"
+            f"{package} {'are' if many else 'is'} needed for this; install "
+            f"{'them' if many else 'it'} with: pip install 'detente[{extra}]'"
         )
 
     def __reduce__(self):

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Forecast", "freeze_array", "json_ready", "wilson_interval"]
 
@@ -29,6 +32,13 @@ def freeze_array(a: Any) -> np.ndarray:
     return arr
 
 
+def _is_frame(v: Any) -> bool:
+    """Whether ``v`` is a DataFrame, without importing pandas (if pandas was never imported,
+    nothing can be one)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(v, pd.DataFrame)
+
+
 def _rebuild(cls, kw):
     return cls(**kw)
 
@@ -38,7 +48,7 @@ def _freeze_mapping(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
     for k, v in (m or {}).items():
         if isinstance(v, np.ndarray):
             v = freeze_array(v)
-        elif isinstance(v, pd.DataFrame):
+        elif _is_frame(v):
             v = v.copy()
         out[k] = v
     return MappingProxyType(out)
@@ -52,7 +62,7 @@ def json_ready(v: Any) -> Any:
         return [json_ready(x) for x in v.tolist()] if v.ndim else json_ready(v.item())
     if isinstance(v, (list, tuple)):
         return [json_ready(x) for x in v]
-    if isinstance(v, pd.DataFrame):
+    if _is_frame(v):
         return None
     if isinstance(v, Mapping) or hasattr(v, "items"):
         return {str(k): json_ready(x) for k, x in v.items()}
@@ -182,6 +192,8 @@ class Forecast:
             per draw x issue (draw 0 when unbatched). ``"utilities"``: ``model, scenario, draw,
             actor, utility``. Any name in :attr:`tables` returns that table.
         """
+        import pandas as pd
+
         if table == "outcome":
             out = np.atleast_2d(self.outcome).reshape(-1, len(self.issues))
             n = out.shape[0]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import detente
+import detente.models.registry
 from detente import _jit, backends
 from detente.errors import MissingExtraError, ModelParameterError
 from detente.models.expected_utility import (

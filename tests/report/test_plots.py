@@ -237,9 +237,17 @@ def test_backtest_chart_ranks_models_by_mean_absolute_error():
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     ys = [t.get_position()[1] for t in ax.get_yticklabels()]
-    assert [lab for _, lab in sorted(zip(ys, labels, strict=True), reverse=True)] == ["b", "c", "a"]
+    # each label carries n, the number of issues scored for the model
+    assert [lab for _, lab in sorted(zip(ys, labels, strict=True), reverse=True)] == [
+        "b (n=2)", "c (n=1)", "a (n=2)"]
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths == [5.0, 12.0, 20.0]
+
+
+def test_backtest_chart_n_counts_only_scored_issues():
+    df = pd.DataFrame({"model": ["a", "a", "a", "b"], "abs_error": [1.0, float("nan"), 3.0, 4.0]})
+    labels = {t.get_text() for t in plots.backtest_chart(df).axes[0].get_yticklabels()}
+    assert labels == {"a (n=2)", "b (n=1)"}
 
 
 def test_outputs_png_svg_and_data_uri(alaska):

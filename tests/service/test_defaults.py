@@ -34,7 +34,7 @@ def _py_default(fn, name):
     (simulate.simulate_cmd, "chunk_size", DEFAULTS.sim_chunk_size),
     (simulate.simulate_cmd, "seed", None),
     (sensitivity.montecarlo_cmd, "draws", DEFAULTS.draws),
-    (sensitivity.montecarlo_cmd, "model", DEFAULTS.uncertainty_model),
+    (sensitivity.montecarlo_cmd, "model", [DEFAULTS.uncertainty_model]),  # -m is repeatable
     (sensitivity.montecarlo_cmd, "chunk_size", DEFAULTS.mc_chunk_size),
     (sensitivity.montecarlo_cmd, "seed", None),
     (sensitivity.sensitivity_cmd, "samples", DEFAULTS.samples),

@@ -45,4 +45,4 @@ def test_cli_registers_commands_explicitly():
 
     names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert names == {"forecast", "scenarios", "show", "validate", "models", "simulate", "montecarlo",
-                     "sensitivity", "backtest", "report", "serve", "ktab", "influence", "track"}
+                     "sensitivity", "backtest", "report", "serve", "ktab", "influence", "track", "warmup"}

@@ -132,6 +132,24 @@ def create_app(config: ApiConfig | None = None):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # compile (or load) every numba kernel before the server reports healthy, so that no
+        # request waits on a compile (detente.service.warmup; in a thread: the loop stays free)
+        import logging
+
+        import anyio
+
+        from .. import service
+
+        log = logging.getLogger("uvicorn.error")
+
+        def progress(label: str, before: bool) -> None:
+            if not before:
+                log.info("compiling the %s kernels before serving (once per machine)", label)
+
+        try:
+            await anyio.to_thread.run_sync(lambda: service.warmup(progress=progress))
+        except Exception as err:  # a broken numba: serve anyway, "auto" then runs numpy
+            log.warning("kernel warmup failed (%s: %s); serving with the numpy engines", type(err).__name__, err)
         yield
         manager.shutdown()
 

@@ -103,6 +103,8 @@ class ScenarioInfo(BaseModel):
 
 class ModelInfo(BaseModel):
     name: str
+    label: str = Field(default="", description="short column label in tables")
+    description: str = Field(default="", description="one line: what the model does")
     reference: str = Field(description="full citation")
     parameters: dict[str, Any] = Field(description="parameter name -> default value")
 

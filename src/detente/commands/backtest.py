@@ -15,15 +15,18 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .. import service
 from ..errors import MissingExtraError, ScenarioError
-from ._common import console, err_console, exit_on_error, write_output
+from ._common import console, err_console, exit_on_error, fit_tables, write_output
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["backtest_cmd", "register", "run_backtest"]
 
@@ -67,58 +70,71 @@ def run_backtest(cases, names: list[str], params: dict[str, dict[str, str]], *, 
         return service.backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level, progress=progress)
 
 
-def summary_table(result, title: str) -> Table:
+def summary_tables(result, title: str, width: int) -> list[Table]:
+    """The summary per model, fitted to ``width`` columns (split, never cut; see fit_tables);
+    the caption goes under the last table."""
     s = result.summary()
     lvl = f"{round(result.level * 100)}%"
     caption = (f"errors on a 0-100 scale per issue; brackets: {lvl} bootstrap interval "
                "resampling whole cases; per-case: mean of the cases' MAEs; range: error to "
                "the outcome's defensible range (0 inside); beats: share of issues with a "
                "smaller error than the plain mean of positions / the status quo")
-    t = Table(title=title, title_justify="left", caption_justify="left")
-    t.add_column("model", style="bold", no_wrap=True)
-    for c in ("issues", "MAE", "per-case", "RMSE", "in range", "range", "beats mean", "beats SQ (n)"):
-        t.add_column(c, justify="right")
-    hidden = []
+    rows, hidden = [], []
     for _, r in s.iterrows():
         if r["kind"] == "baseline" and r["n_scored"] == 0:
             hidden.append(str(r["model"]))
             continue
-        sq = "-" if r["n_status_quo"] == 0 else f"{_pct(r, 'beats_status_quo')} ({r['n_status_quo']})"
-        issues = f"{r['n_scored']}/{r['n_issues']}"
-        t.add_row(
-            str(r["model"]), issues, _ci(r, "mae_norm"), _fmt(r["mae_norm_macro"]),
+        sq = "-" if r["n_status_quo"] == 0 else f"{_pct(r, 'beats_status_quo')}\n({r['n_status_quo']})"
+        dim = r["kind"] == "baseline"
+        cells = [
+            f"{r['n_scored']}/{r['n_issues']}", _ci(r, "mae_norm"), _fmt(r["mae_norm_macro"]),
             _fmt(r["rmse_norm"]),
             _fmt(r["in_range"] * 100, 0) + "%" if math.isfinite(r["in_range"]) else "-",
             _fmt(r["range_mae_norm"]), _pct(r, "beats_mean"), sq,
-            style="dim" if r["kind"] == "baseline" else None,
-        )
+        ]
+        # an interval goes on its own line under its value, so columns stay narrow
+        cells = [c.replace(" [", "\n[") for c in cells]
+        name = escape(str(r["model"]))
+        rows.append([f"[dim]{name}[/]" if dim else name, *[f"[dim]{c}[/]" if dim else c for c in cells]])
     if hidden:
         caption += f". Not shown (no forecast on any issue): {', '.join(hidden)}"
     few = int(s["n_clusters"].max()) if len(s) else 0
     if few < 10:
         caption += (f". Only {few} independent cases (clusters): the intervals are rough, and "
                     "with 1-3 they say almost nothing")
-    t.caption = caption
-    return t
+    tables, _legend = fit_tables(escape(title), ["model"],
+                                 ["issues", "MAE", "per-case", "RMSE", "in range", "range", "beats mean",
+                                  "beats SQ (n)"], rows, width=width)
+    tables[-1].caption = caption
+    tables[-1].caption_justify = "left"
+    return tables
 
 
-def breakdown_table(result, by: str) -> Table:
+def breakdown_tables(result, by: str, width: int) -> list[Table]:
+    """MAE per model and value of ``by``, fitted to ``width`` columns (split, never cut)."""
     s = result.summary(by)
     levels = [v for v in pd.unique(s[by])]
-    t = Table(title=f"MAE (0-100) by {by} (n)", title_justify="left")
-    t.add_column("model", style="bold")
-    for v in levels:
-        t.add_column(str(v), justify="right")
-    for model in pd.unique(s["model"]):
-        cells = []
-        for v in levels:
-            r = s[(s["model"] == model) & (s[by] == v)]
-            if r.empty or r["n_scored"].iloc[0] == 0:
-                cells.append("-")
-            else:
-                cells.append(f"{_fmt(r['mae_norm'].iloc[0])} ({r['n_scored'].iloc[0]})")
-        t.add_row(str(model), *cells)
-    return t
+    models = list(pd.unique(s["model"]))
+
+    def cell(model, v) -> str:
+        r = s[(s["model"] == model) & (s[by] == v)]
+        if r.empty or r["n_scored"].iloc[0] == 0:
+            return "-"
+        return f"{_fmt(r['mae_norm'].iloc[0])} ({r['n_scored'].iloc[0]})"
+
+    title = f"MAE (0-100) by {escape(by)} (n)"
+    if len(levels) > len(models):  # many levels (e.g. --by case): one row each, a column per model
+        rows = [[escape(str(v)), *[cell(m, v) for m in models]] for v in levels]
+        tables, legend = fit_tables(title, [escape(by)], [escape(str(m)) for m in models], rows,
+                                    width=width, legend_label="models")
+    else:
+        rows = [[escape(str(m)), *[cell(m, v) for v in levels]] for m in models]
+        tables, legend = fit_tables(title, ["model"], [escape(str(v)) for v in levels], rows,
+                                    width=width, legend_label=by)
+    if legend:
+        tables[-1].caption = escape(legend[0])
+        tables[-1].caption_justify = "left"
+    return tables
 
 
 def failures_table(result) -> Table | None:
@@ -158,7 +174,7 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
         write_output(pbuf.getvalue(), folder / "predictions.parquet")
         written.append("predictions.parquet")
     except ImportError:
-        notes.append("predictions.parquet skipped: install pyarrow (pip install 'detente[parquet]')")
+        notes.append(f"predictions.parquet skipped: {MissingExtraError('pyarrow', 'parquet')}")
     write_output(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", folder / "summary.json")
     written.append("summary.json")
     if deu_table is not None:
@@ -170,8 +186,8 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
         if (df["status"] == "ok").any():
             plot_errors(result, folder / "error_by_model.png")
             written.append("error_by_model.png")
-    except MissingExtraError:
-        notes.append("error_by_model.png skipped: install matplotlib (pip install 'detente[plot]')")
+    except MissingExtraError as e:  # the error names the package and its extra
+        notes.append(f"error_by_model.png skipped: {e}")
     return written + [f"note: {n}" for n in notes]
 
 
@@ -288,9 +304,12 @@ def backtest_cmd(
             typer.echo(buf.getvalue().rstrip("\n"))
         else:
             n_issues = sum(len(c.targets) for c in cases)
-            console.print(summary_table(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues"))
+            for t in summary_tables(result, f"Backtest on {what}: {len(cases)} cases, {n_issues} scored issues",
+                                    console.width):
+                console.print(t)
             for b in breakdowns:
-                console.print(breakdown_table(result, b))
+                for t in breakdown_tables(result, b, console.width):
+                    console.print(t)
             ft = failures_table(result)
             if ft is not None:
                 console.print(ft)

@@ -8,30 +8,29 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from .. import service
 from ..errors import ScenarioError
-from ._common import ScenarioArg, console, emit, exit_on_error, fmt_value, write_output
+from ._common import (
+    ScenarioArg,
+    console,
+    emit,
+    exit_on_error,
+    fit_tables,
+    fmt_value,
+    positions_tables,
+    write_output,
+)
 from ._whatif import SetOpt, WithoutOpt, change_list, change_table, forecast_diff_tables
 
 __all__ = ["forecast_cmd", "register"]
 
-_SHORT = {
-    "weighted_mean": "mean",
-    "weighted_median": "median",
-    "nash": "nash",
-    "expected_utility": "EU",
-    "ktab_smp": "SMP",
-    "exchange": "exchange",
-}
-
-
 def _json_default(o: Any) -> Any:
+    import numpy as np
+
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, np.generic):
@@ -39,22 +38,21 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def _forecast_tables(run: service.ForecastRun) -> list[Table]:
+def _forecast_tables(run: service.ForecastRun, width: int) -> tuple[list[Table], list[str]]:
+    """The tables of ``detente forecast`` fitted to ``width`` columns, and their legend lines."""
     sc, forecasts, zone = run.scenario, run.forecasts, run.zone
-    tables = []
-    t = Table(title=f"Forecast: {escape(sc.title or sc.name)}", title_justify="left")
-    t.add_column("issue", style="bold", overflow="fold")
-    t.add_column("status quo", justify="right")
-    for f in forecasts:
-        t.add_column(_SHORT.get(f.model, f.model), justify="right")
+    rows = []
     for k, iss in enumerate(sc.issues):
         cells = [escape(iss.id), fmt_value(iss.status_quo)]
         for f in forecasts:
             v = float(f.outcome[k]) if f.outcome.ndim == 1 else float("nan")
             cells.append(fmt_value(v) if math.isfinite(v) else "[red]no zone[/]")
-        t.add_row(*cells)
-    t.caption = "columns: " + ", ".join(f"{_SHORT.get(f.model, f.model)} = {f.model}" for f in forecasts)
-    tables.append(t)
+        rows.append(cells)
+    labels = [service.model_label(f.model) for f in forecasts]
+    tables, legend = fit_tables(f"Forecast: {escape(sc.title or sc.name)}", ["issue"],
+                                ["status quo", *labels], rows, width=width)
+    legend = legend + ["models: " + ", ".join(f"{lab} = {f.model}" for lab, f in zip(labels, forecasts, strict=True))]
+    tables = list(tables)
 
     z = Table(title="Zone of agreement (red lines of actors at the table and absent veto holders)",
               title_justify="left")
@@ -65,21 +63,9 @@ def _forecast_tables(run: service.ForecastRun) -> list[Table]:
         z.add_row(iss.id, f"[red]{escape(desc)}[/]" if zone.empty[k] else escape(desc))
     tables.append(z)
 
-    p = Table(title="Where every actor stands (position / salience)", title_justify="left")
-    p.add_column("actor", style="bold")
-    p.add_column("power", justify="right")
-    p.add_column("at table")
-    for iss in sc.issues:
-        p.add_column(iss.id, justify="right")
-    cell = {(q.actor, q.issue): q for q in sc.positions}
-    for act in sc.actors:
-        row = [escape(act.label), fmt_value(act.power),
-               "yes" if act.present else ("absent, veto" if act.veto else "absent")]
-        for iss in sc.issues:
-            q = cell.get((act.id, iss.id))
-            row.append("-" if q is None else f"{fmt_value(q.position)} / {fmt_value(q.salience)}")
-        p.add_row(*row)
-    tables.append(p)
+    ptables, plegend = positions_tables(sc, width)
+    tables += ptables
+    legend += plegend
 
     blocks = Table(title="Red lines that block a deal", title_justify="left")
     blocks.add_column("model", style="bold")
@@ -96,28 +82,32 @@ def _forecast_tables(run: service.ForecastRun) -> list[Table]:
             any_block = True
     if any_block:
         tables.append(blocks)
-    return tables
+    return tables, legend
 
 
-def _round_tables(forecasts) -> list[Table]:
+def _round_tables(forecasts, width: int) -> list[Table]:
+    import numpy as np
+
     out = []
     for f in forecasts:
         for name, df in f.tables.items():
             if df.empty:
                 continue
-            t = Table(title=f"{f.model}: {name}", title_justify="left")
             shown = df.head(400)
-            for c in shown.columns:
-                t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(shown[c]) else "left")
-            for row in shown.itertuples(index=False):
-                t.add_row(*[fmt_value(v, 4) if isinstance(v, (float, np.floating)) else str(v) for v in row])
+            cols = [str(c) for c in shown.columns]
+            rows = [[escape(fmt_value(v, 4) if isinstance(v, (float, np.floating)) else str(v)) for v in row]
+                    for row in shown.itertuples(index=False)]
+            # the first column names the row; every other cell is kept whole (split, never cut)
+            tables, _ = fit_tables(f"{f.model}: {escape(name)}", cols[:1], cols[1:], rows, width=width)
             if len(df) > len(shown):
-                t.caption = f"first {len(shown)} of {len(df)} rows; --format csv/json gives all"
-            out.append(t)
+                tables[-1].caption = f"first {len(shown)} of {len(df)} rows; --format csv/json gives all"
+            out.extend(tables)
     return out
 
 
 def _csv(forecasts, rounds: bool) -> str:
+    import pandas as pd
+
     frames = [f.to_frame() for f in forecasts]
     if rounds:
         frames = []
@@ -176,19 +166,25 @@ def forecast_cmd(
             else:
                 emit(_csv(run.forecasts, rounds), output)
         else:
-            tables = ([change_table(wrun.changes), *forecast_diff_tables(wrun)] if wrun else []) + _forecast_tables(run)
+            width = 140 if output else console.width
+            tables, legend = _forecast_tables(run, width)
+            tables = ([change_table(wrun.changes), *forecast_diff_tables(wrun)] if wrun else []) + tables
             if rounds:
-                tables += _round_tables(run.forecasts)
+                tables += _round_tables(run.forecasts, width)
             if output:
                 from rich.console import Console
 
-                rec = Console(record=True, width=140, file=io.StringIO())
+                rec = Console(record=True, width=width, file=io.StringIO())
                 for t in tables:
                     rec.print(t)
+                for line in legend:
+                    rec.print(escape(line), highlight=False)
                 write_output(rec.export_text(), output)
                 return
             for t in tables:
                 console.print(t)
+            for line in legend:
+                console.print(f"[dim]{escape(line)}[/]", highlight=False)
             notes = list(run.scenario.notes) + [f"{f.model}: {n}" for f in run.forecasts for n in f.notes]
             for note in notes:
                 console.print(f"[dim]note:[/] {escape(note)}", highlight=False)

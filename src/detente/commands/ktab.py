@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -57,6 +56,8 @@ def run(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for StateTransitions=Stochastic.")] = None,
 ) -> None:
     """Run KTAB's SMP with the file's own options (XML ModelParameters, IdealAdjustment)."""
+    import numpy as np
+
     with exit_on_error():
         if fmt not in ("table", "json", "csv"):
             raise ScenarioError(f"{fmt!r} is not one of table, json, csv", field="--format")

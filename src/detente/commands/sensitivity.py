@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,7 +17,7 @@ from rich.table import Table
 from .. import service
 from ..errors import ScenarioError
 from ..service.uncertainty import get_backend, load_with_uncertainty, uncertainty_model
-from ._common import console, emit, err_console, exit_on_error, write_output
+from ._common import console, emit, err_console, exit_on_error, fit_tables, write_output
 from ._whatif import SetOpt, WithoutOpt, change_list, change_table, difference_table
 
 __all__ = ["montecarlo_cmd", "register", "sensitivity_cmd"]
@@ -29,7 +28,7 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="A built-in scenario name or a YAML/JSON/CSV file (may hold an `uncertainty:` section).")
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`).")]
-McModelOpt = Annotated[str, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps).")]
+McModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help="Registered model name (see `detente models`), or 'simulator': negotiate every draw with the simulator (see --protocol, --strategies, --steps). Repeatable: every model runs on the same draws.")]
 ProtocolOpt = Annotated[str | None, typer.Option("--protocol", help=f"With --model simulator: {', '.join(service.protocol_names())} (default summit).")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", "-s", help="With --model simulator: comma-separated strategy per party, one for all, or 'mix' (default: all pairs of the five NegMAS strategies).")]
 StepsOpt = Annotated[int | None, typer.Option("--steps", help="With --model simulator: deadline in steps per bargaining stage (default 100).")]
@@ -93,20 +92,23 @@ def _progress(label: str):
 
 
 def _render(tables: list, lines: list[str], output: Path | None) -> None:
+    _render_blocks([(tables, lines)], output)
+
+
+def _render_blocks(blocks: list[tuple[list, list[str]]], output: Path | None) -> None:
+    """Print (or write to ``output``) each block's lines, then its tables, block by block."""
+    con = console
     if output:
         from rich.console import Console
 
-        rec = Console(record=True, width=140, file=io.StringIO())
+        con = Console(record=True, width=140, file=io.StringIO())
+    for tables, lines in blocks:
         for ln in lines:
-            rec.print(ln, highlight=False)
+            con.print(ln, highlight=False)
         for t in tables:
-            rec.print(t)
-        write_output(rec.export_text(), output)
-    else:
-        for ln in lines:
-            console.print(ln, highlight=False)
-        for t in tables:
-            console.print(t)
+            con.print(t)
+    if output:
+        write_output(con.export_text(), output)
 
 
 def _f(v: Any, digits: int = 2) -> str:
@@ -119,7 +121,7 @@ def _f(v: Any, digits: int = 2) -> str:
 
 def montecarlo_cmd(
     scenario: ScenarioArg = _D.scenario,
-    model: McModelOpt = _D.uncertainty_model,
+    model: McModelOpt = [_D.uncertainty_model],  # noqa: B006  (typer reads it; never mutated)
     param: ParamOpt = None,
     draws: Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")] = _D.draws,
     uncertainty: UncOpt = None,
@@ -152,8 +154,8 @@ def montecarlo_cmd(
             raise ScenarioError(f"must be a positive integer (got {draws})", field="--draws")
         if chunk_size <= 0:
             raise ScenarioError(f"must be a positive integer (got {chunk_size})", field="--chunk-size")
-        m = uncertainty_model(model, service.parse_single_params(param),
-                              {"protocol": protocol, "strategies": strategies, "steps": steps, "levels": levels})
+        m = _models(model, param, {"protocol": protocol, "strategies": strategies, "steps": steps,
+                                   "levels": levels})
         sc, spec = load_with_uncertainty(scenario, uncertainty)
         noise = _noise(noise_position, noise_salience, noise_power, noise_red_line,
                        noise_walk_away, noise_credibility, noise_shape)
@@ -183,32 +185,69 @@ def montecarlo_cmd(
             console.print(difference_table(pair.difference(), "What-if: Monte Carlo, base -> changed"))
         if _emit_machine(res, lambda: res.to_frame("issues"), fmt, note, output):
             return
-        t = Table(title=f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",
-                  title_justify="left")
-        for c in ("issue", "mean", "sd", *[f"q{q:g}" for q in res.quantile_levels], "no outcome"):
-            t.add_column(c, justify="left" if c == "issue" else "right")
-        for k, iss in enumerate(sc.issues):
-            t.add_row(escape(iss.label), _f(res.mean[k]), _f(res.sd[k]),
-                      *[_f(res.quantiles[j, k]) for j in range(len(res.quantile_levels))],
-                      f"{100 * res.no_outcome_share[k]:.1f}%")
-        sim = bool(res.end_reasons)
-        b = Table(title="Who rules a deal out (share of draws)", title_justify="left")
-        b.add_column("actor", style="bold")
-        b.add_column("vetoed the table agreement" if sim else "outside its red lines", justify="right")
-        b.add_column("walked away" if sim else "below its walk-away", justify="right")
-        for i, act in enumerate(sc.actors):
-            b.add_row(escape(act.label), f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
-        lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
-        if sim:
-            lines.append("[bold]How the negotiations ended:[/] " + ", ".join(
-                f"{escape(k.replace('_', ' '))} {100 * v:.1f}%" for k, v in res.end_reasons))
-        lo, hi = res.deal_interval(0.95)
-        lines.append(
-            f"[bold]Probability of a deal:[/] {100 * res.deal_probability:.2f}% "
-            f"(95% interval {100 * lo:.3f}-{100 * hi:.3f}%) over {len(res.inputs)} uncertain inputs; "
-            f"seed {res.seed_entropy}; backend {be.describe()}"
-        )
-        _render([t, b], lines, output)
+        if getattr(res, "results", None) is not None:  # several models (MonteCarloResults)
+            blocks: list[tuple[list, list[str]]] = [([], [f"[dim]note:[/] {escape(note)}"] if note else [])]
+            for r in res:
+                t_r, lines_r = _mc_tables(sc, r, be, "", 140 if output else console.width)
+                blocks.append((t_r, lines_r))
+            d = Table(title=f"Probability of a deal by model ({res.results[0].n_draws:,} draws each, "
+                            "the same draws for every model)", title_justify="left")
+            for c in ("model", "deal", "95% interval"):
+                d.add_column(c, justify="left" if c == "model" else "right", no_wrap=c != "model")
+            for r in res:
+                lo, hi = r.deal_interval(0.95)
+                d.add_row(escape(r.model), f"{100 * r.deal_probability:.2f}%", f"{100 * lo:.2f}-{100 * hi:.2f}%")
+            blocks.append(([d], []))
+            _render_blocks(blocks, output)
+            return
+        tables, lines = _mc_tables(sc, res, be, note, 140 if output else console.width)
+        _render(tables, lines, output)
+
+
+def _models(names: list[str] | None, param: list[str] | None, sim: dict[str, Any]) -> Any:
+    """The model of ``-m`` (one), or the list of models (several, each at most once)."""
+    from ..service.uncertainty import SIMULATOR_NAMES
+
+    names = list(names or [_D.uncertainty_model])
+    if len(names) == 1:
+        return uncertainty_model(names[0], service.parse_single_params(param), sim)
+    registered = [n for n in names if n.strip().lower() not in SIMULATOR_NAMES]
+    service.check_models(registered)
+    per = service.parse_params(list(param or []), registered)
+    given = [k for k, v in sim.items() if v is not None]
+    if given and len(registered) == len(names):
+        raise ScenarioError(f"{', '.join('--' + k for k in given)} only apply with --model simulator",
+                            field="--model")
+    return [uncertainty_model(n, per[n]) if n in per else uncertainty_model(n, None, sim) for n in names]
+
+
+def _mc_tables(sc: Any, res: Any, be: Any, note: str, width: int) -> tuple[list[Table], list[str]]:
+    """One model's Monte Carlo tables and the lines printed before them."""
+    cols = ["mean", "sd", *[f"q{q:g}" for q in res.quantile_levels], "no outcome"]
+    rows = [[escape(iss.label), _f(res.mean[k]), _f(res.sd[k]),
+             *[_f(res.quantiles[j, k]) for j in range(len(res.quantile_levels))],
+             f"{100 * res.no_outcome_share[k]:.1f}%"] for k, iss in enumerate(sc.issues)]
+    # numbers are never cut: narrow terminals get split tables (see fit_tables)
+    ts, _legend = fit_tables(f"Monte Carlo: {escape(sc.title or sc.name)} ({res.model}, {res.n_draws:,} draws)",
+                             ["issue"], cols, rows, width=width)
+    sim = bool(res.end_reasons)
+    b = Table(title="Who rules a deal out (share of draws)", title_justify="left")
+    b.add_column("actor", style="bold")
+    b.add_column("vetoed the table agreement" if sim else "outside its red lines", justify="right", no_wrap=True)
+    b.add_column("walked away" if sim else "below its walk-away", justify="right", no_wrap=True)
+    for i, act in enumerate(sc.actors):
+        b.add_row(escape(act.label), f"{100 * res.red_line_block[i]:.1f}%", f"{100 * res.walk_away_block[i]:.1f}%")
+    lines = [f"[dim]note:[/] {escape(n)}" for n in (note, *res.notes) if n]
+    if sim:
+        lines.append("[bold]How the negotiations ended:[/] " + ", ".join(
+            f"{escape(k.replace('_', ' '))} {100 * v:.1f}%" for k, v in res.end_reasons))
+    lo, hi = res.deal_interval(0.95)
+    lines.append(
+        f"[bold]Probability of a deal:[/] {100 * res.deal_probability:.2f}% "
+        f"(95% interval {100 * lo:.3f}-{100 * hi:.3f}%) over {len(res.inputs)} uncertain inputs; "
+        f"seed {res.seed_entropy}; backend {be.describe()}"
+    )
+    return [*ts, b], lines
 
 
 def sensitivity_cmd(
@@ -236,6 +275,8 @@ def sensitivity_cmd(
     output: OutOpt = None,
 ) -> None:
     """Which uncertain inputs move each issue and the chance of a deal (Sobol or Morris)."""
+    import numpy as np
+
     with exit_on_error():
         from ..uncertainty.result import DEAL
         from ..uncertainty.sobol import DEAL_MARGIN
@@ -270,14 +311,14 @@ def sensitivity_cmd(
             sub = df[df["output"] == out].head(top)
             title = f"{label.get(out, out)}: what moves it ({res.method})"
             t = Table(title=title, title_justify="left")
-            t.add_column("rank", justify="right")
-            t.add_column("input", style="bold")
+            t.add_column("rank", justify="right", no_wrap=True)
+            t.add_column("input", style="bold", overflow="fold")  # wraps, never cut
             if res.method == "sobol":
                 cols = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total order"))
             else:
                 cols = (("mu_star", "mu_star_conf", "mu*"),)
             for _, _, head in cols:
-                t.add_column(head, justify="right")
+                t.add_column(head, justify="right", no_wrap=True)
             if not np.isfinite(res.score[k]).any():
                 t.caption = "not defined: this output does not vary over the design"
                 sub = sub.head(0)

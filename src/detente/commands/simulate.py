@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -24,6 +23,8 @@ PROGRESS_FROM = 20_000
 
 
 def _json_default(v: Any) -> Any:
+    import numpy as np
+
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.floating):
@@ -34,6 +35,8 @@ def _json_default(v: Any) -> Any:
 
 
 def _render_json(res) -> str:
+    import numpy as np
+
     df = res.to_frame("runs")
     runs = []
     for row in df.to_dict(orient="records"):

@@ -644,9 +644,13 @@ def backtest_chart(errors: pd.DataFrame, *, unit: str = "error (0-100 scale)") -
         offs = np.linspace(-0.22, 0.22, len(v)) if len(v) > 1 else np.zeros(len(v))
         ax.scatter(v, yi + offs, s=12, color="#08519c", alpha=0.7, lw=0)
         ax.text(means[model], yi, f" {means[model]:.1f}", va="center", fontsize=8)
-    ax.set_yticks(y, [str(m) for m in means.index], fontsize=9)
+    # n per model: models are scored on different numbers of issues (a model with no answer
+    # on an issue has no point there), so a mean is only comparable with its n beside it
+    counts = e.dropna(subset=["_abs"]).groupby("model", sort=False)["_abs"].size()
+    ax.set_yticks(y, [f"{m} (n={int(counts.get(m, 0))})" for m in means.index], fontsize=9)
     ax.set_xlabel(unit)
-    ax.set_title("Backtest: error by model (bar: mean; points: issues)", fontsize=10, loc="left")
+    ax.set_title("Backtest: error by model (bar: mean; points: issues; n: issues scored)",
+                 fontsize=10, loc="left")
     ax.grid(axis="x", alpha=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

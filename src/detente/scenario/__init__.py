@@ -2,10 +2,32 @@
 
 Load files with :func:`detente.load_scenario` (:mod:`detente.io`), which also reads other
 tools' formats.
+
+The names below are imported on first use (a module ``__getattr__``), so importing a light
+submodule such as :mod:`detente.scenario.arrays` does not build the pydantic schema or load
+the YAML parser.
 """
 
-from .arrays import ScenarioArrays
-from .load import builtin_scenarios
-from .schema import Scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .arrays import ScenarioArrays
+    from .load import builtin_scenarios
+    from .schema import Scenario
 
 __all__ = ["Scenario", "ScenarioArrays", "builtin_scenarios"]
+
+_WHERE = {"Scenario": ".schema", "ScenarioArrays": ".arrays", "builtin_scenarios": ".load"}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        where = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'detente.scenario' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value
+    return value

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .schema import Scenario
+if TYPE_CHECKING:
+    from .schema import Scenario
 
 __all__ = [
     "OPTION_VALUES",

@@ -12,6 +12,7 @@ silently: what a loader infers (a CSV scale taken from the data) is written to
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import json
 import math
@@ -303,6 +304,11 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
     from . import schema
 
     parts: dict[str, Any] = {}
+    # ids of actors and issues that exist but failed on their own (already reported): a
+    # reference to one is not a second problem (one bad delegation weight used to cascade
+    # into "unknown actor id" for every position, walk-away, threat and stage of the actor)
+    failed: dict[str, set[str]] = {"actor": set(), "issue": set()}
+    any_failed = {"actors": False, "positions": False}
     for key, cls_name in _LISTS.items():
         cls = getattr(schema, cls_name)
         raw = data.get(key)
@@ -313,6 +319,10 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
                     items.append(cls.model_validate(item))
                 except (ValidationError, TypeError, ValueError):
                     items.append(None)
+                    if key in ("actors", "positions"):
+                        any_failed[key] = True
+                    if key in ("actors", "issues") and isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                        failed["actor" if key == "actors" else "issue"].add(item["id"])
         parts[key] = items
     parts["outcome"] = None
     try:
@@ -321,8 +331,14 @@ def _lenient_cross(data: Mapping, source: str, lines, rows, already: list) -> li
     except Exception:  # the strict pass already reported what is wrong; this one is extra
         return []
     seen = {str(p) for p in already}
+    follow_ups = tuple(f"unknown {kind} id {i!r};" for kind, ids in failed.items() for i in ids)
+    if any_failed["actors"] or any_failed["positions"]:
+        # the weights on an issue are unknown while an actor or a position is invalid
+        follow_ups += ("no actor has a position with power x salience",)
     out = []
     for where, what in cross:
+        if follow_ups and what.startswith(follow_ups):
+            continue
         err = _one(source, _parse_loc(where), what, lines, rows)
         if str(err) not in seen:
             out.append(err)
@@ -362,13 +378,26 @@ def _translate(exc: ValidationError, source: str, lines, rows) -> list[ScenarioE
             problems.append(_one(source, loc, f"{_short(err.get('input'))} is negative; power must be >= 0", lines, rows))
             continue
         if err.get("type") not in ("missing",) and "input" in err and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {_short(err['input'])})"
+            msg = f"{msg} (got {_short(err['input'])}{_quote_hint(err['input'], etype)})"
         elif err.get("type") == "missing":
             msg = "is required but missing"
         elif err.get("type") == "extra_forbidden":
             msg = "is not a known field"
         problems.append(_one(source, loc, msg, lines, rows))
     return problems
+
+
+def _quote_hint(value: Any, etype: str) -> str:
+    """Where text was expected but YAML read a bare word as a boolean or a date: say so."""
+    if etype not in ("string_type", "literal_error", "enum"):
+        return ""
+    if isinstance(value, bool):
+        words = "yes, on or true" if value else "no, off or false"
+        return (f": YAML reads an unquoted {words} as the boolean {str(value).lower()}; "
+                f"put the text in quotes, e.g. \"{'yes' if value else 'no'}\"")
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return f": YAML reads an unquoted date as a date; put it in quotes, e.g. \"{value.isoformat()}\""
+    return ""
 
 
 def _one(source: str, loc: tuple, msg: str, lines, rows) -> ScenarioError:

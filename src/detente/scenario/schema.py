@@ -23,6 +23,7 @@ __all__ = [
     "Outcome",
     "Position",
     "RedLine",
+    "SCENARIO_COLUMNS",
     "Scale",
     "Scenario",
     "Stage",
@@ -378,6 +379,36 @@ class Scenario(_Frozen):
     def without_outcome(self) -> Scenario:
         """A copy with the real outcome removed (what a forecast is allowed to see)."""
         return self.model_copy(update={"outcome": None})
+
+    def to_frame(self) -> Any:
+        """The positions table, tidy: one row per position (actor x issue), in file order.
+
+        Columns: ``scenario, actor, actor_name, power, present, veto, issue, issue_name,
+        scale_min, scale_max, position, salience, red_min, red_max`` (``red_min``/``red_max``
+        NaN where the actor states no red line on the issue). pandas is imported here only.
+
+        Example
+        -------
+        >>> sc = detente.load_scenario("alaska-2025")
+        >>> sc.to_frame().pivot(index="actor_name", columns="issue_name", values="position")
+        """
+        import pandas as pd
+
+        actors = {a.id: a for a in self.actors}
+        issues = {i.id: i for i in self.issues}
+        red = {(r.actor, r.issue): r for r in self.red_lines}
+        rows = []
+        for p in self.positions:
+            a, i, r = actors[p.actor], issues[p.issue], red.get((p.actor, p.issue))
+            rows.append((self.name, a.id, a.label, a.power, a.present, a.veto, i.id, i.label,
+                         i.scale.min, i.scale.max, p.position, p.salience,
+                         math.nan if r is None else r.min, math.nan if r is None else r.max))
+        return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))
+
+
+#: columns of :meth:`Scenario.to_frame`
+SCENARIO_COLUMNS = ("scenario", "actor", "actor_name", "power", "present", "veto", "issue", "issue_name",
+                    "scale_min", "scale_max", "position", "salience", "red_min", "red_max")
 
 
 def stage_negotiators(stages: list[Stage], actors: dict[str, Actor]) -> list[str]:

@@ -45,7 +45,15 @@ from .forecast import (
     run_models,
 )
 from .influence import Influence, influence, influence_document
-from .models import catalogue, catalogue_model, parse_params, parse_single_params
+from .models import (
+    MODEL_LABELS,
+    catalogue,
+    catalogue_model,
+    describe_model,
+    model_label,
+    parse_params,
+    parse_single_params,
+)
 from .report import build_report
 from .scenarios import builtin, load, resolve_request_scenario
 from .seeding import model_seeds, resolve_seed, seed_entropy_of
@@ -59,6 +67,7 @@ from .uncertainty import (
     sensitivity,
     simulator_model,
 )
+from .warmup import WarmupResult, warmup
 from .whatif import (
     PairedRun,
     WhatIf,
@@ -79,11 +88,13 @@ __all__ = [
     "ForecastRun",
     "Influence",
     "PairedRun",
+    "MODEL_LABELS",
     "SIMULATOR_NAMES",
     "TrackRun",
     "UncertaintyRun",
     "WhatIf",
     "WhatIfRun",
+    "WarmupResult",
     "analyse",
     "backtest",
     "backtest_chart_png",
@@ -99,6 +110,7 @@ __all__ = [
     "check_models",
     "compare",
     "deal_probability_document",
+    "describe_model",
     "forecast",
     "forecast_document",
     "influence",
@@ -106,6 +118,7 @@ __all__ = [
     "load",
     "load_track",
     "load_with_uncertainty",
+    "model_label",
     "model_names",
     "model_seeds",
     "monte_carlo",
@@ -132,4 +145,5 @@ __all__ = [
     "what_if",
     "what_if_document",
     "what_if_notes",
+    "warmup",
 ]

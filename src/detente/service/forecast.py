@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ..analysis import ZoneOfAgreement, blocked_by, zone_of_agreement
 from ..errors import UnknownModelError
-from ..models.registry import MODELS, get_model
-from ..results import Forecast, json_ready
-from ..rng import as_generator
+from .absent import note_absent_effects
 from .defaults import DEFAULTS
 from .scenarios import load
 from .seeding import SeedLike, model_seeds, resolve_seed, seed_entropy_of
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..analysis import ZoneOfAgreement
+    from ..results import Forecast
+
 __all__ = [
     "ForecastRun",
+    "RUN_COLUMNS",
     "analyse",
     "check_models",
     "forecast",
@@ -35,6 +37,10 @@ __all__ = [
 
 Params = Mapping[str, Mapping[str, Any]]
 
+#: columns of ``ForecastRun.to_frame()`` (the tidy table of every model's forecast)
+RUN_COLUMNS = ("model", "scenario", "issue", "issue_name", "scale_min", "scale_max", "status_quo",
+               "outcome", "blocked_by")
+
 
 def model_names(models: Sequence[str] | None) -> list[str]:
     """The names asked for (default: every registered model), each checked.
@@ -44,6 +50,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
     UnknownModelError
         For a name that is not registered (listing the valid names).
     """
+    from ..models.registry import MODELS
+
     names = list(models) if models else list(MODELS)
     check_models(names)
     return names
@@ -51,6 +59,8 @@ def model_names(models: Sequence[str] | None) -> list[str]:
 
 def check_models(names: Sequence[str]) -> None:
     """Raise :class:`UnknownModelError` (listing the valid names) for an unregistered name."""
+    from ..models.registry import MODELS
+
     for n in names:
         if n not in MODELS:
             raise UnknownModelError(n, sorted(MODELS))
@@ -62,6 +72,9 @@ def run_models(scenario, models: Sequence[str], params: Params | None,
 
     ``seed`` is an already resolved seed (see :func:`~detente.service.seeding.resolve_seed`).
     """
+    from ..models.registry import get_model
+    from ..rng import as_generator
+
     check_models(models)
     kids = model_seeds(seed, len(models))
     return [
@@ -94,9 +107,56 @@ class ForecastRun:
     blocked_by: tuple[dict[str, list[str]], ...]
     seed_entropy: int | None
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(f.model for f in self.forecasts)
+
+    def __getitem__(self, model: str) -> Forecast:
+        """The forecast of one model, by name."""
+        for f in self.forecasts:
+            if f.model == model:
+                return f
+        raise KeyError(f"no forecast of model {model!r}; models: {', '.join(self.models)}")
+
+    def to_frame(self, shape: str = "long") -> pd.DataFrame:
+        """Every model's forecast as one table.
+
+        Parameters
+        ----------
+        shape : "long" or "wide"
+            ``"long"`` (default, tidy): one row per model x issue, columns
+            :data:`RUN_COLUMNS` = ``model, scenario, issue, issue_name, scale_min, scale_max,
+            status_quo, outcome, blocked_by`` (``outcome`` NaN where the model has no answer,
+            e.g. Nash without a zone of agreement; ``blocked_by`` the actors whose red lines
+            reject it, comma-separated). ``"wide"``: one row per model, one outcome column per
+            issue, named by the issue's label (its name, else its id).
+        """
+        sc = self.scenario
+        rows = []
+        for f, blocked in zip(self.forecasts, self.blocked_by, strict=True):
+            out = np.asarray(f.outcome, dtype=float)
+            for k, iss in enumerate(sc.issues):
+                v = out[..., k]
+                rows.append((f.model, sc.name, iss.id, iss.label, iss.scale.min, iss.scale.max,
+                             np.nan if iss.status_quo is None else iss.status_quo,
+                             float(v) if v.ndim == 0 else float(np.nanmedian(v)),
+                             ", ".join(blocked.get(iss.id, []))))
+        df = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+        if shape == "long":
+            return df
+        if shape == "wide":
+            labels = [i.label for i in sc.issues]
+            key = "issue_name" if len(set(labels)) == len(labels) else "issue"  # ids when names repeat
+            cols = labels if key == "issue_name" else [i.id for i in sc.issues]
+            wide = df.pivot(index="model", columns=key, values="outcome")
+            wide = wide.reindex(index=list(self.models), columns=cols)
+            wide.columns.name = None
+            return wide.reset_index()
+        raise ValueError(f"shape must be 'long' or 'wide' (got {shape!r})")
+
 
 def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params | None = None,
-             seed: SeedLike = DEFAULTS.forecast_seed) -> ForecastRun:
+             seed: SeedLike = DEFAULTS.forecast_seed, absent_effects: bool = True) -> ForecastRun:
     """Run models on a scenario and analyse the result.
 
     Parameters
@@ -108,6 +168,11 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
         ``{model: {parameter: value}}``; values are converted and checked by the model.
     seed : None, int or SeedSequence
         Default 0; None draws fresh entropy, recorded in ``seed_entropy``.
+    absent_effects : bool
+        Default True: when actors are absent without a veto, every model runs again without
+        them and each forecast's notes say how much they move it (see
+        :mod:`detente.service.absent`); False skips that second run (e.g. for many forecasts
+        in a search).
 
     Raises
     ------
@@ -117,11 +182,17 @@ def forecast(source: Any, models: Sequence[str] | None = None, *, params: Params
     sc = load(source)
     used = resolve_seed(seed)
     results = run_models(sc.without_outcome(), names, params, used)
+    # each forecast's notes say how much the actors absent without a veto move it
+    if absent_effects:
+        results = note_absent_effects(sc.without_outcome(), results,
+                                      lambda s, m, p: run_models(s, m, p, used), params)
     return analyse(sc, results, seed_entropy=seed_entropy_of(used))
 
 
 def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None = None) -> ForecastRun:
     """Zone of agreement and blocked-by analysis of forecasts computed elsewhere."""
+    from ..analysis import blocked_by, zone_of_agreement
+
     fs = tuple(forecasts)
     return ForecastRun(
         scenario=scenario,
@@ -134,10 +205,14 @@ def analyse(scenario, forecasts: Sequence[Forecast], *, seed_entropy: int | None
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     # to_dict keeps float64 exactly (to_json caps precision at 15 digits)
+    from ..results import json_ready
+
     return [{str(k): json_ready(_plain(v)) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
 
 def _plain(v: Any) -> Any:
+    import numpy as np
+
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, tuple):
@@ -166,6 +241,8 @@ def _scenario_part(sc) -> dict[str, Any]:
 
 
 def _forecast_part(f: Forecast, blocked: dict[str, list[str]], tables: bool) -> dict[str, Any]:
+    from ..models.registry import MODELS
+
     s = f.summary()
     s["reference"] = MODELS[f.model].reference if f.model in MODELS else ""
     s["outcome"] = dict(zip(f.issues, s["outcome"], strict=True))
@@ -187,6 +264,7 @@ def forecast_document(run: ForecastRun, *, tables: bool = False) -> dict[str, An
     ``tables`` is None unless asked for).
     """
     from .._version import __version__
+    from ..results import json_ready
 
     sc = run.scenario
     doc = {

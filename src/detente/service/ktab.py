@@ -7,10 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ModelParameterError, ScenarioError
-from ..rng import as_generator
 from .defaults import DEFAULTS
 
 __all__ = ["convert", "read_any", "run", "scenario_to_yaml"]
@@ -20,6 +17,8 @@ _KTAB_SUFFIXES = (".csv", ".xml")
 
 def scenario_to_yaml(scenario, *, header: list[str] | None = None) -> str:
     """A detente scenario as YAML text (defaults left out), with optional comment lines."""
+    import yaml
+
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     lines = [f"# {h}" for h in (header or [])]
@@ -95,6 +94,8 @@ def run(file: str, params: Sequence[str] = (), *, seed: int | None = None) -> tu
     """``(scenario, Forecast)``: KTAB's SMP with the file's own options (XML ModelParameters,
     IdealAdjustment) and ``NAME=VALUE`` overrides. ``seed`` (for StateTransitions=Stochastic)
     defaults to ``DEFAULTS.forecast_seed``, as for every forecast."""
+    from ..rng import as_generator
+
     src = read_any(file)
     scenario = getattr(src, "scenario", src)
     model = _model_with(src, list(params))

@@ -6,20 +6,50 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ModelParameterError
-from ..models.base import model_parameters
-from ..models.registry import MODELS, get_model
 
-__all__ = ["catalogue", "catalogue_model", "parse_params", "parse_single_params"]
+# the registry (every model module) is imported inside the functions: `detente --help` and
+# the commands that run no model never pay for it
+
+__all__ = ["MODEL_LABELS", "catalogue", "catalogue_model", "describe_model", "model_label",
+           "parse_params", "parse_single_params"]
+
+#: Short column labels of the models in narrow tables (the CLI's forecast table; the legend
+#: under the table spells each one out). Expected utility is exp.util, never EU: scenarios
+#: have actors called EU.
+MODEL_LABELS: dict[str, str] = {
+    "weighted_mean": "mean",
+    "weighted_median": "median",
+    "nash": "nash",
+    "exchange": "exchange",
+    "expected_utility": "exp.util",
+    "ktab_smp": "SMP",
+}
+
+
+def model_label(name: str) -> str:
+    """The short label of a model in tables (its name when it has none)."""
+    return MODEL_LABELS.get(name, name)
+
+
+def describe_model(cls: type) -> str:
+    """A model's one-line description: the first line of its class docstring."""
+    doc = (cls.__doc__ or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""
 
 
 def catalogue() -> list[dict[str, Any]]:
-    """Every registered model: ``{"name", "reference", "parameters": {name: default}}``
-    (``detente models`` and ``GET /models``). Defaults are the model's own values (not made
+    """Every registered model: ``{"name", "label", "description", "reference", "parameters":
+    {name: default}}`` (``detente models`` and ``GET /models``). ``description`` is one line;
+    ``label`` the short column label of tables. Defaults are the model's own values (not made
     JSON-ready; the API does that)."""
+    from ..models.base import model_parameters
+    from ..models.registry import MODELS
+
     out = []
     for name, cls in MODELS.items():
         inst = cls()
-        out.append({"name": name, "reference": cls.reference,
+        out.append({"name": name, "label": model_label(name), "description": describe_model(cls),
+                    "reference": cls.reference,
                     "parameters": {p: getattr(inst, p) for p in model_parameters(cls)}})
     return out
 
@@ -31,6 +61,8 @@ def catalogue_model(name: str, params: Mapping[str, Any] | None = None) -> Any:
     ------
     UnknownModelError, ModelParameterError
     """
+    from ..models.registry import get_model
+
     return get_model(name, **dict(params or {}))
 
 
@@ -44,6 +76,9 @@ def parse_params(items: Sequence[str], models: Sequence[str]) -> dict[str, dict[
     ModelParameterError
         Naming the option, and listing the parameters that exist.
     """
+    from ..models.base import model_parameters
+    from ..models.registry import MODELS
+
     out: dict[str, dict[str, str]] = {m: {} for m in models}
     for item in items:
         if "=" not in item:

@@ -12,19 +12,39 @@ import datetime as _dt
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ..errors import DetenteWarning
+from ..errors import DetenteWarning, MissingExtraError
+from .absent import note_absent_effects
 from .capabilities import module as _module_impl
 from .defaults import DEFAULTS
 from .forecast import analyse, model_names, run_models
 from .scenarios import load
 from .seeding import SeedLike, resolve_seed, seed_entropy_of
 
-__all__ = ["build_report", "utility_plane"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["build_report", "missing_report_extras", "utility_plane"]
+
+
+def _installed(package: str) -> bool:  # one seam for tests that hide a package
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_report_extras(*, samples: int | None = None, draws: int | None = None,
+                          runs: int | None = None) -> list[tuple[str, str, str]]:
+    """The optional packages a report with these sections needs and that are not installed:
+    ``(package, extra, what for)``, checked without importing them (so, at once)."""
+    need = [("jinja2", "web", "to render the report"), ("matplotlib", "plot", "for its charts")]
+    if samples is not None:
+        need.append(("SALib", "sensitivity", "for --samples"))
+    return [n for n in need if not _installed(n[0])]
 
 
 def _module(name: str) -> Any:  # one seam for tests that hide a capability
@@ -101,13 +121,20 @@ def build_report(
     ScenarioError, UnknownModelError, ModelParameterError
         For bad input, before any rendering.
     MissingExtraError
-        When matplotlib (``plot``) or Jinja2 (``web``) is not installed.
+        Before any work, naming every missing extra at once: Jinja2 (``web``) and matplotlib
+        (``plot``) always, SALib (``sensitivity``) with ``samples``.
     """
+    import pandas as pd
+
     from ..report.html import render_report, require_renderer
 
     if image_format not in ("png", "svg"):
         raise ValueError(f"image_format must be 'png' or 'svg' (got {image_format!r})")
     sc = load(scenario)
+    missing = missing_report_extras(samples=samples if sobol is None else None, draws=draws, runs=runs)
+    if missing:  # every missing extra in one message, before any work
+        raise MissingExtraError(" and ".join(f"{p} ({why})" for p, _, why in missing),
+                                ",".join(dict.fromkeys(e for _, e, _ in missing)))
     require_renderer()  # fail early, before any work, when Jinja2 is missing
     used = resolve_seed(seed)
     if changes:
@@ -118,7 +145,9 @@ def build_report(
         forecasts = wrun.changed.forecasts if forecasts is None else forecasts
         title = title or f"{sc.title or sc.name} (what-if)"
     if forecasts is None:
-        forecasts = run_models(sc.without_outcome(), model_names(models), params, used)
+        seen = sc.without_outcome()
+        forecasts = run_models(seen, model_names(models), params, used)
+        forecasts = note_absent_effects(seen, forecasts, lambda s, m, p: run_models(s, m, p, used), params)
     run = analyse(sc, forecasts, seed_entropy=seed_entropy_of(used))
     noise = dict(noise) if noise else dict(DEFAULTS.noise)
     unavailable = []
@@ -155,6 +184,9 @@ def _noise_text(noise: Mapping[str, float]) -> str:
 
 
 def _monte_carlo_frame(sc, forecasts, draws, seed, noise, text: list[str]):
+    import numpy as np
+    import pandas as pd
+
     mod = _module("detente.uncertainty")
     if mod is None or not callable(getattr(mod, "monte_carlo", None)):
         return _unavailable("uncertainty", "Uncertainty (Monte Carlo)", "detente.uncertainty.monte_carlo")
@@ -219,6 +251,8 @@ def utility_plane(sc, x: str, y: str) -> dict[str, Any]:
     parties whose utilities are the axes (``u_<actor>`` columns), with their reservation
     values. Empty when either party is not there.
     """
+    import pandas as pd
+
     from ..negotiation.from_scenario import scenario_domain
     from ..negotiation.solutions import bargaining_points
 

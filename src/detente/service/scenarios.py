@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
-from ..io import load_scenario, scenario_from_text
-from ..scenario.load import builtin_path, builtin_scenarios, scenario_from_data
-from ..scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+
+# The loaders (pydantic schema, YAML, foreign formats) are imported inside the functions, so
+# that `detente --help` and the other commands that load no scenario never pay for them.
 
 __all__ = ["builtin", "load", "decode_upload", "resolve_request_scenario", "scenario_from_request_data",
            "scenario_from_upload"]
@@ -15,11 +18,16 @@ __all__ = ["builtin", "load", "decode_upload", "resolve_request_scenario", "scen
 
 def builtin() -> dict[str, str]:
     """Built-in scenarios: ``{name: title}``."""
+    from ..scenario.load import builtin_scenarios
+
     return builtin_scenarios()
 
 
 def load(source: Any) -> Scenario:
     """A Scenario from a Scenario, a built-in name, a file path or plain data."""
+    from ..io import load_scenario
+    from ..scenario.schema import Scenario
+
     return source if isinstance(source, Scenario) else load_scenario(source)
 
 
@@ -33,6 +41,10 @@ def resolve_request_scenario(ref: Any) -> Scenario:
     ScenarioError
         For an unknown name (listing the valid ones) or invalid data.
     """
+    from ..io import scenario_from_text
+    from ..scenario.load import builtin_path, builtin_scenarios, scenario_from_data
+    from ..scenario.schema import Scenario
+
     if isinstance(ref, Scenario):
         return ref
     if isinstance(ref, str):
@@ -49,11 +61,15 @@ def resolve_request_scenario(ref: Any) -> Scenario:
 
 def scenario_from_request_data(data: Any, *, source: str = "request") -> Scenario:
     """A Scenario from plain request data (every problem located as in a file)."""
+    from ..scenario.load import scenario_from_data
+
     return scenario_from_data(data, source=source)
 
 
 def scenario_from_upload(text: str, *, source: str, fmt: str) -> Scenario:
     """A Scenario from an uploaded file's text in ``fmt`` (json, yaml or csv)."""
+    from ..io import scenario_from_text
+
     return scenario_from_text(text, source=source, fmt=fmt)
 
 

@@ -16,13 +16,16 @@ Every entry point takes ``seed``: None, an int >= 0 or a :class:`numpy.random.Se
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING, TypeAlias
 
-from ..rng import as_seed_sequence
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["SeedLike", "model_seeds", "resolve_seed", "seed_entropy_of"]
 
-SeedLike = None | int | np.random.SeedSequence
+# numpy (and detente.rng, which needs it) are imported inside the functions: `detente --help`
+# imports this module and should not pay for numpy
+SeedLike: TypeAlias = "None | int | np.random.SeedSequence"
 
 
 def resolve_seed(seed: SeedLike) -> int | np.random.SeedSequence:
@@ -33,6 +36,10 @@ def resolve_seed(seed: SeedLike) -> int | np.random.SeedSequence:
     ScenarioError
         For a bool, a negative int or another type (``field="seed"``).
     """
+    import numpy as np
+
+    from ..rng import as_seed_sequence
+
     if isinstance(seed, np.random.SeedSequence):
         return seed
     ss = as_seed_sequence(seed)  # validates; fresh entropy for None
@@ -41,9 +48,13 @@ def resolve_seed(seed: SeedLike) -> int | np.random.SeedSequence:
 
 def seed_entropy_of(seed: SeedLike) -> int:
     """The entropy recorded for a resolved seed (the int itself for an int)."""
+    from ..rng import as_seed_sequence
+
     return int(as_seed_sequence(seed).entropy)  # type: ignore[arg-type]
 
 
 def model_seeds(seed: int | np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
     """One child SeedSequence per model: child *k* of ``SeedSequence(seed)``."""
+    from ..rng import as_seed_sequence
+
     return as_seed_sequence(seed).spawn(n)

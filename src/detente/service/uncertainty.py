@@ -110,14 +110,19 @@ def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: 
                 progress: Progress = None) -> UncertaintyRun:
     """Forecast distribution and deal probability (:func:`detente.uncertainty.monte_carlo`).
 
-    ``model`` is a model instance or a registered name; ``seed=None`` draws fresh entropy,
-    recorded in ``result.seed_entropy``. Models never see the scenario's recorded outcome.
+    ``model`` is a model instance or a registered name, or a list of them: then the result is
+    a :class:`~detente.uncertainty.result.MonteCarloResults` (one result per model, every model
+    on the same draws); ``seed=None`` draws fresh entropy, recorded in ``result.seed_entropy``.
+    Models never see the scenario's recorded outcome.
     """
     from ..uncertainty.montecarlo import monte_carlo as _mc
 
     sc, spec = load_with_uncertainty(source, uncertainty)
     used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
-    m = uncertainty_model(model) if isinstance(model, str) else model
+    if isinstance(model, (list, tuple)):
+        m: Any = [uncertainty_model(x) if isinstance(x, str) else x for x in model]
+    else:
+        m = uncertainty_model(model) if isinstance(model, str) else model
     res = _mc(sc.without_outcome(), m, draws=draws, seed=resolve_seed(seed), uncertainty=spec,
               noise=used_noise, backend=backend, chunk_size=chunk_size, keep_draws=keep_draws,
               progress=progress)

@@ -350,11 +350,22 @@ def _without(data: dict, actor: str):
     kept = [k for k, t in enumerate(data["threats"]) if actor not in (t["issuer"], t["target"])]
     renumber = {old: new for new, old in enumerate(kept)}
     data["threats"] = [data["threats"][k] for k in kept]
-    stages = []
+    present = {a["id"] for a in data["actors"] if a.get("present", True)}
+    stages, dropped = [], False
     for st in data["stages"]:
         parts = [p for p in st["participants"] if p["actor"] != actor]
-        if parts:
+        bargaining = st.get("kind", "bargaining") == "bargaining"
+        # a bargaining stage left with fewer than two actors at the table has no one to
+        # bargain with: it goes, as the actor's seat did
+        if parts and not (bargaining and sum(p["actor"] in present for p in parts) < 2):
             stages.append({**st, "participants": parts})
+        else:
+            dropped = True
+    if not any(st.get("kind", "bargaining") == "bargaining" for st in stages):
+        stages = []  # no table left: the simulator's default protocol plays the scenario
+    elif dropped:
+        # explicit final/provisional marks referred to the old sequence of stages
+        stages = [{k: v for k, v in st.items() if k != "final"} for st in stages]
     data["stages"] = stages
     unc = data.get("uncertainty")
     if isinstance(unc, dict) and unc.get("inputs"):

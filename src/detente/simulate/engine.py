@@ -198,6 +198,8 @@ def simulate(
             raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
                                 field="runs")
     runs = B.check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
+    if resolve(backend, what="simulate: backend", n_runs=runs) == "numpy":
+        backend = "numpy"  # "auto" compiles a cold kernel only for a batch worth it (detente.backends)
     ss = as_seed_sequence(seed)
     entropy = seed_entropy(ss)
     walk = spec.walk_away if walk_away is None else bool(walk_away)

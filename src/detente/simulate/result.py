@@ -7,12 +7,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..results import wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RUN_COLUMNS", "SimulationResult", "ending_labels", "wilson_interval"]
 
@@ -190,6 +192,8 @@ class SimulationResult:
         ``"trace"``: one row per offer (``run, step, party, outcome`` and the issue values);
         needs ``traces=True``.
         """
+        import pandas as pd
+
         if table == "runs":
             df = pd.DataFrame({
                 "run": np.arange(self.n_runs),

@@ -8,7 +8,7 @@ from .backends import DaskBackend, LocalBackend
 from .distributions import Beta, Discrete, Triangular, TruncNormal, Uniform
 from .montecarlo import SEED_BLOCK, monte_carlo
 from .perturb import Perturbation, UncertainInput, build_perturbation
-from .result import MonteCarloResult, SensitivityResult
+from .result import MonteCarloResult, MonteCarloResults, SensitivityResult
 from .simulator import SimulatorModel
 from .sobol import sensitivity, sobol_indices
 from .spec import (
@@ -27,6 +27,7 @@ __all__ = [
     "InputSpec",
     "LocalBackend",
     "MonteCarloResult",
+    "MonteCarloResults",
     "NoiseSpec",
     "Perturbation",
     "SensitivityResult",

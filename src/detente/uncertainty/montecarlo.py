@@ -40,7 +40,7 @@ from ..scenario.schema import Scenario
 from .backends import DaskBackend, LocalBackend, get_backend
 from .deal import deal_flags
 from .perturb import Perturbation, build_perturbation
-from .result import MonteCarloResult
+from .result import MonteCarloResult, MonteCarloResults
 from .simulator import SIMULATOR_NAMES, SimulatorModel
 from .spec import NoiseSpec, UncertaintySpec, load_scenario_with_uncertainty, load_uncertainty
 
@@ -326,14 +326,14 @@ def monte_carlo(
     keep_draws: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     simulator: dict[str, Any] | None = None,
-) -> MonteCarloResult:
+) -> MonteCarloResult | MonteCarloResults:
     """Forecast distribution and deal probability over uncertain inputs.
 
     Parameters
     ----------
     scenario : Scenario, built-in name, file or dict
         A file may carry an inline ``uncertainty:`` section.
-    model : str or model instance
+    model : str, model instance, or a list of them
         Any registered model (its ``forecast_arrays`` is called once per seed block), or
         ``"simulator"`` / a :class:`~detente.uncertainty.simulator.SimulatorModel`: every draw
         is negotiated by :func:`detente.simulate.simulate` (per-run scenarios); the outcome is
@@ -370,14 +370,22 @@ def monte_carlo(
 
     Returns
     -------
-    MonteCarloResult
+    MonteCarloResult, or MonteCarloResults when ``model`` is a list
+        A list of models (``["weighted_mean", "nash"]``) gives one result per model in a
+        :class:`~detente.uncertainty.result.MonteCarloResults`; every model sees the same draws
+        (one seed for all), so their differences are the models', not the sampling's.
 
     Raises
     ------
     ScenarioError
-        For draws/chunk_size <= 0, bad quantiles, bad uncertainty input, an unknown backend
+        For draws/chunk_size <= 0, an empty or repeated model list, bad quantiles, bad uncertainty input, an unknown backend
         or an unreachable scheduler, all before any draw is made.
     """
+    if isinstance(model, (list, tuple)):
+        return _monte_carlo_models(scenario, model, draws=draws, seed=seed, uncertainty=uncertainty,
+                                   noise=noise, backend=backend, scheduler=scheduler,
+                                   chunk_size=chunk_size, workers=workers, quantiles=quantiles,
+                                   keep_draws=keep_draws, progress=progress, simulator=simulator)
     n_draws = _check_int(draws, "draws")
     chunk = _check_int(chunk_size, "chunk_size")
     levels = tuple(float(q) for q in quantiles)
@@ -459,3 +467,40 @@ def monte_carlo(
         notes=tuple(notes),
         end_reasons=end_reasons,
     )
+
+
+def _monte_carlo_models(scenario: Any, models: Sequence[Any], *, seed: Any, progress: Any,
+                        **kw: Any) -> MonteCarloResults:
+    """:func:`monte_carlo` of each model with the same seed (hence the same draws)."""
+    if not models:
+        raise ScenarioError("give at least one model", field="model")
+    resolved = [resolve_model(m, kw.get("simulator") if _is_simulator(m) else None) for m in models]
+    names = [m.name for m in resolved]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(f"each model may be given once (repeated: {', '.join(dup)})", field="model")
+    ss = as_seed_sequence(seed)
+    done = [0]
+    total = _check_int(kw["draws"], "draws") * len(resolved)
+
+    def step(d: int, _n: int) -> None:  # one progress bar over every model
+        if progress is not None:
+            progress(done[0] + d, total)
+
+    opts = {k: v for k, v in kw.items() if k not in ("simulator", "backend", "scheduler", "workers")}
+    be = get_backend(kw["backend"], scheduler=kw["scheduler"], workers=kw["workers"])
+    out = []
+    with be:  # one backend (one Dask cluster) for every model
+        for m in resolved:
+            # a fresh copy per model: spawning children advances a SeedSequence
+            same = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size,
+                                          n_children_spawned=ss.n_children_spawned)
+            res = monte_carlo(scenario, m, seed=same, progress=step, backend=be, **opts)
+            assert isinstance(res, MonteCarloResult)  # one model in, one result out
+            out.append(res)
+            done[0] += res.n_draws
+    return MonteCarloResults(tuple(out))
+
+
+def _is_simulator(m: Any) -> bool:
+    return isinstance(m, str) and m.strip().lower() in SIMULATOR_NAMES

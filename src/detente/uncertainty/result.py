@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..results import freeze_array, json_ready, wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEAL",
@@ -18,6 +20,7 @@ __all__ = [
     "MC_DRAW_COLUMNS",
     "MC_ISSUE_COLUMNS",
     "MonteCarloResult",
+    "MonteCarloResults",
     "SensitivityResult",
 ]
 
@@ -129,6 +132,8 @@ class MonteCarloResult:
         actor, red_line_block, walk_away_block``. ``"draws"``: ``model, scenario, draw, issue,
         outcome`` (needs the draws kept).
         """
+        import pandas as pd
+
         if table == "issues":
             rows = []
             for k, iss in enumerate(self.issues):
@@ -295,6 +300,8 @@ class SensitivityResult:
         mu_star_conf, mu, sigma``. ``"second_order"``: ``model, scenario, output, input_1,
         input_2, S2, S2_conf`` (Sobol with second order only).
         """
+        import pandas as pd
+
         if table == "indices":
             cols = SOBOL_COLUMNS if self.method == "sobol" else MORRIS_COLUMNS
             stats = cols[5:]
@@ -350,3 +357,68 @@ class SensitivityResult:
             "outputs": per,
             "notes": list(self.notes),
         })
+
+
+@dataclass(frozen=True, slots=True)
+class MonteCarloResults:
+    """Monte Carlo of several models on the same draws: one :class:`MonteCarloResult` per model.
+
+    ``monte_carlo(scenario, ["weighted_mean", "nash"])`` returns this. Every model sees the same
+    perturbed scenarios (the same seed, so draw *i* is the same world for each model: common
+    random numbers), and ``results[k]`` equals ``monte_carlo(scenario, models[k], seed=...)`` run
+    alone with the recorded seed. Index by position or by model name.
+
+    Attributes
+    ----------
+    results : tuple of MonteCarloResult
+        In the order the models were given.
+    """
+
+    results: tuple[MonteCarloResult, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "results", tuple(self.results))
+        names = [r.model for r in self.results]
+        if not names:
+            raise ValueError("MonteCarloResults needs at least one result")
+        if len(set(names)) != len(names):
+            raise ValueError(f"each model may appear once (got {names})")
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(r.model for r in self.results)
+
+    @property
+    def seed_entropy(self) -> int:
+        return self.results[0].seed_entropy
+
+    @property
+    def deal_probability(self) -> dict[str, float]:
+        """``{model: deal probability}``."""
+        return {r.model: r.deal_probability for r in self.results}
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __getitem__(self, key: int | str) -> MonteCarloResult:
+        if isinstance(key, str):
+            for r in self.results:
+                if r.model == key:
+                    return r
+            raise KeyError(f"no result for model {key!r}; models: {', '.join(self.models)}")
+        return self.results[key]
+
+    def to_frame(self, table: str = "issues") -> pd.DataFrame:
+        """Every model's :meth:`MonteCarloResult.to_frame` table, stacked (same columns; the
+        ``model`` column tells them apart)."""
+        return pd.concat([r.to_frame(table) for r in self.results], ignore_index=True)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``models``, ``seed_entropy``, ``deal_probability`` (per model),
+        ``results`` (each model's :meth:`MonteCarloResult.summary`) and ``notes``."""
+        return json_ready({"models": list(self.models), "seed_entropy": self.seed_entropy,
+                           "deal_probability": self.deal_probability,
+                           "results": [r.summary() for r in self.results], "notes": []})

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...scenario.foreign import DecideData, DecideRow, decide_data_from_scenario, decide_number
-from ...scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from ...scenario.schema import Scenario
 
 __all__ = ["ExchangeRun"]
 

@@ -40,7 +40,7 @@ def _run_batch(x, s, c, stake, *, rule: str, p: float, rngs: list[np.random.Gene
     numbers and exchanges; draw b takes its REX uniforms from ``rngs[b]`` in the same order.
     """
     stake = np.asarray(stake, dtype=bool)
-    kern = kernel(backend, _KERNEL, what="exchange model: backend")
+    kern = kernel(backend, _KERNEL, what="exchange model: backend", n_runs=len(x))
     if kern is None:
         return _Batch(x, s, c, stake, rule=rule, p=p, rngs=rngs, record=record > 0).run(rounds)
     x = np.where(stake, np.asarray(x, dtype=float), 0.0)        # (B, n, m), as _Batch has them

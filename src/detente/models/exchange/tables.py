@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from .data import ExchangeRun
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _tables(run: ExchangeRun) -> dict[str, pd.DataFrame]:
+    import pandas as pd
+
     reps, rounds, m = run.voting.shape
     r_idx, t_idx, k_idx = np.meshgrid(np.arange(reps), np.arange(rounds), np.arange(m), indexing="ij")
     rounds_df = pd.DataFrame({

@@ -23,9 +23,12 @@ _KERNEL = "detente.models.expected_utility._kernel"
 _WHAT = "expected-utility model: backend"
 
 
-def _engine(backend: str) -> ModuleType | None:
-    """The scalar kernel module when ``backend`` resolves to numba, else None (numpy)."""
-    return kernel(backend, _KERNEL, what=_WHAT)
+def _engine(backend: str, position: np.ndarray) -> ModuleType | None:
+    """The scalar kernel module when ``backend`` resolves to numba, else None (numpy).
+
+    ``position`` (..., n): one run per leading index (issue, draw), for the cost model of
+    ``"auto"``."""
+    return kernel(backend, _KERNEL, what=_WHAT, n_runs=int(np.prod(np.shape(position)[:-1], dtype=np.int64)))
 
 
 def expected_utility_round(
@@ -78,7 +81,7 @@ def expected_utility_round(
     L = position_range
     w = weight
     s = salience
-    if _engine(backend) is not None:
+    if _engine(backend, x) is not None:
         from ._compiled import _nb_round
 
         return _nb_round(x, s, w, L, take_part, q=q, probability=probability,
@@ -146,7 +149,7 @@ def expected_utility_path(
     before is not run again (the round depends on it alone), so cycling paths cost only their
     distinct rounds.
     """
-    if _engine(backend) is not None:
+    if _engine(backend, position) is not None:
         from ._compiled import _nb_path
 
         return _nb_path(position, salience, power, take_part, rounds, q, probability,
@@ -159,7 +162,7 @@ def expected_utility_path(
 def _final_median(position, salience, power, take_part, *, backend="auto", **kw) -> np.ndarray:
     """Only the forecast after the last round, (...,): what :meth:`ExpectedUtility.
     forecast_arrays` needs, without keeping any path (memory O(chunk) beyond the inputs)."""
-    if _engine(backend) is not None:
+    if _engine(backend, position) is not None:
         from ._compiled import _nb_final, _nb_inputs
 
         lead, n, B, xsc, tp = _nb_inputs(position, salience, power, take_part)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .reference import MOVE_TYPES, Trajectory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _frame(data: dict[str, np.ndarray | pd.api.extensions.ExtensionArray]) -> pd.DataFrame:
     """A DataFrame from equal-length, already typed columns, without copying them."""
+    import pandas as pd
+
     return pd.DataFrame(data, copy=False)
 
 
@@ -19,6 +24,8 @@ def _frame(data: dict[str, np.ndarray | pd.api.extensions.ExtensionArray]) -> pd
 def _labels(names: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
     """Names as the array pandas infers for a column of them (``str``), to ``take`` from
     (never modified: ``take`` returns a new array)."""
+    import pandas as pd
+
     return pd.Series(np.asarray(names, dtype=object)).array
 
 
@@ -30,6 +37,7 @@ def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[
     table.
     """
     # recorded paths only (record=True); asarray keeps type checkers content
+
     security, risk_index, risk, move_type, move_with, eu_own, eu_other = (
         np.asarray(v) for v in (path.security, path.risk_index, path.risk, path.move_type,
                                 path.move_with, path.eu_own, path.eu_other)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 
 from ...errors import ModelParameterError, ScenarioError
 from ...results import Forecast
@@ -189,6 +188,8 @@ class KtabSMP:
         option, probability: of the distinct position the actor holds, ``option`` naming the
         first actor holding it) and ``stopping`` (step, movement, fractional_change).
         """
+        import pandas as pd
+
         a = check_arrays(scenario.arrays(), scenario.name)
         run, _, notes = self._run(a, history=True, rng=rng)
         lo, width = a.scale_min, a.scale_max - a.scale_min

@@ -1,0 +1,68 @@
+"""Import hygiene: a command imports only what it needs (issue 20).
+
+Each check runs in a fresh interpreter (a subprocess), since this test process has long since
+imported everything. The heavy optional packages must stay out of ``sys.modules`` after
+``import detente``, ``import detente.cli`` and ``detente --help``; they load only when a
+command that needs them runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+HEAVY = ("pandas", "scipy", "numba", "dask", "fastapi", "matplotlib")
+
+_PROBE = """
+import json, sys
+{code}
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+def _loaded(code: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(code=code)], env=env,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("code", [
+    "import detente",
+    "import detente.cli",
+    "import detente; detente.__version__",
+    "import detente.service",
+])
+def test_import_stays_light(code):
+    loaded = _loaded(code)
+    assert loaded.isdisjoint(HEAVY), f"{code!r} imported {sorted(loaded & set(HEAVY))}"
+
+
+def test_help_and_models_stay_light():
+    code = (
+        "import contextlib, io\n"
+        "from detente.cli import app\n"
+        "for argv in (['--help'], ['models'], ['forecast', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        app(argv)\n"
+    )
+    loaded = _loaded(code)
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    # `detente --help` does not even import numpy, build the scenario schema or import a model
+    help_only = _loaded(code.replace("['models'], ", "").replace("['forecast', '--help']", ""))
+    assert help_only.isdisjoint({"numpy", "pydantic", "yaml"}), sorted(help_only & {"numpy", "pydantic", "yaml"})
+
+
+def test_lazy_package_names_still_work():
+    loaded = _loaded("import detente; detente.Forecast; detente.load_scenario; detente.MODELS")
+    assert "detente" in loaded
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    # and a name that does not exist is still an AttributeError
+    with pytest.raises(subprocess.CalledProcessError):
+        _loaded("import detente; detente.no_such_name")
