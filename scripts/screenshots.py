@@ -39,13 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     with running_server(create_app()) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 1700}, device_scale_factor=1)
-        page.goto(base + "/")
-        page.select_option("#scenario-select", "alaska-2025")
-        page.wait_for_selector("#edit-table input")
+        page.goto(base + "/")  # alaska-2025 is preselected and forecast at once
+        page.wait_for_selector("#fc-weighted_median-territory", timeout=120_000)
+        page.fill("#pos-russia-territory", "60")  # a what-if, to show the difference
+        page.press("#pos-russia-territory", "Tab")
         page.click("#run")
-        page.wait_for_selector("#fc-weighted_median-territory")
-        page.screenshot(path=str(args.out / "page.png"), full_page=False,
-                        clip={"x": 0, "y": 0, "width": 1200, "height": 1700})
+        page.wait_for_selector("#diff-weighted_median-territory", timeout=120_000)
+        page.wait_for_selector("#ended-by tr", timeout=120_000)
+        page.wait_for_selector("#track-table tr.version", timeout=120_000)
+        page.wait_for_selector("#sens-table tr", timeout=120_000)
+        page.screenshot(path=str(args.out / "page.png"), full_page=True)
         with tempfile.TemporaryDirectory() as tmp:
             report = Path(tmp) / "report.html"
             report.write_text(build_report("alaska-2025"), encoding="utf-8")

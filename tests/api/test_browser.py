@@ -159,3 +159,114 @@ def test_downloads_scenario_and_report(page):
     html = Path(dl.value.path()).read_text()
     assert dl.value.suggested_filename == "alaska-2025-report.html"
     assert html.startswith("<!DOCTYPE html>") and 'id="zone"' in html
+
+
+# ---------------------------------------------------------------- the whole job on one page
+def test_default_scenario_is_preselected_and_forecast(page):
+    from detente import service
+
+    assert page.locator("#scenario-select").input_value() == service.DEFAULTS.scenario
+    _cell(page, "weighted_median", "territory").wait_for()
+    assert page.locator("#pos-russia-territory").input_value() == "90"
+
+
+def test_deal_probability_is_shown_or_not_available(page):
+    from detente import service
+
+    page.wait_for_selector("#deal-calibrated")
+    text = page.locator("#deal-calibrated").inner_text()
+    doc = service.deal_probability_document("alaska-2025")
+    if not doc["available"]:
+        assert "not available" in text
+    else:
+        assert f"{100 * doc['deal_probability']:.1f}".rstrip("0").rstrip(".") + "%" in text
+    # the Monte Carlo and simulator panels beside it
+    page.wait_for_selector("#deal-mc")
+    page.wait_for_selector("#ended-by tr")
+    shares = page.locator("#ended-by").inner_text()
+    assert "walk-out by" in shares or "veto by" in shares or "deal" in shares
+    assert page.locator("#hist-territory svg rect.bar").count() == 4
+
+
+def test_whatif_edit_changes_the_forecast_and_shows_the_difference(page):
+    cell = _cell(page, "weighted_median", "territory")
+    cell.wait_for()
+    before = float(cell.inner_text())
+    page.locator("#pos-russia-territory").fill("30")
+    page.locator("#pos-russia-territory").press("Tab")
+    page.uncheck("#veto-ukraine")
+    page.click("#run")
+    diff = page.locator("#diff-weighted_median-territory")
+    diff.wait_for()
+    sc = load_scenario("alaska-2025")
+    from detente import service
+
+    w = service.compare(sc, ["russia.territory.position=30", "ukraine.veto=false"], ["weighted_median"])
+    k = sc.issue_ids.index("territory")
+    new = w.changed.forecasts[0].outcome[k]
+    assert float(cell.inner_text()) == pytest.approx(new, abs=0.005)
+    assert float(cell.inner_text()) != before
+    assert diff.inner_text().strip() == "\u2212" + f"{abs(new - before):.2f}".rstrip("0").rstrip(".")
+    notes = page.locator("#forecast-notes").text_content()
+    assert "russia.territory.position: 90 -> 30" in notes and "ukraine.veto" in notes
+    assert "was" in page.locator("#deal-calibrated").inner_text() or \
+        "not available" in page.locator("#deal-calibrated").inner_text()
+
+
+def test_timeline_renders_for_alaska(page):
+    from detente import service
+
+    page.wait_for_selector("#track-table tr.version")
+    tr = service.track(service.load_track("alaska-2025"), ["weighted_mean"])
+    assert page.locator("#track-table tr.version").count() == len(tr.runs)
+    assert page.locator("#track-territory svg path.track-line").count() >= 1
+    assert page.locator("#track-territory svg circle.outcome-dot").count() == 1
+
+
+def test_error_is_shown_once_naming_actor_and_issue_and_clears_the_stale_scenario(page):
+    _cell(page, "weighted_mean", "territory").wait_for()
+    data = json.loads(load_scenario("alaska-2025").model_dump_json())
+    k = next(i for i, p in enumerate(data["positions"]) if (p["actor"], p["issue"]) == ("russia", "sanctions"))
+    data["positions"][k]["position"] = 300
+    data["actors"][1]["name"] = "<b>Rus$ia</b> 100%"
+    page.set_input_files("#upload", files=[{"name": "bad.json", "mimeType": "application/json",
+                                            "buffer": json.dumps(data).encode()}])
+    msg = page.locator("#message.error")
+    msg.wait_for()
+    text = msg.inner_text()
+    assert "actor <b>Rus$ia</b> 100%, issue Sanctions on Russia" in text  # escaped, not markup
+    assert f"positions[{k}]" not in text
+    assert text.count("300") == 1  # once, not message and problem list both
+    assert page.locator("#results").is_hidden() and page.locator("#editor").is_hidden()
+    assert page.locator("#fc-weighted_mean-territory").count() == 0
+    assert page.locator("#scenario-select").input_value() == ""
+
+
+def test_page_is_usable_at_a_narrow_width(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 420, "height": 900})
+    pg = ctx.new_page()
+    pg.goto(base_url + "/")
+    pg.wait_for_selector("#deal-calibrated", timeout=TIMEOUT_MS)
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
+    assert pg.locator("#run").is_enabled()
+    ctx.close()
+
+
+def test_whatif_error_is_shown_once_and_clears_the_stale_forecast(page):
+    _cell(page, "weighted_mean", "territory").wait_for()
+    page.locator("#pos-russia-territory").fill("300")
+    page.locator("#pos-russia-territory").press("Tab")
+    page.click("#run")
+    msg = page.locator("#message.error")
+    msg.wait_for()
+    text = msg.inner_text()
+    assert "russia.territory" in text and "300" in text and "[0.0, 100.0]" in text
+    assert text.count("outside issue") == 1
+    assert page.locator("#results").is_hidden() and page.locator("#deal-section").is_hidden()
+    assert page.locator("#editor").is_visible()  # the input stays, to be corrected
+    page.locator("#pos-russia-territory").fill("90")
+    page.locator("#pos-russia-territory").press("Tab")
+    page.click("#run")
+    _cell(page, "weighted_mean", "territory").wait_for()
+    assert page.locator("#message.error").count() == 0

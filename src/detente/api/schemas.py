@@ -318,6 +318,14 @@ class WhatIfRequest(_Body):
     seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")
 
 
+class DealRequest(_Body):
+    """The calibrated deal probability of a scenario, after optional what-if changes."""
+
+    scenario: ScenarioRef
+    changes: _Changes
+    seed: _Seed | None = Field(default=DEFAULTS.forecast_seed, description="as for POST /forecast")
+
+
 class InfluenceRequest(_Body):
     """Who to persuade: each actor's smallest move that opens a zone of agreement or brings a deal."""
 

@@ -252,3 +252,13 @@ def track_json(payload: dict) -> bytes:
     names = service.model_names(payload.get("models"))
     tr = service.load_track(payload["track"], files=False)
     return json_bytes(service.track_document(service.track(tr, names, seed=payload.get("seed"))))
+
+
+def deal_json(payload: dict) -> bytes:
+    """``POST /deal_probability``: the calibrated deal probability after the changes."""
+    from .. import service
+    from .routers._shared import json_bytes
+
+    sc = request_scenario(payload["scenario"])
+    return json_bytes(service.deal_probability_document(sc, payload.get("changes") or [],
+                                                        seed=payload.get("seed")))

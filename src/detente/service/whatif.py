@@ -63,6 +63,7 @@ __all__ = [
     "PairedRun",
     "WhatIfRun",
     "calibrated_deal_probability",
+    "deal_probability_document",
     "compare",
     "paired",
     "paired_difference",
@@ -472,6 +473,23 @@ def structural_deals(scenario: Scenario, outcomes: np.ndarray) -> tuple[np.ndarr
 
 def _deal_value(dp: Any) -> float | None:
     return None if dp is None else float(dp.value)
+
+
+def deal_probability_document(source: Any, changes: Sequence[str] = (),
+                              seed: SeedLike = DEFAULTS.forecast_seed) -> dict[str, Any]:
+    """The calibrated deal probability of a scenario (after ``changes``) as JSON, for the page.
+
+    ``{"available": False, "deal_probability": None}`` while the calibrated model is not
+    installed; else ``{"available": True, **DealProbability.to_dict()}`` (``deal_probability``,
+    ``low``, ``high``, ...). Bad ``changes`` raise the located ScenarioError of :func:`what_if`.
+    """
+    from ..results import json_ready
+
+    sc = what_if(source, changes).scenario
+    dp = calibrated_deal_probability(sc, seed)
+    if dp is None:
+        return {"available": False, "deal_probability": None}
+    return json_ready({"available": True, **dp.to_dict()})
 
 
 # ----------------------------------------------------------------------------- compare

@@ -49,5 +49,6 @@ def page(request: Request):
         models=[m["name"] for m in service.catalogue()],
         colors=list(MODEL_COLORS),
         max_body_bytes=config(request).max_body_bytes,
+        default_scenario=service.DEFAULTS.scenario,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"})

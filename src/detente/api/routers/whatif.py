@@ -45,3 +45,10 @@ async def track(request: Request, req: S.TrackRequest):
     ``detente track --format json``). A track given whole names its base as a built-in scenario
     or gives it whole; the server never opens a path."""
     return await _json(request, "detente.api.tasks:track_json", req)
+
+
+@router.post("/deal_probability", tags=["forecast"], responses={**RESPONSES})
+async def deal_probability(request: Request, req: S.DealRequest):
+    """The calibrated deal probability after ``changes``: ``{available, deal_probability, low,
+    high, ...}`` (the same function as every forecast's ``deal_probability``)."""
+    return await _json(request, "detente.api.tasks:deal_json", req)
