@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from detente import service
 from detente.cli import app
+from tests.extras import require
 
 runner = CliRunner()
 FAST = ["-m", "weighted_mean", "-m", "weighted_median"]
@@ -85,8 +86,8 @@ def test_montecarlo_set():
 
 
 def test_report_set(tmp_path):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("jinja2")
+    require("matplotlib")
+    require("jinja2")
     out = tmp_path / "r.html"
     r = invoke("report", *FAST, "-o", out, "--set", "russia.territory.position=60")
     assert r.exit_code == 0, r.output

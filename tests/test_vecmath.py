@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import detente._vecmath as vm
 from detente._jit import njit
 from tests.numba_marks import needs_numba
-
-vm = pytest.importorskip("detente._vecmath")
 
 
 @njit(error_model="numpy")

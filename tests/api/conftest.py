@@ -4,7 +4,9 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi")
+from tests.extras import require
+
+require("fastapi")
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_client, wait_for_job
+import detente.uncertainty  # noqa: F401  (an import error in detente must fail)
 
-pytest.importorskip("detente.uncertainty")
+from .conftest import make_client, wait_for_job
 
 NOISE = {"position": 5, "salience": 0.1, "credibility": 0.2}
 OPTS = {"protocol": "summit", "strategies": "linear,conceder", "steps": 30}

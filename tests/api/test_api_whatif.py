@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from detente import service
+from tests.extras import require
 
 M = ["weighted_mean", "weighted_median"]
 
@@ -51,7 +52,7 @@ def test_montecarlo_and_simulate_with_changes(client):
 
 
 def test_report_with_changes(client):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     r = client.post("/report", json={"scenario": "alaska-2025", "models": ["weighted_mean"],
                                      "changes": ["russia.power=10"]})
     assert r.status_code == 200 and "What-if: russia.power: 80 -&gt; 10" in r.text

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from detente import get_model, load_scenario
+from tests.extras import require
 
 CHROMIUM = os.environ.get("DETENTE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,7 +26,7 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def base_url():
-    pytest.importorskip("fastapi")
+    require("fastapi")
     from detente.api.app import create_app
     from detente.api.server import running_server
 

@@ -10,9 +10,9 @@ declared actors and issues, positions must lie on the issue's scale, ...), so a 
 
 from __future__ import annotations
 
-import pytest
+from tests.extras import require
 
-schemathesis = pytest.importorskip("schemathesis")
+schemathesis = require("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 

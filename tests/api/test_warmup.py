@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from tests.extras import require
 
-pytest.importorskip("fastapi")
+require("fastapi")
 
 
 def test_api_warms_up_before_it_serves(monkeypatch):

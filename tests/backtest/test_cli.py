@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from detente.commands.backtest import register
+from tests.extras import require
 from tests.parity._ref import reference_dir
 
 runner = CliRunner()
@@ -64,7 +65,7 @@ def test_table_and_output_folder(app, case_folder, tmp_path):
         pd.testing.assert_series_equal(pq[col], pred[col], check_dtype=False)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["summary"][0]["model"] == "weighted_mean"
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     assert (out / "error_by_model.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytest.importorskip("fastapi")
-app_module = pytest.importorskip("detente.api.app")
+from tests.extras import require
 
+require("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 import detente  # noqa: E402
+import detente.api.app as app_module  # noqa: E402
 from tests.hardening._isolate import run_isolated  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"

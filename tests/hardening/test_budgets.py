@@ -22,6 +22,7 @@ from detente.cost import Budget, Cost
 from detente.errors import BudgetError, ModelParameterError, ScenarioError
 from detente.models.registry import MODELS, get_model
 from detente.scenario.load import scenario_from_data
+from tests.extras import require
 from tests.hardening._big import big_data, big_json
 
 _SMALL_PEAK = 64 * 2**20  # what a refusal may allocate (the scenario itself is smaller)
@@ -158,7 +159,7 @@ def test_monte_carlo_500x20_refused():
 
 
 def test_sensitivity_50x4_4096_refused():
-    pytest.importorskip("SALib")
+    require("SALib")
     sc = scenario_from_data(big_data(50, 4), source="big.yaml")
     _refused_cheaply(lambda: service.sensitivity(sc, "weighted_median", samples=4096, seed=0),
                      "sensitivity", "samples=4096", "inputs=")

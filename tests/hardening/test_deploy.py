@@ -16,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-pytest.importorskip("fastapi")
-httpx = pytest.importorskip("httpx")
+from tests.extras import require
+
+require("fastapi")
+httpx = require("httpx")
 
 from detente.api.auth import hash_key  # noqa: E402
 

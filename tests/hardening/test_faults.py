@@ -19,11 +19,12 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
-backends = pytest.importorskip("detente.uncertainty.backends")
+from tests.extras import require
 
+distributed = require("distributed")
 import dask  # noqa: E402
 
+import detente.uncertainty.backends as backends  # noqa: E402
 from detente.errors import DetenteError  # noqa: E402
 from detente.models.weighted_median import WeightedMedian  # noqa: E402
 from detente.uncertainty import SEED_BLOCK, monte_carlo  # noqa: E402

@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-pytest.importorskip("fastapi")
-httpx = pytest.importorskip("httpx")
-psutil = pytest.importorskip("psutil")
+from tests.extras import require
+
+require("fastapi")
+httpx = require("httpx")
+psutil = require("psutil")
 
 from tests.hardening._big import big_data, big_json  # noqa: E402
 from tests.hardening.test_server import _amplification_body, _quadratic_csv, _raw_post, served  # noqa: E402

@@ -17,6 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from detente.cli import app
+from tests.extras import require
 
 runner = CliRunner()
 
@@ -179,8 +180,8 @@ DOLLAR = "Tariffs: 25% on $ goods"
 
 
 def test_dollar_and_percent_in_names_render_literally_in_the_report(tmp_path):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("jinja2")
+    require("matplotlib")
+    require("jinja2")
     f = _scenario(tmp_path, title=DOLLAR + " $x^2$", actor="US $ team", issue=DOLLAR + ", $5 cap")
     d = yaml.safe_load(f.read_text())
     d["issues"][0]["scale"].update(min_label="$", max_label="25% on $")
@@ -192,7 +193,7 @@ def test_dollar_and_percent_in_names_render_literally_in_the_report(tmp_path):
 
 
 def test_every_plot_draws_dollar_text_as_written():
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     import numpy as np
     import pandas as pd
 

@@ -19,8 +19,10 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi")
-httpx = pytest.importorskip("httpx")
+from tests.extras import require
+
+require("fastapi")
+httpx = require("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -309,8 +311,8 @@ def test_docs_load_nothing_from_a_cdn():
 
 
 def test_dask_dashboard_binds_loopback():
-    pytest.importorskip("distributed")
-    psutil = pytest.importorskip("psutil")
+    require("distributed")
+    psutil = require("psutil")
     from detente.uncertainty.backends import DaskBackend
 
     with DaskBackend(n_workers=1, processes=False) as be:

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("matplotlib")
+from tests.extras import require
+
+require("matplotlib")
 
 from detente import MODELS, Forecast, MissingExtraError, get_model, load_scenario  # noqa: E402
 from detente.report import plots  # noqa: E402
@@ -279,7 +281,7 @@ def test_sobol_chart_draws_morris_screening_too():
 
 
 def test_sobol_chart_on_a_real_sensitivity_result(alaska):
-    pytest.importorskip("SALib")
+    require("SALib")
     from detente.uncertainty import sensitivity
 
     res = sensitivity(alaska.without_outcome(), "weighted_mean", samples=16, seed=1, noise={"position": 10})
@@ -289,7 +291,7 @@ def test_sobol_chart_on_a_real_sensitivity_result(alaska):
 
 
 def test_distribution_chart_on_real_monte_carlo_draws(alaska):
-    mc = pytest.importorskip("detente.uncertainty")
+    import detente.uncertainty as mc
     res = mc.monte_carlo(alaska.without_outcome(), "weighted_median", draws=500, seed=2,
                          noise={"position": 10}, keep_draws=True)
     fig = plots.distribution_chart(res.to_frame("draws"), scenario=alaska)

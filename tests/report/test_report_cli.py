@@ -7,8 +7,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-pytest.importorskip("matplotlib")
-pytest.importorskip("jinja2")
+from tests.extras import require
+
+require("matplotlib")
+require("jinja2")
 
 from detente.cli import app  # noqa: E402
 

@@ -11,6 +11,7 @@ import typer
 from detente import service
 from detente.commands import backtest, forecast, influence, report, sensitivity, simulate, track
 from detente.service import DEFAULTS
+from tests.extras import require
 
 
 def _cli_default(fn, name):
@@ -81,7 +82,7 @@ def test_python_uses_the_shared_defaults(fn, param, value):
 
 
 def test_api_uses_the_shared_defaults():
-    pytest.importorskip("fastapi")
+    require("fastapi")
     from detente.api import schemas as S
 
     def d(model, name):

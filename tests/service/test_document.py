@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from detente import service
 from detente.cli import app
+from tests.extras import require
 
 CLI_KEYS = {"detente_version", "scenario", "zone_of_agreement", "forecasts"}
 API_KEYS = {"scenario", "issues", "actors", "zone_of_agreement", "forecasts"}
@@ -29,7 +29,7 @@ def test_document_keeps_the_keys_of_both_surfaces():
 
 
 def test_cli_and_api_print_the_same_document():
-    pytest.importorskip("fastapi")
+    require("fastapi")
     from fastapi.testclient import TestClient
 
     from detente.api.app import create_app

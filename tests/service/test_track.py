@@ -13,6 +13,7 @@ import yaml
 
 from detente import service
 from detente.errors import ScenarioError
+from tests.extras import require
 
 MODELS = ["weighted_mean", "weighted_median"]
 
@@ -102,7 +103,7 @@ def test_track_run_on_alaska(alaska):
 
 
 def test_track_chart(alaska):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     png = service.track_chart_png(service.track(alaska, ["weighted_mean"]))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 

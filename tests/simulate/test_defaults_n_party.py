@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from detente import service
 from detente.simulate import MIX, simulate
 from detente.simulate.engine import negotiators
+from tests.extras import require
 
 COALITION = "coalition-germany-2021"  # three parties at the table
 
@@ -51,7 +51,7 @@ def test_cli_json_for_three_parties():
 
 
 def test_api_simulate_three_parties():
-    pytest.importorskip("fastapi")  # the api extra (skipped locally without it, as tests/api does)
+    require("fastapi")  # the api extra (skipped locally without it, as tests/api does)
     from fastapi.testclient import TestClient
 
     from detente.api.app import create_app

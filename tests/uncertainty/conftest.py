@@ -6,6 +6,7 @@ import pytest
 
 from detente.io import load_scenario
 from detente.scenario.load import scenario_from_data
+from tests.extras import require
 
 
 def two_actor_data(**extra) -> dict:
@@ -34,7 +35,7 @@ def two_actor():
 @pytest.fixture(scope="module")
 def cluster():
     """A real dask.distributed LocalCluster on loopback TCP (2 workers, 1 thread each)."""
-    distributed = pytest.importorskip("distributed")
+    distributed = require("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   protocol="tcp://", host="127.0.0.1", dashboard_address=None,
                                   silence_logs=40) as c:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("distributed")
+from tests.extras import require
+
+require("distributed")
 
 from detente.uncertainty import SEED_BLOCK, DaskBackend, monte_carlo, sensitivity  # noqa: E402
 

@@ -7,7 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-pytest.importorskip("SALib")
+from tests.extras import require
+
+require("SALib")
 
 from detente import ScenarioError  # noqa: E402
 from detente.scenario.load import scenario_from_data  # noqa: E402
