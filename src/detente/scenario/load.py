@@ -17,7 +17,6 @@ import datetime as _dt
 import gc
 import io
 import json
-import math
 import os
 import re
 import stat
@@ -32,6 +31,8 @@ from pydantic import ValidationError
 
 from ..errors import ScenarioError, known_list
 from .ids import IdMaker, safe_name
+from .numbers import parse_bool as _bool
+from .numbers import parse_number, strict_float, strict_int
 from .schema import Scenario
 
 __all__ = [
@@ -639,72 +640,6 @@ _OPTIONAL = {
 
 def _safe_id(text: str) -> str:
     return safe_name(text, "scenario")
-
-
-_MAX_INT_DIGITS = 30
-
-
-def strict_float(text: str) -> float:
-    """``float(text)`` without Python's extras: ``6_0`` is refused (float() reads it as 60).
-
-    Raises ``ValueError`` naming what is wrong; callers turn it into a ScenarioError.
-    """
-    t = text.strip()
-    if "_" in t:
-        raise ValueError(f"{t[:40]!r} is not a number (underscores are not allowed in numbers)")
-    try:
-        return float(t)
-    except ValueError:
-        raise ValueError(f"{t[:40]!r} is not a number") from None
-
-
-def strict_int(text: str, *, max_digits: int = _MAX_INT_DIGITS) -> int:
-    """A decimal integer of at most ``max_digits`` digits (ASCII, optional sign, no ``_``).
-
-    ``int()`` would accept ``6_0`` and Unicode digits, and raise an unclear error past 4,300
-    digits; this says what is allowed instead.
-    """
-    t = text.strip()
-    digits = t[1:] if t[:1] in "+-" else t
-    if not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"{t[:40]!r} is not an integer")
-    if len(digits) > max_digits:
-        raise ValueError(f"an integer of {len(digits)} digits is too long (at most {max_digits})")
-    return int(t)
-
-
-def parse_number(
-    cell: str | None, *, source: str, row: str, field: str, problems: list, required: bool = True
-) -> float | None:
-    """A finite float from a CSV cell, or None with the problem appended to ``problems``.
-
-    An empty cell is a problem only when ``required``; every CSV reader uses this, so the
-    messages read the same everywhere.
-    """
-    c = (cell or "").strip()
-    if c == "":
-        if required:
-            problems.append(ScenarioError("is empty; a number is required", source=source, location=row, field=field))
-        return None
-    try:
-        v = strict_float(c)
-    except ValueError as e:
-        problems.append(ScenarioError(str(e), source=source, location=row, field=field))
-        return None
-    if not math.isfinite(v):
-        problems.append(ScenarioError(f"{c!r} is not a finite number", source=source, location=row, field=field))
-        return None
-    return v
-
-
-def _bool(cell: str, *, source, row, field, problems) -> bool | None:
-    c = (cell or "").strip().lower()
-    if c in ("1", "true", "yes", "y"):
-        return True
-    if c in ("0", "false", "no", "n"):
-        return False
-    problems.append(ScenarioError(f"{cell!r} is not a boolean (true/false, yes/no, 1/0)", source=source, location=row, field=field))
-    return None
 
 
 def _csv_header(first: list[str], source: str) -> tuple[list[str], bool, tuple[str, ...]]:

@@ -67,6 +67,28 @@ def load_source(source: Any) -> Any:
     return load_scenario(source)
 
 
+def _per_run_sizes(src: Any, arrays: Any, credibility: Any, runs: int | None) -> tuple[Any, int]:
+    """The per-run arrays and the number of runs they hold (checked against ``runs``)."""
+    if isinstance(src, DomainBatch):
+        if arrays is not None or credibility is not None:
+            raise ScenarioError("a DomainBatch already holds its runs; do not pass arrays/credibility too",
+                                field="arrays")
+        n_per = src.n_runs
+    elif isinstance(src, Domain):
+        raise ScenarioError("per-run arrays need a scenario; for a GENIUS domain pass "
+                            "DomainBatch.from_domain(domain, runs, reservation=...)", field="arrays")
+    else:
+        if arrays is None:
+            arrays = src.arrays()
+        n_per = _n_runs(arrays, credibility)
+    if runs is None:
+        runs = n_per
+    if B.check_int("runs", runs, 1, MAX_RUNS) != n_per:
+        raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
+                            field="runs")
+    return arrays, runs
+
+
 def simulate(
     source: Any,
     *,
@@ -180,23 +202,7 @@ def simulate(
     src = source if isinstance(source, DomainBatch) else load_source(source)
     per_run = isinstance(src, DomainBatch) or arrays is not None or credibility is not None
     if per_run:
-        if isinstance(src, DomainBatch):
-            if arrays is not None or credibility is not None:
-                raise ScenarioError("a DomainBatch already holds its runs; do not pass arrays/credibility too",
-                                    field="arrays")
-            n_per = src.n_runs
-        elif isinstance(src, Domain):
-            raise ScenarioError("per-run arrays need a scenario; for a GENIUS domain pass "
-                                "DomainBatch.from_domain(domain, runs, reservation=...)", field="arrays")
-        else:
-            if arrays is None:
-                arrays = src.arrays()
-            n_per = _n_runs(arrays, credibility)
-        if runs is None:
-            runs = n_per
-        if B.check_int("runs", runs, 1, MAX_RUNS) != n_per:
-            raise ScenarioError(f"{runs} runs but {n_per} per-run scenarios; give one scenario per run",
-                                field="runs")
+        arrays, runs = _per_run_sizes(src, arrays, credibility, runs)
     runs = B.check_int("runs", 1000 if runs is None else runs, 1, MAX_RUNS)
     if resolve(backend, what="simulate: backend", n_runs=runs) == "numpy":
         backend = "numpy"  # "auto" compiles a cold kernel only for a batch worth it (detente.backends)

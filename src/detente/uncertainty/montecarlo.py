@@ -346,6 +346,25 @@ def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[
     return mean, sd, qs, "histogram", None, count
 
 
+def _notes_and_endings(m: Any, keep: bool, n_inputs: int, reasons: Any, n_draws: int
+                       ) -> tuple[list[str], tuple[tuple[str, float], ...]]:
+    """A run's notes, and for the simulator the share of runs per way of ending."""
+    notes: list[str] = []
+    if not keep:
+        notes.append(f"quantiles from {HIST_BINS}-bin histograms per issue (draws not kept)")
+    if n_inputs == 0:
+        notes.append("no uncertain inputs: every draw is the same scenario")
+    end_reasons: tuple[tuple[str, float], ...] = ()
+    if isinstance(m, SimulatorModel):
+        from ..simulate.protocols import REASONS
+
+        cnt = reasons if reasons is not None else np.zeros(len(REASONS), dtype=np.int64)
+        end_reasons = tuple((name, int(c) / n_draws) for name, c in zip(REASONS, cnt, strict=True))
+        notes.append(f"simulator: {m.describe()}; a deal is a run that reaches an agreement; "
+                     "red_line_block = vetoed by the actor, walk_away_block = the actor walked away")
+    return notes, end_reasons
+
+
 def monte_carlo(
     scenario: Scenario | str | Path | dict,
     model: Any = "weighted_median",
@@ -466,20 +485,8 @@ def monte_carlo(
 
     mean, sd, qs, method, draws_arr, count = _summarise(sums, outcomes, agg["hist"], keep, levels,
                                                         a, be)
-    notes: list[str] = []
-    if not keep:
-        notes.append(f"quantiles from {HIST_BINS}-bin histograms per issue (draws not kept)")
-    if pert.n_inputs == 0:
-        notes.append("no uncertain inputs: every draw is the same scenario")
+    notes, end_reasons = _notes_and_endings(m, keep, pert.n_inputs, agg["reasons"], n_draws)
     deals, red, walk = agg["deals"], agg["red"], agg["walk"]
-    end_reasons: tuple[tuple[str, float], ...] = ()
-    if isinstance(m, SimulatorModel):
-        from ..simulate.protocols import REASONS
-
-        cnt = agg["reasons"] if agg["reasons"] is not None else np.zeros(len(REASONS), dtype=np.int64)
-        end_reasons = tuple((name, int(c) / n_draws) for name, c in zip(REASONS, cnt, strict=True))
-        notes.append(f"simulator: {m.describe()}; a deal is a run that reaches an agreement; "
-                     "red_line_block = vetoed by the actor, walk_away_block = the actor walked away")
     return MonteCarloResult(
         model=m.name,
         scenario=sc.name,
