@@ -1,25 +1,9 @@
-"""Loading uncertainty sections: from their own files, or inline in a scenario file.
+"""Loading uncertainty sections: from their own files (YAML/JSON), or inline under a scenario
+file's top-level ``uncertainty:`` key.
 
-An uncertainty section is kept apart from the scenario schema. It can live in its own YAML/JSON
-file, or inline under a top-level ``uncertainty:`` key of a scenario file (this module strips
-that key before the scenario is validated)::
-
-    uncertainty:
-      noise: {position: 10, salience: 0.2}        # global "expert noise" (optional)
-      inputs:
-        - {field: position, actor: russia, issue: territory, dist: normal, sd: 10}
-        - {field: salience, actor: usa, issue: ceasefire, dist: beta, a: 8, b: 2}
-        - {field: power, actor: usa, dist: triangular, low: 80, mode: 100, high: 120}
-        - {field: red_line.min, actor: russia, issue: territory, dist: uniform, low: 55, high: 80}
-        - {field: walk_away, actor: usa, dist: discrete, values: [0.4, 0.55, 0.7], weights: [1, 2, 1]}
-        - {field: walk_away, actor: usa, issue: territory, dist: normal, sd: 5}   # position form
-        - {field: credibility, threat: 0, dist: uniform, low: 0.2, high: 0.8}
-
-Uncertain fields: ``position``, ``salience`` (actor, issue); ``power`` (actor);
-``red_line.min``/``red_line.max`` (actor, issue: an existing red line); ``walk_away`` (actor;
-with ``issue`` for a walk-away given as positions); ``credibility`` (``threat``: index, or
-``issuer`` and ``target``). Semantic checks against the scenario (ids, ranges, parameters) are
-done in :func:`detente.uncertainty.perturb.build_perturbation`.
+The section's format (expert noise, explicit input distributions) and its typed model are in
+:mod:`detente.scenario.uncertainty`; semantic checks against the scenario (ids, ranges,
+parameters) are done in :func:`detente.uncertainty.perturb.build_perturbation`.
 """
 
 from __future__ import annotations
