@@ -513,6 +513,17 @@ def _context_rows(folder: Path, case: str, rows: list[_Row]) -> list[_Row]:
     return out
 
 
+def _merge_actors(actors: dict[str, dict], acts: list[dict], input_file: str) -> str:
+    """Add one input file's actors to ``actors``; the reason it cannot, or "" (one power each)."""
+    for a in acts:
+        old = actors.get(a["id"])
+        if old is not None and old["power"] != a["power"]:
+            return (f"actor {a['id']!r} has capability {old['power']:g} in one file and "
+                    f"{a['power']:g} in {input_file}; one scenario has one power per actor")
+        actors.setdefault(a["id"], a)
+    return ""
+
+
 def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
                 extras: list[_Row] = ()) -> tuple[Case | None, str]:  # type: ignore[assignment]
     files = [r.input_file for r in rows]
@@ -524,12 +535,9 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
     for r in rows:
         iid = _safe(r.issue)
         issue, acts, pos = _row_data(folder, r, iid)
-        for a in acts:
-            old = actors.get(a["id"])
-            if old is not None and old["power"] != a["power"]:
-                return None, (f"actor {a['id']!r} has capability {old['power']:g} in one file and "
-                              f"{a['power']:g} in {r.input_file}; one scenario has one power per actor")
-            actors.setdefault(a["id"], a)
+        clash = _merge_actors(actors, acts, r.input_file)
+        if clash:
+            return None, clash
         issues.append(issue)
         positions.extend(pos)
         ids.append(iid)
@@ -542,12 +550,9 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
         if iid in ids:
             continue
         issue, acts, pos = _row_data(folder, r, iid)
-        for a in acts:
-            old = actors.get(a["id"])
-            if old is not None and old["power"] != a["power"]:
-                return None, (f"actor {a['id']!r} has capability {old['power']:g} in one file and "
-                              f"{a['power']:g} in {r.input_file}; one scenario has one power per actor")
-            actors.setdefault(a["id"], a)
+        clash = _merge_actors(actors, acts, r.input_file)
+        if clash:
+            return None, clash
         issues.append(issue)
         positions.extend(pos)
         context.append(r.issue)
