@@ -25,6 +25,7 @@ __all__ = [
     "as_generator",
     "as_seed_sequence",
     "chunk_generators",
+    "pcg64_state",
     "raw_words",
     "seed_entropy",
     "unit_design",
@@ -108,6 +109,24 @@ def raw_words(rng: np.random.Generator, n_values: int) -> np.ndarray:
         The next words of ``rng``'s bit generator (``random_raw``); each carries two uniforms.
     """
     return np.asarray(rng.bit_generator.random_raw(-(-int(n_values) // 2)), dtype=np.uint64)
+
+
+def pcg64_state(rng: np.random.Generator, n_words: int) -> tuple[int, int]:
+    """The 128-bit state and increment of ``rng``'s PCG64 bit generator, then moves ``rng`` on
+    by ``n_words`` raw words: for compiled code that makes those words itself, exactly
+    ``raw_words`` would return them (the Monte Carlo kernel; tested word for word).
+
+    Raises
+    ------
+    TypeError
+        When ``rng`` does not run on PCG64 (the generators of :func:`chunk_generators` do).
+    """
+    bg = rng.bit_generator
+    if not isinstance(bg, np.random.PCG64):
+        raise TypeError(f"needs a PCG64 generator (got {type(bg).__name__})")
+    st = bg.state["state"]
+    bg.advance(int(n_words))
+    return int(st["state"]), int(st["inc"])
 
 
 def word_halves(words: np.ndarray) -> np.ndarray:

@@ -213,3 +213,18 @@ def test_exact_summary_is_numpy_quantile_and_std(n):
                 continue
             assert np.array_equal(_bits(qs[:, k]), _bits(np.quantile(col, levels))), (select, k)
             assert sd[k] == np.std(col)
+
+
+@pytest.mark.parametrize("seed, n_words", [(0, 1), (1, 7), (2, 8), (3, 1000), (4, 81_920), (5, 12_345)])
+def test_kernel_makes_the_words_of_random_raw(seed, n_words):
+    """The kernel steps numpy's PCG64 in interleaved lanes: the same words as random_raw, and
+    the generator moves on past them as after raw_words."""
+    from detente.rng import chunk_generators, raw_words, word_halves
+    from detente.uncertainty import _kernel
+    from detente.uncertainty.fused import _generator_state
+
+    _, _, a = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
+    _, _, b = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
+    gen = _generator_state(_kernel, a, 2 * n_words)
+    assert np.array_equal(_kernel.pcg64_halves(gen, n_words), word_halves(raw_words(b, 2 * n_words)))
+    assert a.bit_generator.random_raw() == b.bit_generator.random_raw()

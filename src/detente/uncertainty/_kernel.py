@@ -28,6 +28,7 @@ recompiles; its marker already notices the edit).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,107 @@ _UNIT_SCALE = 2.0 ** -32
 
 #: draws per sub-block: 64 draws x 40 inputs keep the value buffers (about 100 KB) in L2
 SUB = 64
+
+# ---------------------------------------------------------------- the block's random words
+# numpy's PCG64 (O'Neill's PCG XSL RR 128/64): state <- state * MULT + inc (mod 2^128), then
+# word = rotr64(high ^ low, high >> 58) of the new state; ``Generator.bit_generator.random_raw``
+# gives these words one after another. Stepping is a chain (each state needs the previous
+# one), so LANES interleaved lanes run side by side: lane k makes words k, k + LANES, ..., each
+# lane jumping LANES steps at a time (state <- state * MULT^LANES + inc * G, G = sum of
+# MULT^i for i < LANES), and a vector instruction steps all lanes at once. The words are those
+# of random_raw in the same order (tested).
+LANES = 8
+_MASK128 = (1 << 128) - 1
+_MULT = (2549297995355413924 << 64) + 4865540595714422341
+_JUMP_A, _JUMP_G = 1, 0
+for _ in range(LANES):
+    _JUMP_A, _JUMP_G = (_JUMP_A * _MULT) & _MASK128, (_JUMP_G * _MULT + 1) & _MASK128
+_M32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S58 = np.uint64(58)
+_S63 = np.uint64(63)
+_S64 = np.uint64(64)
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+_MULT_HI, _MULT_LO = np.uint64(_MULT >> 64), np.uint64(_MULT & 0xFFFFFFFFFFFFFFFF)
+_JA_HI, _JA_LO = np.uint64(_JUMP_A >> 64), np.uint64(_JUMP_A & 0xFFFFFFFFFFFFFFFF)
+
+
+def jump_increment(inc: int) -> tuple[int, int]:
+    """inc * G mod 2^128 (the additive part of a LANES-step jump) as (high, low) words."""
+    c = (inc * _JUMP_G) & _MASK128
+    return c >> 64, c & 0xFFFFFFFFFFFFFFFF
+
+
+def _mulhi_intrinsic() -> Any:
+    """``mulhi(a, b)``: the high 64 bits of the 128-bit product of two uint64, as one LLVM
+    128-bit multiply (one ``mul``/``mulx`` instruction on x86-64; numba has no 128-bit type)."""
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def mulhi(typingctx, a, b):  # pragma: no cover - compiled
+        sig = types.uint64(types.uint64, types.uint64)
+
+        def codegen(context, builder, signature, args):
+            wide = ir.IntType(128)
+            prod = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+            return builder.trunc(builder.lshr(prod, ir.Constant(wide, 64)), ir.IntType(64))
+
+        return sig, codegen
+
+    return mulhi
+
+
+_mulhi = _mulhi_intrinsic()
+
+
+@njit(error_model="numpy", nrt=False)
+def _lanes_start(gen, sh, sl):  # pragma: no cover - compiled
+    """Lane k's state: the generator's state after k + 1 steps (gen: state high, low, inc high,
+    low, jump increment high, low)."""
+    hi, lo = gen[0], gen[1]
+    for k in range(LANES):
+        nlo = lo * _MULT_LO
+        nhi = _mulhi(lo, _MULT_LO) + lo * _MULT_HI + hi * _MULT_LO
+        lo = nlo + gen[3]
+        hi = nhi + gen[2] + (_ONE if lo < nlo else _ZERO)
+        sh[k] = hi
+        sl[k] = lo
+
+
+@njit(error_model="numpy", nrt=False)
+def _words_into(gen, sh, sl, halves, n_words):  # pragma: no cover - compiled
+    """The lanes' next n_words words (a multiple of LANES) as 32-bit halves, low half first."""
+    ckh, ckl = gen[4], gen[5]
+    for t in range(n_words // LANES):
+        for k in range(LANES):
+            hi = sh[k]
+            lo = sl[k]
+            x = hi ^ lo
+            r = hi >> _S58
+            w = (x >> r) | (x << ((_S64 - r) & _S63))
+            at = 2 * (t * LANES + k)
+            halves[at] = np.uint32(w & _M32)
+            halves[at + 1] = np.uint32(w >> _S32)
+            nlo = lo * _JA_LO
+            nhi = _mulhi(lo, _JA_LO) + lo * _JA_HI + hi * _JA_LO
+            lo2 = nlo + ckl
+            sl[k] = lo2
+            sh[k] = nhi + ckh + (_ONE if lo2 < nlo else _ZERO)
+
+
+@njit(error_model="numpy")
+def pcg64_halves(gen, n_words):  # pragma: no cover - compiled
+    """The generator's next n_words raw words as 2 n_words 32-bit halves (tests, warmup)."""
+    sh = np.empty(LANES, dtype=np.uint64)
+    sl = np.empty(LANES, dtype=np.uint64)
+    _lanes_start(gen, sh, sl)
+    m = -(-n_words // LANES) * LANES
+    halves = np.empty(2 * m, dtype=np.uint32)
+    _words_into(gen, sh, sl, halves, m)
+    return halves[:2 * n_words]
 
 # kinds of input columns (FusedPlan.coli[:, 0])
 NORMAL, UNIFORM, TRIANGULAR, DISCRETE = 0, 1, 2, 3
@@ -160,8 +262,8 @@ def _utilities(V, ps, ss, sf, Y, nd, m, tot, out):  # pragma: no cover - compile
 
 
 @njit(error_model="numpy", nogil=True)
-def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cells, threats, half,
-                      out, hist, acc, cnt):  # pragma: no cover - compiled
+def monte_carlo_block(gen, n, coli, colf, dtab, lay, state0, sf, actors, cells, threats, half,
+                      out, o_first, o_stride, hist, acc, cnt):  # pragma: no cover - compiled
     """Run ``n`` draws of one seed block; returns the number of deals.
 
     The draws go through in sub-blocks of :data:`SUB`. Every number of the scenario has a row
@@ -171,9 +273,10 @@ def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cell
 
     Parameters
     ----------
-    halves : (>= n * J,) uint32
-        The block's raw words (:func:`detente.rng.raw_words`) as 32-bit halves, the low half of
-        each word first (``detente.rng.word_halves``).
+    gen : (6,) uint64
+        The block generator's PCG64 state and increment (high, low words each) and
+        :func:`jump_increment` of the increment: the kernel makes the words
+        ``rng.bit_generator.random_raw`` would give (see LANES).
     coli : (J, 3) int64
         Per input: kind, row of its number (its offset in the state), number of discrete values.
     colf : (J, 12) float64
@@ -197,8 +300,10 @@ def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cell
         Target actor and cost of each threat.
     half : float
         The weighted median's threshold factor (``weighted_median.THRESHOLD``).
-    out : (n, m) float64
-        The draws' outcomes (written when keep).
+    out, o_first, o_stride : 1-d float64, int, int
+        The draws' outcomes, issue by issue (written when keep): issue k of draw g goes to
+        ``out[o_first + k * o_stride + g]``. Each issue's draws are contiguous, so the summary
+        reads one issue at a time without striding over the others.
     hist : (m, bins) int64
         Histogram counts over each issue's scale, added to when not keep.
     acc : (2, m) float64
@@ -229,6 +334,10 @@ def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cell
     tp = np.empty(cap + 2)
     tz = np.empty(cap + 2)
     rbuf = np.empty(cap + 2)
+    sh = np.empty(LANES, dtype=np.uint64)
+    sl = np.empty(LANES, dtype=np.uint64)
+    _lanes_start(gen, sh, sl)
+    hv = np.empty(cap + 2 * LANES, dtype=np.uint32)
     c0t = np.empty(cap)  # the columns' c0 and c1, repeated for each draw of a sub-block
     c1t = np.empty(cap)
     for d in range(SUB):
@@ -257,8 +366,8 @@ def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cell
         nv = nd * J
         # 1. uniforms (k + 1/2) 2^-32 of the block's 32-bit halves, and for the normal inputs
         # p = u c1 + c0 (other kinds have c1 = 0, c0 = 1/2: harmless)
-        h0 = d0 * J
-        hv = halves[h0:h0 + nv]
+        nw = -(-((nv + 1) >> 1) // LANES) * LANES  # SUB * J / 2 words but in the last sub-block
+        _words_into(gen, sh, sl, hv, nw)
         if all_normal:
             for v in range(nv):
                 p[v] = ((np.float64(hv[v]) + 0.5) * _UNIT_SCALE) * c1t[v] + c0t[v]
@@ -414,7 +523,7 @@ def monte_carlo_block(halves, n, coli, colf, dtab, lay, state0, sf, actors, cell
                     acc[1, k] = acc[1, k] + zk * zk
                 cnt[2 * A + k] += ok
                 if keep:
-                    out[g, k] = xk
+                    out[o_first + k * o_stride + g] = xk
                 elif ok:
                     f = math.floor((xk - sf[S_MIN, k]) / sf[S_WIDTH, k] * bins)
                     f = 0.0 if f < 0.0 else f

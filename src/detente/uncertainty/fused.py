@@ -22,7 +22,7 @@ import numpy as np
 
 from ..models.weighted_mean import WeightedMean
 from ..models.weighted_median import THRESHOLD, WeightedMedian
-from ..rng import raw_words, word_halves
+from ..rng import pcg64_state
 from .distributions import Discrete, Triangular, TruncNormal, Uniform
 from .perturb import _ARRAY_OF, Perturbation
 
@@ -148,11 +148,22 @@ def fused_plan(pert: Perturbation, model: Any, *, keep: bool) -> FusedPlan | Non
                      half=float(THRESHOLD))
 
 
+def _generator_state(kern: Any, rng: np.random.Generator, n_values: int) -> np.ndarray:
+    """What the kernel needs to make the block's raw words itself: the PCG64 state and
+    increment and the lanes' jump increment; ``rng`` moves on past those words, as after
+    :func:`detente.rng.raw_words`."""
+    state, inc = pcg64_state(rng, -(-n_values // 2))
+    ck_hi, ck_lo = kern.jump_increment(inc)
+    mask = 0xFFFFFFFFFFFFFFFF
+    return np.array([state >> 64, state & mask, inc >> 64, inc & mask, ck_hi, ck_lo],
+                    dtype=np.uint64)
+
+
 def run_blocks(plan: FusedPlan, blocks: Any, *, into: np.ndarray | None = None) -> dict[str, Any]:
     """Run a task's seed blocks ``[(start, size, Generator), ...]`` through the kernel.
 
-    ``into``: the run's (n_draws, n_issues) outcome array (local threads), written in place at
-    the blocks' rows instead of returning the task's outcomes.
+    ``into``: the run's outcomes, (n_issues, n_draws) issue by issue (local threads), written
+    in place at the blocks' columns instead of returning the task's outcomes.
 
     Returns
     -------
@@ -168,28 +179,31 @@ def run_blocks(plan: FusedPlan, blocks: Any, *, into: np.ndarray | None = None) 
     n_act, m = plan.n_actors, plan.n_issues
     total = sum(b[1] for b in blocks)
     first = blocks[0][0]
+    # issue by issue (m, draws), handed to the kernel flat with the row stride and the first
+    # column: one array type whether or not the kernel writes into the run's array
     if not plan.keep:
         outcomes = None
+        flat, stride, col0 = np.empty(0), 0, 0
     elif into is not None:
-        outcomes = into[first:first + total]  # the blocks of a task are consecutive
+        outcomes = into
+        flat, stride, col0 = into.reshape(-1), into.shape[1], first  # blocks of a task are consecutive
     else:
-        outcomes = np.empty((total, m))
+        outcomes = np.empty((m, total))
+        flat, stride, col0 = outcomes.reshape(-1), total, 0
     hist = np.zeros((m, HIST_BINS) if not plan.keep else (1, 1), dtype=np.int64)
     nb = len(blocks)
     acc = np.empty((nb, 2, m))
     cnt = np.zeros((nb, 2 * n_act + m), dtype=np.int64)
-    none_out = np.empty((0, m))
     deals = 0
     at = 0
     for b, (_start, size, rng) in enumerate(blocks):
-        halves = word_halves(raw_words(rng, size * plan.n_inputs))
-        out = outcomes[at:at + size] if outcomes is not None else none_out
+        gen = _generator_state(kern, rng, size * plan.n_inputs)
         deals += int(kern.monte_carlo_block(
-            halves, size, plan.coli, plan.colf, plan.dtab, plan.lay, plan.state, plan.sf,
-            plan.actors, plan.cells, plan.threats, plan.half, out, hist, acc[b], cnt[b]))
+            gen, size, plan.coli, plan.colf, plan.dtab, plan.lay, plan.state, plan.sf,
+            plan.actors, plan.cells, plan.threats, plan.half, flat, col0 + at, stride, hist, acc[b], cnt[b]))
         at += size
     return {
-        "outcomes": outcomes if into is None else None,
+        "outcomes": outcomes.T if outcomes is not None and into is None else None,
         "hist": hist if not plan.keep else None,
         "block_sum": acc[:, 0, :].copy(),
         "block_sq": acc[:, 1, :].copy(),

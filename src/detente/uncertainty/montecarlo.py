@@ -182,7 +182,7 @@ class _Common:
     keep: bool
     scenario: Scenario | None = None
     fused: FusedPlan | None = None  # the fused kernel's plan, when the run takes it
-    # local threads only: the run's (n_draws, n_issues) outcomes, which the fused tasks fill in
+    # local threads only: the run's outcomes (n_issues, n_draws), which the fused tasks fill in
     # place (no per-task arrays to concatenate); never sent to Dask workers
     into: np.ndarray | None = None
 
@@ -572,13 +572,15 @@ def monte_carlo(
     plan = None if sim else fused_plan(pert, m, keep=keep)
     if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=n_draws) is None:
         plan = None  # the numpy engine: the general path (same numbers)
-    into = (np.empty((n_draws, a.n_issues)) if plan is not None and keep
+    # issue by issue: the summary then reads each issue's draws contiguously
+    into = (np.empty((a.n_issues, n_draws)) if plan is not None and keep
             and isinstance(be, LocalBackend) else None)
     with be:
         be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None, plan, into),
                on_done=on_done, keep=False)
     if into is not None:
-        outcomes = [into]
+        into.setflags(write=False)  # read-only throughout: the result keeps it without a copy
+        outcomes = [into.T]  # (n_draws, n_issues), in Fortran order
 
     mean, sd, qs, method, draws_arr, count = _summarise(sums, outcomes, agg["hist"], keep, levels,
                                                         a, be, plan is not None)
