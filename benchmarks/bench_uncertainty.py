@@ -142,18 +142,22 @@ def _seconds(fn) -> float:
     return time.perf_counter() - t
 
 
-def flops_per_draw(pert, tail_share: float) -> float:
-    """Floating-point operations (+ - * / sqrt, compares not counted) the fused kernel does per
-    draw of a truncated-normal scenario under the weighted mean, counted from its source:
+def flops_per_draw(pert, tail_share: float, model_name: str) -> float:
+    """Floating-point operations (+ - * / sqrt; compares, selects and integer work not counted)
+    the fused kernel does per draw of a truncated-normal scenario, counted from its source:
     per input, 2 to make u from a word, 2 for p = u c1 + c0, 33 for the central rational
     function of AS 241 (run for every value), 2 for z scale + mean; per tail value another 37
-    for the log, 1 sqrt, 33 for the tail's rational function and 1 for 1 - p; the model 4 per
-    actor and issue plus a division per issue; per binding red line 3, per walk-away check 5
-    per issue plus 2, per threat 2; per issue 3 for the block sums."""
+    for the log, 1 sqrt, 33 for the tail's rational function and 1 for 1 - p; the weighted
+    mean 4 per actor and issue plus a division per issue, the weighted median 2 per actor and
+    issue (weights, cumulative sums; its sorting network compares); per binding red line 3,
+    per walk-away check 5 per issue plus 2, per threat 2; per issue 3 for the block sums."""
     a = pert.base
     n_in = pert.n_inputs
     per_input = 2 + 2 + 33 + 2 + tail_share * (37 + 1 + 33 + 1)
-    model = 4 * a.n_actors * a.n_issues + a.n_issues
+    if model_name == "weighted_mean":
+        model = 4 * a.n_actors * a.n_issues + a.n_issues
+    else:
+        model = 2 * a.n_actors * a.n_issues + a.n_issues
     cells = int(((a.present | a.veto)[:, None] & a.has_red_line).sum())
     walks = int((a.present & ~np.isnan(a.walk_utility)).sum())
     deal = 3 * cells + walks * (5 * a.n_issues + 2) + 2 * len(pert.threat_cost)
@@ -198,10 +202,11 @@ def target_section(sc) -> None:
         u = unit_design(g, size, pert.n_inputs)
         cols, _full, c0, c1 = pert._normal[:4]
         tail = float(np.mean(np.abs(u[:, cols] * c1 + c0 - 0.5) > SPLIT_CENTRAL))
-        flops = flops_per_draw(pert, tail) * n
-        # compulsory traffic: the raw words (8 bytes per two inputs, written by the generator and
-        # read by the kernel) and each kept outcome written once and read back by the summary
-        moved = n * (pert.n_inputs / 2 * 8 * 2 + len(sc.issues) * 8 * 2)
+        flops = flops_per_draw(pert, tail, name) * n
+        # traffic that must reach memory: each kept outcome written once by the kernel, then
+        # read by the summary's four passes (two to select the quantiles, two for the sd); the
+        # random words, the inputs and the scenario arrays live and die in cache
+        moved = n * len(sc.issues) * 8 * (1 + 4)
         print(f"    {flops / n:,.0f} flops per draw ({100 * tail:.0f}% of values in the tails): "
               f"{flops / walls[k] / 1e9:.2f} GFLOP/s = {100 * flops / walls[k] / peak:.1f}% of the "
               f"matmul peak; {moved / n:.0f} bytes per draw moved: {moved / walls[k] / 1e9:.2f} GB/s "
