@@ -1,10 +1,10 @@
 """Distributions of uncertain inputs, sampled by inverse CDF from uniforms.
 
 Every distribution maps a uniform ``u`` in [0, 1) to a value by its (truncated) inverse CDF,
-``ppf(u)``. Monte Carlo feeds it ``Generator.random`` draws and Sobol/Morris feed it SALib's
-unit-cube designs, so both go through the same code path. The normal quantile is our own
-:func:`detente.uncertainty.normal.ndtri` (Wichura's AS 241), which a compiled kernel reproduces
-bit for bit.
+``ppf(u)``. Monte Carlo feeds it 32-bit uniforms (:func:`detente.rng.unit_design`) and
+Sobol/Morris feed it SALib's unit-cube designs, so both go through the same code path. The
+normal quantile is our own :func:`detente.uncertainty.normal.ndtri` (Wichura's AS 241), which
+a compiled kernel reproduces bit for bit.
 
 Truncation, not clipping: a normal with bounds ``[low, high]`` is the normal *conditioned* on
 the interval, ``x = mu + sd * Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))`` with ``a, b`` the
