@@ -154,6 +154,21 @@ def ndtri(p: Any) -> np.ndarray:
     pa = np.asarray(p, dtype=np.float64)
     shape = pa.shape
     pa = pa.reshape(-1)
+    if pa.size > _CHUNK:
+        # a chunk at a time, so that the temporaries of the expressions stay in cache
+        out = np.empty(pa.size)
+        for i in range(0, pa.size, _CHUNK):
+            out[i:i + _CHUNK] = _ndtri_flat(pa[i:i + _CHUNK])
+        return out.reshape(shape)
+    return _ndtri_flat(pa).reshape(shape)
+
+
+#: values per chunk of the numpy engine: its temporaries (128 KB each) stay in L2
+_CHUNK = 16384
+
+
+def _ndtri_flat(pa: np.ndarray) -> np.ndarray:
+    """:func:`ndtri` of a 1-d float64 array."""
     q = pa - 0.5
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         z = central(q)
@@ -174,4 +189,4 @@ def ndtri(p: Any) -> np.ndarray:
                 zt[beyond] = np.where(rb == 0.0, np.inf, zt[beyond])
                 zt[beyond] = np.where((pb < 0.0) | (pb > 1.0) | np.isnan(pb), np.nan, zt[beyond])
             z[tail] = np.where(low, -zt, zt)
-    return z.reshape(shape)
+    return z
