@@ -9,7 +9,7 @@ scipy's values are within 3 ulp, so the two may differ by up to 7.
 
 from __future__ import annotations
 
-from decimal import Decimal, getcontext
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -65,8 +65,14 @@ def test_matches_scipy_within_a_few_ulp():
 
 
 def _exact(p: float) -> float:
-    """Phi^-1(p) to double precision from 70-digit decimal arithmetic (|Phi^-1(p)| < 5.5)."""
-    getcontext().prec = 70
+    """Phi^-1(p) to double precision from 70-digit decimal arithmetic (|Phi^-1(p)| < 5.5),
+    in a local decimal context (the global one is the test process's: other code reads it)."""
+    with localcontext() as ctx:
+        ctx.prec = 70
+        return _exact_in_context(p)
+
+
+def _exact_in_context(p: float) -> float:
     pi = Decimal("3.14159265358979323846264338327950288419716939937510582097494459230781640629")
     z = Decimal(float(special.ndtri(p)))
     for _ in range(2):  # Newton from a start good to ~1e-16: ~60 correct digits
