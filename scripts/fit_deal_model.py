@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.backtest.calibration import FeatureTable, feature_table, fit_deal_model
+from detente.backtest.calibration import MODEL_FEATURES, FeatureTable, feature_table, fit_deal_model
 from detente.backtest.cases import builtin_cases
 from detente.io import load_scenario
 from detente.scenario.schema import Scenario
@@ -57,13 +57,14 @@ def stored_table(doc: dict[str, Any]) -> FeatureTable:
     """The feature table stored in a shipped document."""
     t = doc["training_features"]
     return FeatureTable(tuple(t["cases"]), np.array(t["deal"]), tuple(t["grid"]),
-                        np.array(t["values"]), np.array(t["raw"]))
+                        np.array(t["values"]), np.array(t["raw"]), features=tuple(doc["features"]))
 
 
 def build(folder: Path = CASES) -> dict[str, Any]:
-    t = feature_table(library(folder), seed=SEED)
+    t = feature_table(library(folder), seed=SEED, features=MODEL_FEATURES)
     # fit on the features as stored (10 decimals), so the stored table refits to the same file
-    t = FeatureTable(t.cases, t.deal, t.grid, t.values.round(10), t.raw.round(10))
+    t = FeatureTable(t.cases, t.deal, t.grid, t.values.round(10), t.raw.round(10),
+                     features=t.features)
     return document(t)
 
 
