@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_calibration.py [--cases DIR] [--reference DIR] [--n-boot N]
                                               [--json FILE] [--plot FILE]
+                                              [--features shipped|adopted]
                                               [--compare-simulator [--compare-json FILE]]
 
 Cases: ``cases/*.yaml`` and the built-in scenarios with an outcome (deal flags and issue
@@ -10,6 +11,8 @@ row is left out because the built-in ``eu-emissions-1994`` is the same negotiati
 scale). Prints each target with the measured figure and whether it is met, the track record per
 model and for the ensemble, the most confident deal forecasts and whether they were right, and
 Alaska. ``--plot`` draws the reliability diagram and the PIT histogram (matplotlib).
+``--features adopted`` scores the procedure with the features the next fit uses
+(``calibration.MODEL_FEATURES``) instead of those of the shipped ``deal_model.json``.
 
 ``--compare-simulator`` runs the one pre-specified comparison of issue 17 instead: the nested
 leave-one-case-out deal probability with the shipped features, and with the simulator's deal
@@ -228,6 +231,7 @@ def main() -> None:
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--features", choices=("shipped", "adopted"), default="shipped")
     ap.add_argument("--compare-simulator", action="store_true",
                     help="only the with/without comparison of the simulator's deal rate")
     ap.add_argument("--compare-json", type=Path)
@@ -244,8 +248,12 @@ def main() -> None:
         compare_simulator(cases, n_boot=args.n_boot, out=args.compare_json)
         return
     t0 = time.perf_counter()
-    tr = score_cases(cases, seed=0, n_boot=args.n_boot)
-    print(f"scored {len(cases)} cases in {time.perf_counter() - t0:.0f} s")
+    from detente.backtest.calibration import MODEL_FEATURES
+
+    feats = MODEL_FEATURES if args.features == "adopted" else None
+    tr = score_cases(cases, seed=0, n_boot=args.n_boot, features=feats)
+    print(f"scored {len(cases)} cases in {time.perf_counter() - t0:.1f} s; deal features: "
+          f"{', '.join(tr.summary['features'])}")
     report(tr)
     if args.json:
         args.json.write_text(json.dumps(tr.to_dict(), indent=1) + "\n", encoding="utf-8")
