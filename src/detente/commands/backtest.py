@@ -1,4 +1,5 @@
-"""``detente backtest``: how accurate is each model on negotiations with known outcomes?
+"""``detente backtest``: how accurate is each model on negotiations with known outcomes, and
+how good are the deal probability and the intervals out of sample?
 
 Usage::
 
@@ -361,6 +362,11 @@ def backtest_cmd(
     [bold]detente backtest PATH...[/] (case folders, scenario files with an outcome),
     [bold]detente backtest deu FILE[/] (the DEU III file, or deu_issues.csv for the
     outcome-only baselines), [bold]detente backtest --builtin[/]. See docs/backtest.md.
+
+    Then, unless --no-score, out-of-sample scores (every case left out of every fit that
+    scores it): Brier, log loss, Brier skill and ECE of the calibrated deal probability;
+    MAE, CRPS and 50/80/90% interval coverage per model and for the ensemble; JSON keys
+    brier, log_loss, brier_skill, ece, coverage, crps and scores. See docs/accuracy.md.
     """
     with exit_on_error():
         if fmt not in _FORMATS:

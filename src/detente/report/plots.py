@@ -736,7 +736,7 @@ def calibration_chart(reliability: pd.DataFrame, pit_histogram: Sequence[float] 
     ax.set_xlabel("forecast probability of a deal")
     ax.set_ylabel("observed share of deals (dots: cases)")
     ax.set_title(f"Reliability, {int(reliability['n'].sum())} cases", fontsize=10, loc="left")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")  # the bins' labels crowd the upper left
     if pit.size and pit.sum():
         edges = np.linspace(0.0, 1.0, pit.size + 1)
         bx.bar(edges[:-1], pit, width=np.diff(edges), align="edge", color=MODEL_COLORS[2],
