@@ -3,7 +3,8 @@
 Usage: python scripts/fit_deal_model.py [--check] [--cases DIR]
 
 Reads every case in ``cases/`` (default) plus the built-in scenarios that record
-``outcome.deal``, computes their structural features on the firmness grid, chooses the default
+``outcome.deal``, computes their features (``calibration.MODEL_FEATURES``: the four structural
+ones and the simulator's deal rate) on the firmness grid, chooses the default
 firmness and the penalty C by leave-one-case-out log loss, fits the logistic model and its
 case-bootstrap replicates (:func:`detente.backtest.calibration.fit_deal_model`) and writes
 ``src/detente/uncertainty/data/deal_model.json``. With ``--check`` it writes nothing and exits 1

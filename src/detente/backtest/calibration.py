@@ -15,7 +15,14 @@ the chosen firmness and C give their uncertainty (a resample with one class only
 Out-of-sample forecasts (:func:`loo_deal_forecasts`) are **nested**: for held-out case i the
 firmness and C are chosen by leave-one-out on the other cases only, the coefficients fitted on
 them, and case i predicted. Case i's outcome never takes part in the fit that scores it.
-The base rate is left-one-out too.
+The base rate is left-one-out too. The nested loops need about n^2 x grid fits (47,040 on the
+library); one scikit-learn call each took two minutes, so they are solved as arrays
+(:func:`_fit_folds`, the same objective, checked against scikit-learn in the tests), and the
+fit without cases {i, j} serves the inner loops of both i and j.
+
+The table may hold any of :data:`~detente.uncertainty.deal_model.CANDIDATE_FEATURES`; a fit uses
+the table's features (or the subset asked for). :data:`MODEL_FEATURES` are those the next fit of
+the shipped model uses.
 """
 
 from __future__ import annotations
@@ -117,12 +124,6 @@ class FeatureTable:
         """The same features with other outcomes (for invariance tests)."""
         return FeatureTable(self.cases, np.asarray(deal, dtype=float), self.grid, self.values,
                             self.raw, self.notes, self.features)
-
-    def select(self, features: Sequence[str]) -> FeatureTable:
-        """The same table restricted to ``features`` (in that order)."""
-        cols = _columns(self, features)
-        return FeatureTable(self.cases, self.deal, self.grid, self.values[:, :, cols], self.raw,
-                            self.notes, tuple(features))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (firmness, case): ``firmness, case, deal, raw_structural_rate`` and the

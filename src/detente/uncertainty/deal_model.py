@@ -346,7 +346,10 @@ def simulator_deal_rate(scenario: Scenario, *, seed: None | int | np.random.Seed
             return math.nan
         strategies = mix(len(seated))
         res = simulate(sc, runs=SIMULATOR_RUNS, protocol=protocol, strategies=strategies,
-                       steps=SIMULATOR_STEPS, levels=SIMULATOR_LEVELS, seed=sim_ss)
+                       steps=SIMULATOR_STEPS, levels=SIMULATOR_LEVELS, seed=sim_ss,
+                       # a forecast never waits on a kernel compile; the engines agree, and the
+                       # deterministic mix repeats few distinct runs, which dedup plays once
+                       backend="numpy")
     except (ScenarioError, ValueError) as e:  # the feature is then unknown, and says why
         if notes is not None:
             notes.append(f"the simulator could not play the scenario ({type(e).__name__}: {e}); "
