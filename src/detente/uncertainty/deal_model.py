@@ -347,8 +347,9 @@ def simulator_deal_rate(scenario: Scenario, *, seed: None | int | np.random.Seed
         strategies = mix(len(seated))
         res = simulate(sc, runs=SIMULATOR_RUNS, protocol=protocol, strategies=strategies,
                        steps=SIMULATOR_STEPS, levels=SIMULATOR_LEVELS, seed=sim_ss,
-                       # a forecast never waits on a kernel compile; the engines agree, and the
-                       # deterministic mix repeats few distinct runs, which dedup plays once
+                       # every forecast computes this: pinned so that none can ever wait on a
+                       # kernel compile (the engines agree; dedup plays the deterministic mix's
+                       # few distinct runs once, so numpy is no slower)
                        backend="numpy")
     except (ScenarioError, ValueError) as e:  # the feature is then unknown, and says why
         if notes is not None:
