@@ -1,19 +1,21 @@
 """The scored track record: deal probabilities and point forecasts, all out of sample.
 
-:func:`score_cases` is the entry point ``detente backtest`` wires in. It
+:func:`score_cases` is what ``detente backtest`` calls (through
+:func:`detente.service.backtest_scores`, which hands it the backtest's forecasts). It
 
 1. computes the deal features of every case that records ``outcome.deal`` and makes nested
    leave-one-case-out deal probabilities (:mod:`detente.backtest.calibration`), next to the
    left-one-out base rate and the raw structural rates (soft and hard red lines);
-2. runs the registered models on every case with issue outcomes (the backtest harness), and
-   makes leave-one-case-out ensemble forecasts and jackknife+ intervals
+2. runs the registered models on every case with issue outcomes (the backtest harness, unless
+   its forecasts are given), and makes leave-one-case-out ensemble forecasts and jackknife+ intervals
    (:mod:`detente.backtest.ensemble`);
 3. scores them: Brier score, log loss, Brier skill against the LOO base rate, reliability
    table, expected calibration error; MAE, coverage of the 50/80/90% intervals, PIT histogram
    and CRPS per model and for the ensemble; percentile intervals from resampling whole cases.
 
 A case's own outcome never enters the forecast that scores it (a test changes one case's
-outcome and checks that case's forecasts do not move).
+outcome and checks that case's forecasts do not move). Too few cases to fit out of sample is
+not an error: that part is left out and the summary's ``notes`` say why.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ class TrackRecord:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary with top-level ``brier``, ``log_loss``, ``brier_skill``, ``ece``
         (the calibrated deal probability), ``coverage`` (per nominal level) and ``crps`` (the
-        ensemble), then ``intervals`` and the details per forecaster."""
+        ensemble; None where not scored), then ``intervals``, ``deal`` and ``points`` (per
+        forecaster), ``reliability``, ``pit_histogram`` (the ensemble's), ``ensemble_weights``,
+        ``features``, ``settings``, ``failures`` and ``notes`` (what could not be scored, and
+        why)."""
         return dict(json_ready(dict(self.summary)))
 
 
