@@ -37,7 +37,7 @@ def test_alaska_document(alaska):
     assert mags == sorted(mags, reverse=True)
     frame = dp.to_frame()
     assert list(frame.columns) == ["scenario", "feature", "value", "contribution", "driver_rank"]
-    assert frame["feature"].tolist() == list(FEATURES)
+    assert frame["feature"].tolist() == list(load_deal_model().features)
 
 
 def test_fast_and_reproducible(alaska):
@@ -69,10 +69,13 @@ def test_known_value_from_a_hand_made_model(alaska):
 
 
 def test_shipped_model_loads_and_default_firmness_is_a_probability():
+    from detente.uncertainty.deal_model import CANDIDATE_FEATURES
+
     m = load_deal_model()
-    assert m.features == FEATURES
+    assert m.features[:len(FEATURES)] == FEATURES  # the structural ones first, then candidates
+    assert set(m.features) <= set(CANDIDATE_FEATURES)
     assert 0.0 <= default_firmness() <= 1.0
-    assert m.boot.shape[1] == len(FEATURES) + 1
+    assert m.boot.shape[1] == len(m.features) + 1
 
 
 def _bare(**extra):
@@ -128,7 +131,7 @@ def test_frames_build_without_a_module_level_pandas(alaska):
     feats = deal_features(alaska, firmness=1.0, seed=0)
     df = features_frame([feats])
     assert list(df.columns[:3]) == ["scenario", "firmness", "raw_structural_rate"]
-    assert len(deal_probability(alaska, seed=0).to_frame()) == len(FEATURES)
+    assert len(deal_probability(alaska, seed=0).to_frame()) == len(load_deal_model().features)
 
 
 def test_simulator_feature_is_the_simulators_deal_rate(alaska):
