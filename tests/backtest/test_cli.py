@@ -223,3 +223,19 @@ def test_cli_scores_are_the_service_scores(app, few_cases):
     bt = service.backtest(cases, ["weighted_mean"], seed=0, n_boot=20)
     track = service.backtest_scores(cases, result=bt, seed=0, n_boot=30)
     assert json.loads(res.stdout)["scores"] == json.loads(json.dumps(track.to_dict()))
+
+
+def test_a_scoring_error_is_a_note_by_default_and_an_error_when_asked_for(app, case_folder, monkeypatch):
+    from detente.errors import ScenarioError
+
+    def broken(*_a, **_k):
+        raise ScenarioError("cannot score this", field="cases")
+
+    monkeypatch.setattr(service, "backtest_scores", broken)
+    args = ["backtest", str(case_folder), "-m", "weighted_mean", "--format", "json", "--n-boot", "20"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["scores"] is None
+    assert "note: scores not computed (ScenarioError: cases: cannot score this)" in res.stderr
+    asked = runner.invoke(app, [*args, "--score"])
+    assert asked.exit_code == 2 and "cannot score this" in asked.stderr

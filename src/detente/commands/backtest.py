@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import service
-from ..errors import MissingExtraError, ScenarioError
+from ..errors import DetenteError, MissingExtraError, ScenarioError
 from ._common import console, echo, err_console, exit_on_error, fit_tables, write_output
 
 if TYPE_CHECKING:
@@ -395,10 +395,18 @@ def backtest_cmd(
                               show_progress=show)
         track = None
         if score if score is not None else not is_deu:
-            with err_console.status("scoring out of sample", spinner="dots") if show \
-                    else contextlib.nullcontext():
-                track = service.backtest_scores(cases, result=result, seed=seed,
-                                                n_boot=score_n_boot)
+            try:
+                with err_console.status("scoring out of sample", spinner="dots") if show \
+                        else contextlib.nullcontext():
+                    track = service.backtest_scores(cases, result=result, seed=seed,
+                                                    n_boot=score_n_boot)
+            except DetenteError as e:
+                if score:  # asked for by name: its failure is the command's
+                    raise
+                # on by default, the scores must not cost the user the accuracy tables
+                err_console.print(f"note: scores not computed ({type(e).__name__}: {e}); "
+                                  "--score shows the error, --no-score skips them",
+                                  highlight=False, markup=False)
         if track is not None and fmt != "table":  # what could not be scored, and why
             for note in track.summary["notes"]:
                 err_console.print(f"note: {note}", highlight=False, markup=False)
