@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 from .backtest import backtest, backtest_chart_png, outcome_baselines
 from .backtest import load_sources as backtest_sources
 from .backtest import plan as backtest_plan
+from .backtest import scores as backtest_scores
+from .backtest import scores_chart_png as backtest_scores_png
 from .capabilities import capabilities, capability, simulate_fn
 from .defaults import DEFAULTS, Defaults
 from .forecast import (
@@ -126,6 +128,8 @@ __all__ = [
     "backtest",
     "backtest_chart_png",
     "backtest_plan",
+    "backtest_scores",
+    "backtest_scores_png",
     "backtest_sources",
     "build_report",
     "builtin",
