@@ -242,6 +242,45 @@ def ndtri(p):  # pragma: no cover - compiled
     return z
 
 
+@njit(error_model="numpy", nrt=False, inline="always")
+def _swap(xa, xb, wa, wb):  # pragma: no cover - compiled
+    """A compare-exchange of (position, weight) pairs; equal positions never swap (stable)."""
+    sw = xa > xb
+    return (xb if sw else xa), (xa if sw else xb), (wb if sw else wa), (wa if sw else wb)
+
+
+@njit(error_model="numpy", nrt=False, inline="always")
+def _median4(x0, w0, x1, w1, x2, w2, x3, w3, A, half):  # pragma: no cover - compiled
+    """The weighted median of A <= 4 actors (the pairs beyond A are ignored), with the
+    operations of weighted_median: a stable bubble network, cumulative weights in sorted
+    order, the first position whose cumulative weight reaches ``half`` times the total.
+
+    The missing actors become positions +inf with weight 0: they sort after every actor, add
+    exactly nothing to the cumulative weights, and the total (reached by the last actor)
+    always reaches the threshold first, so the result is that of the A actors alone.
+    """
+    x1 = x1 if A > 1 else np.inf
+    w1 = w1 if A > 1 else 0.0
+    x2 = x2 if A > 2 else np.inf
+    w2 = w2 if A > 2 else 0.0
+    x3 = x3 if A > 3 else np.inf
+    w3 = w3 if A > 3 else 0.0
+    x0, x1, w0, w1 = _swap(x0, x1, w0, w1)
+    x1, x2, w1, w2 = _swap(x1, x2, w1, w2)
+    x2, x3, w2, w3 = _swap(x2, x3, w2, w3)
+    x0, x1, w0, w1 = _swap(x0, x1, w0, w1)
+    x1, x2, w1, w2 = _swap(x1, x2, w1, w2)
+    x0, x1, w0, w1 = _swap(x0, x1, w0, w1)
+    c1 = w0 + w1
+    c2 = c1 + w2
+    c3 = c2 + w3
+    thr = half * c3
+    r = x3
+    r = x2 if c2 >= thr else r
+    r = x1 if c1 >= thr else r
+    return x0 if w0 >= thr else r
+
+
 @njit(error_model="numpy", nrt=False)
 def _utilities(V, ps, ss, sf, Y, nd, m, tot, out):  # pragma: no cover - compiled
     """out[d] = U(Y[:, d]) for one actor (position rows ps.., salience rows ss..) and the draws
@@ -420,6 +459,17 @@ def monte_carlo_block(gen, n, coli, colf, dtab, lay, state0, sf, actors, cells, 
                         den[d] = den[d] + w
                 for d in range(nd):
                     X[k, d] = num[d] / den[d]
+            elif A <= 4:  # weighted median of up to four actors, in registers (see _median4)
+                r1 = min(1, A - 1)
+                r2 = min(2, A - 1)
+                r3 = min(3, A - 1)
+                for d in range(nd):
+                    X[k, d] = _median4(
+                        V[o_pos + k, d], V[o_pow, d] * V[o_sal + k, d],
+                        V[o_pos + r1 * m + k, d], V[o_pow + r1, d] * V[o_sal + r1 * m + k, d],
+                        V[o_pos + r2 * m + k, d], V[o_pow + r2, d] * V[o_sal + r2 * m + k, d],
+                        V[o_pos + r3 * m + k, d], V[o_pow + r3, d] * V[o_sal + r3 * m + k, d],
+                        A, half)
             else:  # weighted median: a stable sorting network, then the first half-weight
                 for i in range(A):
                     for d in range(nd):
