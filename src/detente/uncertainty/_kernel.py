@@ -551,7 +551,8 @@ def monte_carlo_block(gen, n, coli, colf, dtab, lay, state0, sf, actors, cells, 
             _utilities(V, o_pos + i * m, o_sal + i * m, sf, X, nd, m, tmp, ua)
             for d in range(nd):
                 blocked[A + i, d] = ua[d] - WU[i, d] < 0  # NaN (no walk-away value): False
-        # 6. counts and the block's reductions (montecarlo._run_chunk), draw after draw
+        # 6. counts, then the block's reductions (montecarlo._run_chunk): each issue's sums add
+        # draw after draw (as its cumulative sum), in two register chains per issue
         for d in range(nd):
             if fin[d]:
                 deal = True
@@ -560,25 +561,40 @@ def monte_carlo_block(gen, n, coli, colf, dtab, lay, state0, sf, actors, cells, 
                         cnt[r] += 1
                         deal = False
                 deals += deal
-            g = d0 + d
-            for k in range(m):
+        for k in range(m):
+            first = 0
+            if d0 == 0:  # the block's first draw starts the sums (a copy, not 0 + x)
+                x0 = X[k, 0]
+                z0 = x0 if math.isfinite(x0) else 0.0
+                s1 = z0
+                s2 = z0 * z0
+                first = 1
+            else:
+                s1 = acc[0, k]
+                s2 = acc[1, k]
+            for d in range(first, nd):
                 xk = X[k, d]
-                ok = math.isfinite(xk)
-                zk = xk if ok else 0.0
-                if g == 0:
-                    acc[0, k] = zk
-                    acc[1, k] = zk * zk
-                else:
-                    acc[0, k] = acc[0, k] + zk
-                    acc[1, k] = acc[1, k] + zk * zk
-                cnt[2 * A + k] += ok
-                if keep:
-                    out[o_first + k * o_stride + g] = xk
-                elif ok:
-                    f = math.floor((xk - sf[S_MIN, k]) / sf[S_WIDTH, k] * bins)
-                    f = 0.0 if f < 0.0 else f
-                    f = bins - 1.0 if f > bins - 1.0 else f
-                    hist[k, int(f)] += 1
+                zk = xk if math.isfinite(xk) else 0.0
+                s1 = s1 + zk
+                s2 = s2 + zk * zk
+            acc[0, k] = s1
+            acc[1, k] = s2
+            nfin = 0
+            for d in range(nd):
+                nfin += math.isfinite(X[k, d])
+            cnt[2 * A + k] += nfin
+            if keep:
+                at = o_first + k * o_stride + d0
+                for d in range(nd):
+                    out[at + d] = X[k, d]
+            else:
+                for d in range(nd):
+                    xk = X[k, d]
+                    if math.isfinite(xk):
+                        f = math.floor((xk - sf[S_MIN, k]) / sf[S_WIDTH, k] * bins)
+                        f = 0.0 if f < 0.0 else f
+                        f = bins - 1.0 if f > bins - 1.0 else f
+                        hist[k, int(f)] += 1
     return deals
 
 
