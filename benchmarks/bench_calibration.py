@@ -2,6 +2,8 @@
 
 Usage: python benchmarks/bench_calibration.py [--cases DIR] [--reference DIR] [--n-boot N]
                                               [--json FILE] [--plot FILE]
+                                              [--features shipped|adopted]
+                                              [--compare-simulator [--compare-json FILE]]
 
 Cases: ``cases/*.yaml`` and the built-in scenarios with an outcome (deal flags and issue
 outcomes), plus ``../shared/reference/cases`` (issue outcomes only; its ``eu_emissions_1994``
@@ -9,6 +11,14 @@ row is left out because the built-in ``eu-emissions-1994`` is the same negotiati
 scale). Prints each target with the measured figure and whether it is met, the track record per
 model and for the ensemble, the most confident deal forecasts and whether they were right, and
 Alaska. ``--plot`` draws the reliability diagram and the PIT histogram (matplotlib).
+``--features adopted`` scores the procedure with the features the next fit uses
+(``calibration.MODEL_FEATURES``) instead of those of the shipped ``deal_model.json``.
+
+``--compare-simulator`` runs the one pre-specified comparison of issue 17 instead: the nested
+leave-one-case-out deal probability with the shipped features, and with the simulator's deal
+rate added (``simulator_deal_rate``), on the same cases, grids and seed; it prints Brier score,
+log loss and Brier skill of both, and the paired per-case differences with case-bootstrap
+intervals.
 """
 
 from __future__ import annotations
@@ -149,6 +159,71 @@ def plot(tr: TrackRecord, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def compare_simulator(cases: list, *, n_boot: int, out: Path | None) -> None:
+    """Nested LOO with and without the simulator's deal rate (same cases, grids and seed)."""
+    from detente.backtest import scores
+    from detente.backtest.calibration import feature_table, loo_deal_forecasts
+    from detente.backtest.track_record import score_deals
+    from detente.uncertainty.deal_model import CANDIDATE_FEATURES, FEATURES, SIMULATOR_FEATURE
+
+    flagged = [c.scenario for c in cases
+               if c.scenario.outcome is not None and c.scenario.outcome.deal is not None]
+    t0 = time.perf_counter()
+    table = feature_table(flagged, seed=0, features=CANDIDATE_FEATURES)
+    t_feat = time.perf_counter() - t0
+    sim = table.values[-1, :, CANDIDATE_FEATURES.index(SIMULATOR_FEATURE)]
+    y = table.deal
+    print(f"\n== The simulator's deal rate as a feature: {len(y)} cases ({int(y.sum())} deals); "
+          f"features in {t_feat:.0f} s ==")
+    print(f"simulator deal rate: mean {np.nanmean(sim[y == 1]):.3f} on deals, "
+          f"{np.nanmean(sim[y == 0]):.3f} on no deals; {int(np.isnan(sim).sum())} cases without one")
+    ss = np.random.SeedSequence(0).spawn(1)[0]
+    res: dict = {"n_cases": int(len(y)), "n_deals": int(y.sum()), "feature_seconds": t_feat}
+    frames = {}
+    for label, feats in (("without", FEATURES), ("with", CANDIDATE_FEATURES)):
+        t1 = time.perf_counter()
+        df = loo_deal_forecasts(table, features=feats)
+        dt = time.perf_counter() - t1
+        sc, _ = score_deals(df, n_boot=n_boot, seed=ss)
+        cal = sc["probability"]
+        frames[label] = df
+        res[label] = {"features": list(feats), "seconds": dt, **{k: cal[k] for k in (
+            "brier", "log_loss", "brier_skill", "ece", "min", "max")}, "intervals": cal["intervals"]}
+        print(f"{label:8s} the simulator rate: Brier {cal['brier']:.4f}{_ci(cal['intervals']['brier'])}  "
+              f"log loss {cal['log_loss']:.4f}{_ci(cal['intervals']['log_loss'])}  Brier skill "
+              f"{cal['brier_skill']:+.4f}{_ci(cal['intervals']['brier_skill'])}  "
+              f"range {cal['min']:.3f}-{cal['max']:.3f}  ({dt:.1f} s)")
+    both = frames["with"][["case", "deal", "probability"]].assign(
+        without=frames["without"]["probability"], simulator_rate=sim)
+    both = both.assign(confidence=(both["probability"] - 0.5).abs(),
+                       right=(both["probability"] >= 0.5) == (both["deal"] == 1))
+    print("most confident forecasts with the simulator rate (nested LOO):")
+    for _, r in both.sort_values("confidence", ascending=False).head(10).iterrows():
+        print(f"  {r['case']:34s} p={r['probability']:.3f} (without {r['without']:.3f}) "
+              f"deal={bool(r['deal'])!s:5s} {'right' if r['right'] else 'WRONG'} "
+              f"simulator rate {r['simulator_rate']:.3f}")
+    print(f"share right at 0.5: with {both['right'].mean():.3f}, without "
+          f"{((both['without'] >= 0.5) == (both['deal'] == 1)).mean():.3f}")
+    res["cases"] = both.drop(columns="confidence").to_dict(orient="records")
+    p0, p1 = frames["without"]["probability"].to_numpy(), frames["with"]["probability"].to_numpy()
+    q0 = np.clip(p0, scores.LOG_LOSS_EPS, 1 - scores.LOG_LOSS_EPS)
+    q1 = np.clip(p1, scores.LOG_LOSS_EPS, 1 - scores.LOG_LOSS_EPS)
+    d_ll = -(y * np.log(q1) + (1 - y) * np.log1p(-q1)) + (y * np.log(q0) + (1 - y) * np.log1p(-q0))
+    d_br = (p1 - y) ** 2 - (p0 - y) ** 2
+    for name, d in (("log loss", d_ll), ("Brier", d_br)):
+        lo, hi = scores.case_bootstrap(lambda ix, _d=d: float(_d[ix].mean()), len(y), n_boot=n_boot,
+                                       seed=ss)
+        res[f"with_minus_without_{name.replace(' ', '_').lower()}"] = [float(d.mean()), lo, hi]
+        print(f"with - without, {name}: {d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] (negative: the feature helps)")
+    adopt = res["with"]["log_loss"] < res["without"]["log_loss"] and res["with"]["brier"] < res["without"]["brier"]
+    res["adopt"] = bool(adopt)
+    print("decision rule (pre-specified): adopt only if both log loss and Brier improve out of "
+          f"sample -> {'ADOPT' if adopt else 'DO NOT ADOPT'}")
+    if out is not None:
+        out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=Path, default=ROOT / "cases")
@@ -156,6 +231,10 @@ def main() -> None:
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--features", choices=("shipped", "adopted"), default="shipped")
+    ap.add_argument("--compare-simulator", action="store_true",
+                    help="only the with/without comparison of the simulator's deal rate")
+    ap.add_argument("--compare-json", type=Path)
     args = ap.parse_args()
     cases = load_cases([args.cases]) + builtin_cases()
     if args.reference.is_dir():
@@ -165,9 +244,16 @@ def main() -> None:
               f"({', '.join(sorted(DUPLICATE_REFERENCE))} left out: same as the built-in)")
     else:
         print(f"reference folder {args.reference} not found: library and built-ins only")
+    if args.compare_simulator:
+        compare_simulator(cases, n_boot=args.n_boot, out=args.compare_json)
+        return
     t0 = time.perf_counter()
-    tr = score_cases(cases, seed=0, n_boot=args.n_boot)
-    print(f"scored {len(cases)} cases in {time.perf_counter() - t0:.0f} s")
+    from detente.backtest.calibration import MODEL_FEATURES
+
+    feats = MODEL_FEATURES if args.features == "adopted" else None
+    tr = score_cases(cases, seed=0, n_boot=args.n_boot, features=feats)
+    print(f"scored {len(cases)} cases in {time.perf_counter() - t0:.1f} s; deal features: "
+          f"{', '.join(tr.summary['features'])}")
     report(tr)
     if args.json:
         args.json.write_text(json.dumps(tr.to_dict(), indent=1) + "\n", encoding="utf-8")

@@ -3,7 +3,8 @@
 Usage: python scripts/fit_deal_model.py [--check] [--cases DIR]
 
 Reads every case in ``cases/`` (default) plus the built-in scenarios that record
-``outcome.deal``, computes their structural features on the firmness grid, chooses the default
+``outcome.deal``, computes their features (``calibration.MODEL_FEATURES``: the four structural
+ones and the simulator's deal rate) on the firmness grid, chooses the default
 firmness and the penalty C by leave-one-case-out log loss, fits the logistic model and its
 case-bootstrap replicates (:func:`detente.backtest.calibration.fit_deal_model`) and writes
 ``src/detente/uncertainty/data/deal_model.json``. With ``--check`` it writes nothing and exits 1
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from detente.backtest.calibration import FeatureTable, feature_table, fit_deal_model
+from detente.backtest.calibration import MODEL_FEATURES, FeatureTable, feature_table, fit_deal_model
 from detente.backtest.cases import builtin_cases
 from detente.io import load_scenario
 from detente.scenario.schema import Scenario
@@ -57,13 +58,14 @@ def stored_table(doc: dict[str, Any]) -> FeatureTable:
     """The feature table stored in a shipped document."""
     t = doc["training_features"]
     return FeatureTable(tuple(t["cases"]), np.array(t["deal"]), tuple(t["grid"]),
-                        np.array(t["values"]), np.array(t["raw"]))
+                        np.array(t["values"]), np.array(t["raw"]), features=tuple(doc["features"]))
 
 
 def build(folder: Path = CASES) -> dict[str, Any]:
-    t = feature_table(library(folder), seed=SEED)
+    t = feature_table(library(folder), seed=SEED, features=MODEL_FEATURES)
     # fit on the features as stored (10 decimals), so the stored table refits to the same file
-    t = FeatureTable(t.cases, t.deal, t.grid, t.values.round(10), t.raw.round(10))
+    t = FeatureTable(t.cases, t.deal, t.grid, t.values.round(10), t.raw.round(10),
+                     features=t.features)
     return document(t)
 
 

@@ -54,10 +54,24 @@ def test_help_and_models_stay_light():
     )
     loaded = _loaded(code)
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
-    # `detente --help` does not import a model (numpy and
-    # pydantic still load: the simulator's option help lists the protocol registry's names)
+    # `detente --help` lists every command and option (the protocol and model names too)
+    # without numpy, the scenario schema (pydantic), YAML or any model
     help_only = _loaded(code.replace("['models'], ", "").replace("['forecast', '--help']", ""))
+    assert help_only.isdisjoint({"numpy", "pydantic", "yaml"}), sorted(help_only & {"numpy", "pydantic", "yaml"})
     assert "detente.models.registry" not in help_only
+
+
+def test_one_model_loads_only_that_model():
+    """The model registry imports a model's module on first look-up: running the weighted mean
+    does not import the exchange, expected-utility or KTAB engines."""
+    code = ("import sys\nfrom detente.models.registry import MODELS, get_model\n"
+            "assert list(MODELS)\nget_model('weighted_mean')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('detente.models.')))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    for heavy in ("exchange", "expected_utility", "ktab_smp"):
+        assert f"detente.models.{heavy}" not in out, out
 
 
 def test_lazy_package_names_still_work():

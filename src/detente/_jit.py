@@ -25,7 +25,6 @@ Example
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -115,6 +114,8 @@ def _stamp(sources: tuple[str, ...]) -> dict[str, object]:
         st = os.stat(s)
         files[os.path.basename(s)] = [st.st_mtime_ns, st.st_size]
     try:
+        import importlib.metadata  # only here: it costs ~20 ms at start-up
+
         version = importlib.metadata.version("numba")
     except importlib.metadata.PackageNotFoundError:
         version = ""

@@ -154,6 +154,9 @@ def kernel(backend: str, module: str, *, what: str = "backend",
     """
     if resolve(backend, what=what, n_runs=n_runs) == "numpy":
         return None
+    loaded = sys.modules.get(module)
+    if loaded is not None:  # the common case: a few-microsecond kernel call must not pay an import lookup
+        return loaded
     if module not in sys.modules and module in KERNELS and not compiled_now(module):
         warnings.warn(
             f"compiling the {KERNELS[module].label} kernels (once per machine, 5-30 s; "

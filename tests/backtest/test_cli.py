@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from detente import service
+from detente.backtest.calibration import FIRMNESS_GRID
 from detente.commands.backtest import register
 from tests.extras import require
 from tests.parity._ref import reference_dir
@@ -142,3 +145,97 @@ def test_model_parameters_pass_through(app, case_folder):
     assert not np.allclose(pick(lin), pick(eq))
     bad = runner.invoke(app, [*base, "-p", "nash.colour=red"])
     assert bad.exit_code == 2 and "has no parameter 'colour'" in bad.output
+
+
+SCORE_KEYS = ("brier", "log_loss", "brier_skill", "ece", "coverage", "crps")
+LIBRARY = Path(__file__).resolve().parents[2] / "cases"
+# two deals and three without, chosen by outcome only (any such set would do)
+FEW = ("aceh_helsinki_mou_2005", "austria_ovp_fpo_2025", "algiers_accords_1981",
+       "copenhagen_cop15_2009", "crans_montana_cyprus_2017")
+
+
+def test_scores_on_too_few_cases_are_a_note_not_an_error(app, case_folder):
+    res = runner.invoke(app, ["backtest", str(case_folder), "-m", "weighted_mean", "--format", "json",
+                              "--n-boot", "20", "--score-n-boot", "20"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    for key in SCORE_KEYS:
+        assert key in doc and doc[key] is None
+    notes = doc["scores"]["notes"]
+    assert any("outcome.deal" in n for n in notes) and any("(got 2)" in n for n in notes)
+    assert "note: point forecasts not scored" in res.stderr
+    table = runner.invoke(app, ["backtest", str(case_folder), "-m", "weighted_mean", "--n-boot", "20"])
+    assert table.exit_code == 0 and "Traceback" not in table.output
+    assert "not scored" in table.stdout
+
+
+def test_no_score_leaves_the_keys_empty(app, case_folder):
+    res = runner.invoke(app, ["backtest", str(case_folder), "-m", "weighted_mean", "--format", "json",
+                              "--n-boot", "20", "--no-score"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["scores"] is None and all(doc[k] is None for k in SCORE_KEYS)
+
+
+@pytest.fixture(scope="module")
+def few_cases(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("few")
+    for name in FEW:
+        (folder / f"{name}.yaml").write_text((LIBRARY / f"{name}.yaml").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    return folder
+
+
+def test_scores_in_json_table_and_output_folder(app, few_cases, tmp_path):
+    out = tmp_path / "out"
+    args = ["backtest", str(few_cases), "-m", "weighted_mean", "-m", "weighted_median",
+            "--n-boot", "20", "--score-n-boot", "30"]
+    res = runner.invoke(app, [*args, "--format", "json", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    s = doc["scores"]
+    for key in SCORE_KEYS:
+        assert doc[key] == s[key]
+    assert 0.0 <= doc["brier"] <= 1.0 and doc["log_loss"] > 0 and doc["crps"] > 0
+    assert set(doc["coverage"]) == {"0.5", "0.8", "0.9"}
+    assert set(s["points"]) == {"weighted_mean", "weighted_median", "ensemble"}
+    assert set(s["deal"]) >= {"probability", "base_rate"}
+    assert s["n_deal_cases"] == 5 and s["n_deals"] == 2
+    assert sum(r["n"] for r in s["reliability"]) == 5
+    assert s["settings"]["firmness_grid"] == list(FIRMNESS_GRID)  # the shipped fit's procedure
+    assert json.loads((out / "summary.json").read_text())["brier"] == doc["brier"]
+    deal = pd.read_csv(out / "deal_forecasts.csv")
+    assert len(deal) == 5 and set(deal["deal"]) == {0, 1}
+    assert len(pd.read_csv(out / "point_forecasts.csv")) > 0
+    require("matplotlib")
+    assert (out / "calibration.png").read_bytes()[:4] == b"\x89PNG"
+    table = runner.invoke(app, [*args], terminal_width=100)
+    assert table.exit_code == 0, table.output
+    assert "Deal probability, out of sample" in table.stdout and "ensemble" in table.stdout
+
+
+def test_cli_scores_are_the_service_scores(app, few_cases):
+    from detente.backtest import load_cases
+
+    res = runner.invoke(app, ["backtest", str(few_cases), "-m", "weighted_mean", "--format", "json",
+                              "--n-boot", "20", "--score-n-boot", "30"])
+    cases = load_cases([few_cases])
+    bt = service.backtest(cases, ["weighted_mean"], seed=0, n_boot=20)
+    track = service.backtest_scores(cases, result=bt, seed=0, n_boot=30)
+    assert json.loads(res.stdout)["scores"] == json.loads(json.dumps(track.to_dict()))
+
+
+def test_a_scoring_error_is_a_note_by_default_and_an_error_when_asked_for(app, case_folder, monkeypatch):
+    from detente.errors import ScenarioError
+
+    def broken(*_a, **_k):
+        raise ScenarioError("cannot score this", field="cases")
+
+    monkeypatch.setattr(service, "backtest_scores", broken)
+    args = ["backtest", str(case_folder), "-m", "weighted_mean", "--format", "json", "--n-boot", "20"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["scores"] is None
+    assert "note: scores not computed (ScenarioError: cases: cannot score this)" in res.stderr
+    asked = runner.invoke(app, [*args, "--score"])
+    assert asked.exit_code == 2 and "cannot score this" in asked.stderr

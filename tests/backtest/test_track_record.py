@@ -152,3 +152,52 @@ def test_cases_without_deal_flags_still_get_point_scores():
     assert d["brier"] is None and d["n_deal_cases"] == 0
     assert set(d["coverage"]) == {"0.5", "0.8", "0.9"}
     assert d["crps"] > 0
+
+
+def test_too_few_cases_give_notes_not_errors():
+    cases = [_case(k, d, v) for k, (d, v) in enumerate(zip(DEALS[:2], VALUES[:2], strict=True))]
+    d = score_cases(cases, **KW).to_dict()
+    assert d["brier"] is None and d["crps"] is None
+    assert d["deal"] == {} and d["points"] == {}
+    assert any("at least 2 cases with a deal and 2 without" in n and "1 and 1" in n for n in d["notes"])
+    assert any("at least 3 cases with issue outcomes (got 2)" in n for n in d["notes"])
+
+
+def test_one_outcome_class_short_is_a_note():
+    deals = [True, True, True, False]
+    cases = [_case(k, d, v) for k, (d, v) in enumerate(zip(deals, VALUES[:4], strict=True))]
+    d = score_cases(cases, **KW).to_dict()
+    assert d["brier"] is None and "3 and 1" in d["notes"][0]
+    assert d["crps"] is not None  # the point forecasts are still scored
+
+
+def test_reliability_and_pit_are_in_the_summary(record):
+    d = record.to_dict()
+    assert sum(r["n"] for r in d["reliability"]) == len(DEALS)
+    assert sum(d["pit_histogram"]) == 2 * len(DEALS)  # two scored issues per case
+    assert d["settings"]["firmness_grid"] == [0.5, 1.0]
+
+
+def test_simulator_feature_keeps_own_forecast_unchanged():
+    kw = {**KW, "features": ("red_line_violation", "simulator_deal_rate")}
+    base = [_case(k, d, v) for k, (d, v) in enumerate(zip(DEALS, VALUES, strict=True))]
+    deals = list(DEALS)
+    deals[5] = not deals[5]
+    flipped = [_case(k, d, v) for k, (d, v) in enumerate(zip(deals, VALUES, strict=True))]
+    a = score_cases(base, **kw)
+    b = score_cases(flipped, **kw)
+    assert a.to_dict()["features"] == ["red_line_violation", "simulator_deal_rate"]
+    pa, pb = (r.to_frame("deal").set_index("case")["probability"] for r in (a, b))
+    assert pa["case5"] == pb["case5"]
+    assert not np.allclose(pa.drop("case5"), pb.drop("case5"))
+
+
+def test_report_shows_the_scores(record):
+    from detente import service
+    from tests.extras import require
+
+    require("jinja2")
+    require("matplotlib")
+    html = service.build_report("alaska-2025", models=["weighted_mean"], scores=record)
+    assert "reliability and PIT (out of sample)" in html
+    assert f"Brier {record.to_dict()['brier']:.3f}" in html

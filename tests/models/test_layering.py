@@ -17,7 +17,8 @@ SRC = Path(detente.__file__).parent
 
 #: what a module under detente.models may import from detente
 MODELS_MAY_IMPORT = ("detente.models", "detente.scenario", "detente.errors", "detente.rng",
-                     "detente.results", "detente.backends", "detente.cost", "detente._jit", "detente._vecmath")
+                     "detente.results", "detente.backends", "detente.cost", "detente._jit", "detente._vecmath",
+                     "detente._lazy")
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

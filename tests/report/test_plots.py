@@ -309,3 +309,23 @@ def test_simulation_chart_on_real_simulator_runs(alaska):
     fig = plots.simulation_chart(runs, x=util[0], y=util[1])
     rate = runs["agreed"].mean()
     assert fig.axes[0].get_title(loc="left").startswith(f"deal rate {rate:.1%}")
+
+
+def test_calibration_chart_draws_the_bins_and_the_pit_counts():
+    rel = pd.DataFrame({"bin_low": [0.0, 0.5], "bin_high": [0.5, 1.0], "n": [3, 0],
+                        "mean_forecast": [0.3, np.nan], "observed_rate": [0.25, np.nan]})
+    pit = [4, 1, 0, 5]
+    fig = plots.calibration_chart(rel, pit, pd.DataFrame({"probability": [0.2, 0.4], "deal": [0, 1]}))
+    ax, bx = fig.axes
+    curve = [ln for ln in ax.get_lines() if ln.get_marker() == "o"][0]
+    assert list(curve.get_xdata()) == [0.3] and list(curve.get_ydata()) == [0.25]  # empty bin left out
+    assert [p.get_height() for p in bx.patches] == pit
+    assert "10 issue rows" in bx.get_title(loc="left")
+
+
+def test_calibration_chart_needs_something_to_draw():
+    empty = pd.DataFrame(columns=["bin_low", "bin_high", "n", "mean_forecast", "observed_rate"])
+    with pytest.raises(ValueError, match="nothing to draw"):
+        plots.calibration_chart(empty, [0, 0])
+    with pytest.raises(ValueError, match="mean_forecast"):
+        plots.calibration_chart(pd.DataFrame({"bin_low": [0.0]}), [1])

@@ -37,7 +37,7 @@ def test_alaska_document(alaska):
     assert mags == sorted(mags, reverse=True)
     frame = dp.to_frame()
     assert list(frame.columns) == ["scenario", "feature", "value", "contribution", "driver_rank"]
-    assert frame["feature"].tolist() == list(FEATURES)
+    assert frame["feature"].tolist() == list(load_deal_model().features)
 
 
 def test_fast_and_reproducible(alaska):
@@ -69,10 +69,13 @@ def test_known_value_from_a_hand_made_model(alaska):
 
 
 def test_shipped_model_loads_and_default_firmness_is_a_probability():
+    from detente.uncertainty.deal_model import CANDIDATE_FEATURES
+
     m = load_deal_model()
-    assert m.features == FEATURES
+    assert m.features[:len(FEATURES)] == FEATURES  # the structural ones first, then candidates
+    assert set(m.features) <= set(CANDIDATE_FEATURES)
     assert 0.0 <= default_firmness() <= 1.0
-    assert m.boot.shape[1] == len(FEATURES) + 1
+    assert m.boot.shape[1] == len(m.features) + 1
 
 
 def _bare(**extra):
@@ -128,4 +131,58 @@ def test_frames_build_without_a_module_level_pandas(alaska):
     feats = deal_features(alaska, firmness=1.0, seed=0)
     df = features_frame([feats])
     assert list(df.columns[:3]) == ["scenario", "firmness", "raw_structural_rate"]
-    assert len(deal_probability(alaska, seed=0).to_frame()) == len(FEATURES)
+    assert len(deal_probability(alaska, seed=0).to_frame()) == len(load_deal_model().features)
+
+
+def test_simulator_feature_is_the_simulators_deal_rate(alaska):
+    from detente.uncertainty.deal_model import (
+        CANDIDATE_FEATURES,
+        SIMULATOR_FEATURE,
+        simulator_deal_rate,
+    )
+
+    k = len(CANDIDATE_FEATURES)
+    coef = np.zeros(k)
+    coef[-1] = 2.0
+    m = DealModel(features=CANDIDATE_FEATURES, firmness=1.0, veto_firmness=1.0, intercept=-1.0,
+                  coef=coef, center=np.zeros(k), boot=np.tile(np.r_[-1.0, coef], (3, 1)))
+    dp = deal_probability(alaska, seed=0, model=m)
+    rate = simulator_deal_rate(alaska, seed=0)
+    assert 0.0 <= rate <= 1.0
+    assert dp.features[SIMULATOR_FEATURE] == rate
+    assert dp.value == pytest.approx(1.0 / (1.0 + math.exp(-(-1.0 + 2.0 * rate))))
+    # the shipped model's features alone never run the simulator
+    assert SIMULATOR_FEATURE not in deal_features(alaska, firmness=1.0, seed=0).as_dict()
+
+
+def test_simulator_feature_uses_the_simulate_defaults():
+    from detente.service import DEFAULTS
+    from detente.uncertainty import deal_model
+
+    assert (deal_model.SIMULATOR_RUNS, deal_model.SIMULATOR_STEPS, deal_model.SIMULATOR_LEVELS) == (
+        DEFAULTS.runs, DEFAULTS.steps, DEFAULTS.levels)
+    assert DEFAULTS.strategies == "mix" and DEFAULTS.protocol is None
+
+
+def test_unknown_feature_is_named(alaska):
+    with pytest.raises(ScenarioError, match="no_such") as e:
+        deal_features(alaska, firmness=1.0, seed=0, features=["no_such"])
+    assert e.value.field == "features"
+
+
+def test_simulator_feature_refuses_a_huge_outcome_space_with_a_note():
+    from detente.uncertainty.deal_model import simulator_deal_rate
+
+    issues = [f"i{k}" for k in range(10)]  # 5 ** 10 outcomes: far over the cap
+    sc = scenario_from_data({
+        "name": "wide",
+        "actors": [{"id": a, "power": 1.0} for a in "abc"],
+        "issues": [{"id": i, "scale": {"min": 0, "max": 100}} for i in issues],
+        "positions": [{"actor": a, "issue": i, "position": 10.0 * k, "salience": 0.5}
+                      for k, a in enumerate("abc") for i in issues],
+    }, source="wide.yaml")
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    assert math.isnan(simulator_deal_rate(sc, seed=0, notes=notes))
+    assert time.perf_counter() - t0 < 1.0
+    assert "9,765,625 outcomes" in notes[0] and "library average" in notes[0]

@@ -1,19 +1,21 @@
 """The scored track record: deal probabilities and point forecasts, all out of sample.
 
-:func:`score_cases` is the entry point ``detente backtest`` wires in. It
+:func:`score_cases` is what ``detente backtest`` calls (through
+:func:`detente.service.backtest_scores`, which hands it the backtest's forecasts). It
 
 1. computes the deal features of every case that records ``outcome.deal`` and makes nested
    leave-one-case-out deal probabilities (:mod:`detente.backtest.calibration`), next to the
    left-one-out base rate and the raw structural rates (soft and hard red lines);
-2. runs the registered models on every case with issue outcomes (the backtest harness), and
-   makes leave-one-case-out ensemble forecasts and jackknife+ intervals
+2. runs the registered models on every case with issue outcomes (the backtest harness, unless
+   its forecasts are given), and makes leave-one-case-out ensemble forecasts and jackknife+ intervals
    (:mod:`detente.backtest.ensemble`);
 3. scores them: Brier score, log loss, Brier skill against the LOO base rate, reliability
    table, expected calibration error; MAE, coverage of the 50/80/90% intervals, PIT histogram
    and CRPS per model and for the ensemble; percentile intervals from resampling whole cases.
 
 A case's own outcome never enters the forecast that scores it (a test changes one case's
-outcome and checks that case's forecasts do not move).
+outcome and checks that case's forecasts do not move). Too few cases to fit out of sample is
+not an error: that part is left out and the summary's ``notes`` say why.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ class TrackRecord:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary with top-level ``brier``, ``log_loss``, ``brier_skill``, ``ece``
         (the calibrated deal probability), ``coverage`` (per nominal level) and ``crps`` (the
-        ensemble), then ``intervals`` and the details per forecaster."""
+        ensemble; None where not scored), then ``intervals``, ``deal`` and ``points`` (per
+        forecaster), ``reliability``, ``pit_histogram`` (the ensemble's), ``ensemble_weights``,
+        ``features``, ``settings``, ``failures`` and ``notes`` (what could not be scored, and
+        why)."""
         return dict(json_ready(dict(self.summary)))
 
 
@@ -188,6 +193,23 @@ def score_points(points: pd.DataFrame, *, levels: Sequence[float] = LEVELS,
     return out
 
 
+def _failures(predictions: pd.DataFrame) -> list[dict[str, Any]]:
+    """The (model, case, reason) of every model forecast that failed."""
+    if "status" not in predictions:
+        return []
+    bad = predictions[(predictions["kind"] == "model") & (predictions["status"] == "failed")]
+    bad = bad.drop_duplicates(["model", "case"])
+    return [{"model": str(r.model), "case": str(r.case), "reason": str(r.reason)}
+            for r in bad.itertuples()]
+
+
+#: the fewest cases of each outcome (deal / no deal) the deal scores need: leaving one case out
+#: must still leave both outcomes to fit
+MIN_EACH_OUTCOME = 2
+#: the fewest cases with issue outcomes the point scores need (jackknife+ leaves two out)
+MIN_POINT_CASES = 3
+
+
 def score_cases(
     cases: Iterable[Case],
     *,
@@ -198,6 +220,8 @@ def score_cases(
     firmness_grid: Sequence[float] = FIRMNESS_GRID,
     c_grid: Sequence[float] = C_GRID,
     levels: Sequence[float] = LEVELS,
+    features: Sequence[str] | None = None,
+    predictions: pd.DataFrame | None = None,
 ) -> TrackRecord:
     """Score the deal probability and the point forecasts out of sample on ``cases``.
 
@@ -205,13 +229,15 @@ def score_cases(
     ----------
     cases : iterable of Case
         From :func:`~detente.backtest.cases.load_cases` (``cases/``, the reference folder,
-        built-ins). Cases with ``outcome.deal`` feed the deal scores (at least 3, both outcomes);
-        every case with issue outcomes feeds the point scores.
+        built-ins). Cases with ``outcome.deal`` feed the deal scores (at least
+        :data:`MIN_EACH_OUTCOME` deals and as many cases without); every case with issue
+        outcomes feeds the point scores (at least :data:`MIN_POINT_CASES` cases). With fewer,
+        that part is left out and ``summary["notes"]`` says why.
     seed : int
         Monte Carlo draws (per case, from the seed and the case's name), the models' draws and
         the bootstrap resamples.
     models : sequence of names or instances, optional
-        Default: every registered model.
+        Default: every registered model. Ignored when ``predictions`` is given.
     draws : int
         Monte Carlo draws per case and firmness value.
     n_boot : int
@@ -219,58 +245,96 @@ def score_cases(
     firmness_grid, c_grid
         Grids searched by the nested leave-one-out fit.
     levels : nominal interval levels
+    features : sequence of str, optional
+        Deal features (default: those of the shipped deal model).
+    predictions : DataFrame, optional
+        :meth:`~detente.backtest.harness.BacktestResult.to_frame` of a backtest already run on
+        these cases (the models are then not run again).
 
     Returns
     -------
     TrackRecord
     """
-    from ..models.registry import MODELS
-    from .harness import backtest
+    from ..uncertainty.deal_model import load_deal_model
 
     case_list = list(cases)
     if not case_list:
         raise ScenarioError("no cases to score", field="cases")
     ss = as_seed_sequence(seed)
     boot_ss = ss.spawn(1)[0]
+    notes: list[str] = []
     summary: dict[str, Any] = {"n_cases": len(case_list), "seed": int(seed)}
 
     flagged = [c.scenario for c in case_list
                if c.scenario.outcome is not None and c.scenario.outcome.deal is not None]
+    n_yes = sum(bool(s.outcome.deal) for s in flagged)  # type: ignore[union-attr]
+    n_no = len(flagged) - n_yes
     deal_df = pd.DataFrame(columns=["case", "deal", *DEAL_FORECASTERS])
     rel = pd.DataFrame(columns=["bin_low", "bin_high", "n", "mean_forecast", "observed_rate"])
     deal_scores: dict[str, Any] = {}
-    if len(flagged) >= 3:
-        table = feature_table(flagged, grid=firmness_grid, seed=seed, draws=draws)
+    feats = tuple(load_deal_model().features if features is None else features)
+    if min(n_yes, n_no) >= MIN_EACH_OUTCOME:
+        table = feature_table(flagged, grid=firmness_grid, seed=seed, draws=draws, features=feats)
         deal_df = loo_deal_forecasts(table, c_grid=c_grid)
         deal_scores, rel = score_deals(deal_df, n_boot=n_boot, seed=boot_ss)
+    else:
+        notes.append(
+            f"deal probability not scored: fitting it out of sample needs at least "
+            f"{MIN_EACH_OUTCOME} cases with a deal and {MIN_EACH_OUTCOME} without "
+            f"(outcome.deal); these cases have {n_yes} and {n_no}")
     summary["n_deal_cases"] = int(len(deal_df))
     summary["n_deals"] = int(deal_df["deal"].sum()) if len(deal_df) else 0
+    summary["features"] = list(feats)
 
-    names = list(MODELS) if models is None else list(models)
-    bt = backtest(names, case_list, seed=seed, n_boot=1)
-    pt = point_table(bt.to_frame())
-    points = loo_point_forecasts(pt, levels=levels)
-    point_scores = score_points(points, levels=levels, n_boot=n_boot, seed=boot_ss)
-    weights = ensemble_weights(pt)
+    if predictions is None:
+        from ..models.registry import MODELS
+        from .harness import backtest
+
+        names = list(MODELS) if models is None else list(models)
+        predictions = backtest(names, case_list, seed=seed, n_boot=1).to_frame()
+    point_scores: dict[str, Any] = {}
+    weights: dict[str, float] = {}
+    points = pd.DataFrame(columns=["forecaster", "case", "issue", "prediction", "outcome",
+                                   "abs_error", "pit", "crps"])
+    n_rows = 0
+    model_rows = predictions[predictions["kind"] == "model"] if "kind" in predictions else predictions
+    n_point_cases = int(model_rows["cluster"].nunique())
+    if n_point_cases >= MIN_POINT_CASES:
+        pt = point_table(predictions)
+        points = loo_point_forecasts(pt, levels=levels)
+        point_scores = score_points(points, levels=levels, n_boot=n_boot, seed=boot_ss)
+        weights = ensemble_weights(pt)
+        n_rows = int(len(pt.outcome))
+    else:
+        notes.append(
+            f"point forecasts not scored out of sample: the ensemble and its intervals leave "
+            f"cases out, which needs at least {MIN_POINT_CASES} cases with issue outcomes "
+            f"(got {n_point_cases})")
 
     cal = deal_scores.get("probability", {})
     ens = point_scores.get(ENSEMBLE, {})
     summary.update({
         "brier": cal.get("brier"), "log_loss": cal.get("log_loss"),
         "brier_skill": cal.get("brier_skill"), "ece": cal.get("ece"),
-        "coverage": ens.get("coverage", {}), "crps": ens.get("crps"),
+        "coverage": ens.get("coverage"), "crps": ens.get("crps"),
         "intervals": {
             "brier": cal.get("intervals", {}).get("brier"),
             "log_loss": cal.get("intervals", {}).get("log_loss"),
             "brier_skill": cal.get("intervals", {}).get("brier_skill"),
             "ece": cal.get("intervals", {}).get("ece"),
-            "coverage": ens.get("coverage_ci", {}), "crps": ens.get("crps_ci"),
+            "coverage": ens.get("coverage_ci"), "crps": ens.get("crps_ci"),
         },
         "deal": deal_scores,
         "points": point_scores,
+        "reliability": rel.to_dict(orient="records"),
+        "pit_histogram": ens.get("pit_histogram"),
         "ensemble_weights": weights,
-        "n_rows": int(len(pt.outcome)),
-        "failures": bt.failures.to_dict(orient="records"),
+        "n_rows": n_rows,
+        "failures": _failures(predictions),
+        "settings": {"draws": int(draws), "n_boot": int(n_boot),
+                     "firmness_grid": [float(f) for f in firmness_grid],
+                     "c_grid": [float(c) for c in c_grid], "levels": [float(v) for v in levels]},
+        "notes": notes,
     })
     return TrackRecord(deal=deal_df, points=points, summary=summary, reliability=rel,
                        weights=weights, seed_entropy=int(ss.entropy))  # type: ignore[arg-type]

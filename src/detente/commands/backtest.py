@@ -1,4 +1,5 @@
-"""``detente backtest``: how accurate is each model on negotiations with known outcomes?
+"""``detente backtest``: how accurate is each model on negotiations with known outcomes, and
+how good are the deal probability and the intervals out of sample?
 
 Usage::
 
@@ -11,6 +12,7 @@ The CLI is a shell: parse the options, call :mod:`detente.backtest`, render.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -22,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import service
-from ..errors import MissingExtraError, ScenarioError
+from ..errors import DetenteError, MissingExtraError, ScenarioError
 from ._common import console, echo, err_console, exit_on_error, fit_tables, write_output
 
 if TYPE_CHECKING:
@@ -138,6 +140,64 @@ def breakdown_tables(result, by: str, width: int) -> list[Table]:
     return tables
 
 
+def _ci_text(v: Any, ci: Any, digits: int, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    text = f.format(v)
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f"\n[{f.format(ci[0])}, {f.format(ci[1])}]"
+    return text
+
+
+_DEAL_LABELS = {"probability": "calibrated model", "base_rate": "base rate (LOO)",
+                "raw_structural_rate": "raw structural rate",
+                "hard_rate": "raw rate, hard red lines"}
+
+
+def score_tables(track, width: int) -> list[Table]:
+    """The out-of-sample scores: the deal probability per forecaster, then the point
+    forecasts per model and for the ensemble (fitted to ``width``; notes as a caption)."""
+    d = track.to_dict()
+    tables: list[Table] = []
+    if d["deal"]:
+        rows = []
+        for name, r in d["deal"].items():
+            iv = r["intervals"]
+            rows.append([escape(_DEAL_LABELS.get(name, name)),
+                         _ci_text(r["brier"], iv["brier"], 3), _ci_text(r["log_loss"], iv["log_loss"], 3),
+                         _ci_text(r["brier_skill"], iv["brier_skill"], 3, signed=True),
+                         _ci_text(r["ece"], iv["ece"], 3), f"{r['min']:.2f}-{r['max']:.2f}"])
+        ts, _ = fit_tables(
+            f"Deal probability, out of sample: {d['n_deal_cases']} cases, {d['n_deals']} deals "
+            "(nested leave-one-case-out)", ["forecaster"],
+            ["Brier", "log loss", "Brier skill", "ECE", "range"], rows, width=width)
+        tables += ts
+    if d["points"]:
+        rows = []
+        for name, r in d["points"].items():
+            cov = r["coverage"]
+            em = r.get("ensemble_minus_model")
+            rows.append([escape(name), _ci_text(r["mae"], r["mae_ci"], 1),
+                         _ci_text(r["crps"], r["crps_ci"], 1),
+                         *[_fmt(cov.get(k), 2) for k in ("0.5", "0.8", "0.9")],
+                         "" if em is None else _ci_text(em, r.get("ensemble_minus_model_ci"), 1,
+                                                        signed=True)])
+        ts, _ = fit_tables(
+            f"Point forecasts, out of sample: {d['n_rows']} issue rows (0-100; ensemble and "
+            "intervals leave-one-case-out, jackknife+)", ["forecaster"],
+            ["MAE", "CRPS", "cov 50%", "cov 80%", "cov 90%", "ensemble - model"], rows,
+            width=width)
+        tables += ts
+    caption = ("brackets: 95% interval resampling whole cases; Brier skill against the "
+               "left-one-out base rate; cov: share of outcomes inside the nominal interval")
+    notes = list(d.get("notes") or [])
+    if tables:
+        tables[-1].caption = escape("; ".join([caption, *notes]))
+        tables[-1].caption_justify = "left"
+    return tables
+
+
 def failures_table(result) -> Table | None:
     f = result.failures
     if f.empty:
@@ -158,8 +218,24 @@ def plot_errors(result, path: Path) -> None:
         write_output(png, path)
 
 
-def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[str]:
-    """predictions.csv/.parquet, summary.json, [deu_issues_parsed.csv], error_by_model.png."""
+#: the out-of-sample score keys copied to the top of the backtest document
+SCORE_KEYS = ("brier", "log_loss", "brier_skill", "ece", "coverage", "crps")
+
+
+def document(result, track) -> dict[str, Any]:
+    """The backtest's JSON document: the harness summary, then ``scores`` (the whole track
+    record, or None when not scored) and its headline keys (:data:`SCORE_KEYS`) on top."""
+    doc = result.to_dict()
+    scores = track.to_dict() if track is not None else None
+    for k in SCORE_KEYS:
+        doc[k] = scores[k] if scores is not None else None
+    doc["scores"] = scores
+    return doc
+
+
+def write_folder(result, folder: Path, deu_table: pd.DataFrame | None, track=None) -> list[str]:
+    """predictions.csv/.parquet, summary.json, [deu_issues_parsed.csv], error_by_model.png;
+    with scores also deal_forecasts.csv, point_forecasts.csv and calibration.png."""
     folder.mkdir(parents=True, exist_ok=True)
     written, notes = [], []
     df = result.to_frame()
@@ -174,8 +250,22 @@ def write_folder(result, folder: Path, deu_table: pd.DataFrame | None) -> list[s
         written.append("predictions.parquet")
     except ImportError:
         notes.append(f"predictions.parquet skipped: {MissingExtraError('pyarrow', 'parquet')}")
-    write_output(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", folder / "summary.json")
+    write_output(json.dumps(document(result, track), indent=2, allow_nan=False) + "\n",
+                 folder / "summary.json")
     written.append("summary.json")
+    if track is not None:
+        for kind, name in (("deal", "deal_forecasts.csv"), ("points", "point_forecasts.csv")):
+            frame = track.to_frame(kind)
+            if len(frame):
+                write_output(service.frame_to_csv(frame), folder / name)
+                written.append(name)
+        try:
+            png = service.backtest_scores_png(track)
+            if png is not None:
+                write_output(png, folder / "calibration.png")
+                written.append("calibration.png")
+        except MissingExtraError as e:
+            notes.append(f"calibration.png skipped: {e}")
     if deu_table is not None:
         write_output(service.frame_to_csv(deu_table), folder / "deu_issues_parsed.csv")
         written.append("deu_issues_parsed.csv")
@@ -258,16 +348,32 @@ def backtest_cmd(
     seed: Annotated[int, typer.Option(help="Seed for model draws and the bootstrap.")] = _D.backtest_seed,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = _D.n_boot,
     level: Annotated[float, typer.Option(help="Coverage of the bootstrap intervals.")] = _D.level,
+    score: Annotated[bool | None, typer.Option(
+        "--score/--no-score",
+        help="Out-of-sample scores: Brier, log loss, Brier skill, ECE and reliability of the "
+             "deal probability; MAE, CRPS, PIT and coverage of the 50/80/90% intervals per model "
+             "and for the ensemble, with case-bootstrap intervals. Default: on, except for "
+             "'deu FILE'.", show_default=False)] = None,
+    score_n_boot: Annotated[int, typer.Option(
+        help="Case-bootstrap resamples for the scores' intervals.")] = _D.score_n_boot,
 ) -> None:
     """Backtest models on negotiations with known outcomes and report their accuracy.
 
     [bold]detente backtest PATH...[/] (case folders, scenario files with an outcome),
     [bold]detente backtest deu FILE[/] (the DEU III file, or deu_issues.csv for the
     outcome-only baselines), [bold]detente backtest --builtin[/]. See docs/backtest.md.
+
+    Then, unless --no-score, out-of-sample scores (every case left out of every fit that
+    scores it): Brier, log loss, Brier skill and ECE of the calibrated deal probability;
+    MAE, CRPS and 50/80/90% interval coverage per model and for the ensemble; JSON keys
+    brier, log_loss, brier_skill, ece, coverage, crps and scores. See docs/accuracy.md.
     """
     with exit_on_error():
         if fmt not in _FORMATS:
             raise ScenarioError(f"{fmt!r} is not one of {', '.join(_FORMATS)}", field="--format")
+        if score_n_boot < 1:
+            raise ScenarioError(f"must be a positive integer (got {score_n_boot})",
+                                field="--score-n-boot")
         if group not in ("case", "row"):
             raise ScenarioError(f"{group!r} is not one of case, row", field="--group")
         is_deu = bool(sources) and sources[0] == "deu"  # type: ignore[index]
@@ -284,11 +390,29 @@ def backtest_cmd(
         cases, deu_table, what = service.backtest_sources(
             list(sources or []), builtin=builtin, group=group, variant=variant,
             capabilities=capabilities, min_actors=min_actors, supranational=supranational)
+        show = fmt == "table" and err_console.is_terminal
         result = run_backtest(cases, names, params, seed=seed, n_boot=n_boot, level=level,
-                              show_progress=fmt == "table" and err_console.is_terminal)
-        written = write_folder(result, output, deu_table) if output else []
+                              show_progress=show)
+        track = None
+        if score if score is not None else not is_deu:
+            try:
+                with err_console.status("scoring out of sample", spinner="dots") if show \
+                        else contextlib.nullcontext():
+                    track = service.backtest_scores(cases, result=result, seed=seed,
+                                                    n_boot=score_n_boot)
+            except DetenteError as e:
+                if score:  # asked for by name: its failure is the command's
+                    raise
+                # on by default, the scores must not cost the user the accuracy tables
+                err_console.print(f"note: scores not computed ({type(e).__name__}: {e}); "
+                                  "--score shows the error, --no-score skips them",
+                                  highlight=False, markup=False)
+        if track is not None and fmt != "table":  # what could not be scored, and why
+            for note in track.summary["notes"]:
+                err_console.print(f"note: {note}", highlight=False, markup=False)
+        written = write_folder(result, output, deu_table, track) if output else []
         if fmt == "json":
-            doc = result.to_dict()
+            doc = document(result, track)
             doc["source"] = what
             echo(json.dumps(doc, indent=2, allow_nan=False))
         elif fmt == "csv":
@@ -304,6 +428,12 @@ def backtest_cmd(
             ft = failures_table(result)
             if ft is not None:
                 console.print(ft)
+            if track is not None:
+                for t in score_tables(track, console.width):
+                    console.print(t)
+                if not track.summary["deal"] and not track.summary["points"]:
+                    for note in track.summary["notes"]:
+                        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
             if deu_table is not None:
                 left = deu_table[~deu_table["included"]]
                 console.print(f"[dim]DEU: {int(deu_table['included'].sum())} issues included, "

@@ -16,8 +16,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .. import service
 from ..errors import ScenarioError
-from ..service import frame_to_csv, ktab
+from ..service import ktab
 from ..service.ktab import scenario_to_yaml
 from ._common import SafeConsole, console, echo, exit_on_error, write_output
 
@@ -68,7 +69,7 @@ def run(
         scenario, f = ktab.run(file, list(param or []), seed=seed)
         df = f.to_frame(table)
         if fmt == "csv":
-            text = frame_to_csv(df)
+            text = service.frame_to_csv(df)
         elif fmt == "json":
             doc = f.summary()
             doc["table"] = table

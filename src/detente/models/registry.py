@@ -5,27 +5,26 @@ Adding a model is one line here plus one contract test class in ``tests/contract
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._lazy import LazyRegistry
 from ..errors import UnknownModelError
-from .base import ModelClass, with_params
-from .exchange import Exchange
-from .expected_utility import ExpectedUtility
-from .ktab_smp import KtabSMP
-from .nash import Nash
-from .weighted_mean import WeightedMean
-from .weighted_median import WeightedMedian
+
+if TYPE_CHECKING:
+    from .base import ModelClass
 
 __all__ = ["MODELS", "get_model"]
 
-MODELS: dict[str, ModelClass] = {
-    "weighted_mean": WeightedMean,
-    "weighted_median": WeightedMedian,
-    "nash": Nash,
-    "exchange": Exchange,
-    "expected_utility": ExpectedUtility,
-    "ktab_smp": KtabSMP,
-}
+#: name -> model class; a model's module is imported when it is first looked up, so a command
+#: that runs one model does not pay for the others
+MODELS: LazyRegistry[ModelClass] = LazyRegistry({
+    "weighted_mean": "detente.models.weighted_mean:WeightedMean",
+    "weighted_median": "detente.models.weighted_median:WeightedMedian",
+    "nash": "detente.models.nash:Nash",
+    "exchange": "detente.models.exchange:Exchange",
+    "expected_utility": "detente.models.expected_utility:ExpectedUtility",
+    "ktab_smp": "detente.models.ktab_smp:KtabSMP",
+})
 
 
 def get_model(name: str, **params: Any) -> Any:
@@ -42,4 +41,8 @@ def get_model(name: str, **params: Any) -> Any:
         cls = MODELS[name]
     except KeyError:
         raise UnknownModelError(name, sorted(MODELS)) from None
-    return with_params(cls(), params) if params else cls()
+    if not params:
+        return cls()
+    from .base import with_params
+
+    return with_params(cls(), params)

@@ -82,6 +82,7 @@ def render_report(
     sobol_text: Sequence[str] = (),
     simulation: Mapping[str, Any] | None = None,
     backtest: pd.DataFrame | None = None,
+    calibration: Mapping[str, Any] | None = None,
     unavailable: Sequence[ReportSection] = (),
     image_format: str = "png",
     title: str | None = None,
@@ -112,6 +113,10 @@ def render_report(
         "note": str}`` (see :func:`detente.report.plots.simulation_chart`).
     backtest : DataFrame, optional
         Backtest errors (see :func:`detente.report.plots.backtest_chart`).
+    calibration : mapping, optional
+        Out-of-sample scores of a backtest: ``{"reliability": DataFrame, "pit_histogram":
+        counts, "cases": DataFrame, "text": [str, ...]}`` (see
+        :func:`detente.report.plots.calibration_chart`), shown in the backtest section.
     unavailable : sequence of ReportSection
         Sections requested but not computable here (see :func:`unavailable_section`).
     image_format : {"png", "svg"}
@@ -169,10 +174,19 @@ def render_report(
         sec = by_key.get(key) or make()
         if sec is not None:
             sections.append(sec)
-    if backtest is not None:
-        sections.append(ReportSection(
-            key="backtest", title="Backtest", images=(("error by model", img(plots.backtest_chart(backtest))),),
-        ))
+    if backtest is not None or calibration is not None:
+        images = []
+        if backtest is not None:
+            images.append(("error by model", img(plots.backtest_chart(backtest))))
+        text: tuple[str, ...] = ()
+        if calibration is not None:
+            rel, pit = calibration["reliability"], calibration.get("pit_histogram") or []
+            if (len(rel) and rel["n"].sum()) or sum(pit):  # too few cases: the text says why
+                images.append(("reliability and PIT (out of sample)", img(plots.calibration_chart(
+                    rel, pit, calibration.get("cases")))))
+            text = tuple(calibration.get("text", ()))
+        sections.append(ReportSection(key="backtest", title="Backtest", images=tuple(images),
+                                      text=text))
 
     stamp = (generated or _dt.datetime.now(_dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     number_cols = ["status quo", *[f.model for f in forecasts], "real outcome"]

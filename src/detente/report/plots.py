@@ -17,6 +17,7 @@ function                    input
 :func:`sobol_chart`         Sobol indices: ``input, ST, S1`` [``ST_conf, S1_conf, output``]
 :func:`simulation_chart`    simulator runs: ``agreement`` + two utility columns [``reason``]
 :func:`backtest_chart`      backtest errors: ``model, abs_error`` (or ``error``)
+:func:`calibration_chart`   reliability bins and PIT counts (:mod:`detente.backtest.scores`)
 :func:`track_chart`         forecasts over time: ``version, date, model, issue, forecast``
 ==========================  ===============================================================
 """
@@ -46,6 +47,7 @@ __all__ = [
     "ROUND_COLUMNS",
     "VALUE_COLUMNS",
     "backtest_chart",
+    "calibration_chart",
     "distribution_chart",
     "forecast_trajectories",
     "model_color",
@@ -684,6 +686,72 @@ def backtest_chart(errors: pd.DataFrame, *, unit: str = "error (0-100 scale)") -
     ax.grid(axis="x", alpha=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    return fig
+
+
+@_literal_text
+def calibration_chart(reliability: pd.DataFrame, pit_histogram: Sequence[float] | None = None,
+                      cases: pd.DataFrame | None = None) -> Figure:
+    """The out-of-sample reliability diagram of the deal probability, beside the PIT histogram
+    of the point forecasts.
+
+    Parameters
+    ----------
+    reliability : DataFrame
+        One row per probability bin: ``bin_low, bin_high, n, mean_forecast, observed_rate``
+        (:func:`detente.backtest.scores.reliability_table`). May be empty (no deal scores).
+    pit_histogram : sequence of counts, optional
+        Issue rows per equal PIT bin of [0, 1] (flat = calibrated).
+    cases : DataFrame, optional
+        One row per case: ``probability, deal`` (0/1), drawn as dots at 0 and 1.
+
+    Raises
+    ------
+    ValueError
+        When a column is missing, or there is neither a reliability row nor a PIT count.
+    """
+    _require(reliability, ("bin_low", "bin_high", "n", "mean_forecast", "observed_rate"),
+             "calibration_chart")
+    rel = reliability[reliability["n"] > 0]
+    pit = np.asarray(pit_histogram if pit_histogram is not None else [], dtype=float)
+    if rel.empty and not pit.sum():
+        raise ValueError("calibration_chart: nothing to draw (no reliability bins, no PIT counts)")
+    fig = _figure(10.0, 4.2)
+    ax, bx = fig.subplots(1, 2)
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
+    if not rel.empty:
+        ax.plot(rel["mean_forecast"], rel["observed_rate"], "o-", color=MODEL_COLORS[0],
+                label="deal probability (out of sample)")
+        for r in rel.itertuples():
+            ax.annotate(f"n={int(r.n)}", (r.mean_forecast, r.observed_rate),
+                        textcoords="offset points", xytext=(4, -12), fontsize=8)
+    if cases is not None and len(cases):
+        _require(cases, ("probability", "deal"), "calibration_chart")
+        # a fixed, deterministic spread so dots at the same place stay visible
+        jit = np.linspace(-0.03, 0.03, len(cases))
+        ax.scatter(cases["probability"], cases["deal"].astype(float) + jit, s=10,
+                   color=MODEL_COLORS[0], alpha=0.5, lw=0)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_xlabel("forecast probability of a deal")
+    ax.set_ylabel("observed share of deals (dots: cases)")
+    ax.set_title(f"Reliability, {int(reliability['n'].sum())} cases", fontsize=10, loc="left")
+    ax.legend(fontsize=7, loc="lower right")  # the bins' labels crowd the upper left
+    if pit.size and pit.sum():
+        edges = np.linspace(0.0, 1.0, pit.size + 1)
+        bx.bar(edges[:-1], pit, width=np.diff(edges), align="edge", color=MODEL_COLORS[2],
+               edgecolor="white")
+        bx.axhline(pit.sum() / pit.size, color="0.4", ls="--", lw=1)
+        bx.set_title(f"PIT histogram, {int(pit.sum())} issue rows (flat = calibrated)",
+                     fontsize=10, loc="left")
+    else:
+        bx.text(0.5, 0.5, "no point forecasts scored", ha="center", va="center")
+    bx.set_xlim(0, 1)
+    bx.set_xlabel("PIT of the outcome (ensemble)")
+    bx.set_ylabel("issue rows")
+    for a in (ax, bx):
+        for side in ("top", "right"):
+            a.spines[side].set_visible(False)
     return fig
 
 

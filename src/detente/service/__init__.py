@@ -30,11 +30,13 @@ Layering: ``cli`` -> ``commands`` | ``api`` -> ``service`` -> ``report`` | ``bac
 
 from __future__ import annotations
 
-from ..io.files import write_atomic
-from ..results import frame_to_csv
+from typing import TYPE_CHECKING, Any
+
 from .backtest import backtest, backtest_chart_png, outcome_baselines
 from .backtest import load_sources as backtest_sources
 from .backtest import plan as backtest_plan
+from .backtest import scores as backtest_scores
+from .backtest import scores_chart_png as backtest_scores_png
 from .capabilities import capabilities, capability, simulate_fn
 from .defaults import DEFAULTS, Defaults
 from .forecast import (
@@ -85,6 +87,29 @@ from .whatif import (
     what_if_notes,
 )
 
+if TYPE_CHECKING:
+    from ..io.files import write_atomic
+    from ..results import frame_to_csv
+
+
+def __getattr__(name: str) -> Any:
+    # two helpers re-exported from lower layers load on first use: importing them here would
+    # pull the scenario schema and numpy into `detente --help`
+    value: Any
+    if name == "write_atomic":
+        from ..io import files
+
+        value = files.write_atomic
+    elif name == "frame_to_csv":
+        from .. import results
+
+        value = results.frame_to_csv
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "calibrated_deal_probability",
     "DEFAULTS",
@@ -103,6 +128,8 @@ __all__ = [
     "backtest",
     "backtest_chart_png",
     "backtest_plan",
+    "backtest_scores",
+    "backtest_scores_png",
     "backtest_sources",
     "build_report",
     "builtin",

@@ -10,7 +10,8 @@ from ..errors import ScenarioError
 from .defaults import DEFAULTS
 from .forecast import check_models
 
-__all__ = ["backtest", "backtest_chart_png", "load_sources", "outcome_baselines", "plan"]
+__all__ = ["backtest", "backtest_chart_png", "load_sources", "outcome_baselines", "plan", "scores",
+           "scores_chart_png"]
 
 
 def load_sources(sources: Sequence[str], *, builtin: bool, group: str, variant: str,
@@ -96,3 +97,57 @@ def backtest_chart_png(result) -> bytes | None:
         return None
     errors = ok[["model", "norm_error"]].rename(columns={"norm_error": "abs_error"})
     return to_png(backtest_chart(errors))
+
+
+def scores(cases, names: Sequence[str] | None = None,
+           params: Mapping[str, Mapping[str, Any]] | None = None, *, result=None,
+           seed: int = DEFAULTS.backtest_seed, n_boot: int = DEFAULTS.score_n_boot):
+    """Out-of-sample scores of the deal probability and the point forecasts on ``cases``
+    (:func:`detente.backtest.score_cases`): Brier score, log loss, Brier skill against the
+    left-one-out base rate, ECE and the reliability table of the calibrated deal probability;
+    MAE, CRPS, PIT histogram and coverage of the 50/80/90% intervals per model and for the
+    ensemble; case-bootstrap intervals. A case never takes part in the fit that scores it; the
+    deal model is refitted by the procedure that made the shipped one (its firmness and C
+    grids, nested leave-one-case-out).
+
+    Parameters
+    ----------
+    cases : sequence of Case
+    names, params
+        The models (default: every registered model); ignored when ``result`` is given.
+    result : BacktestResult, optional
+        A backtest already run on ``cases`` (its forecasts are reused, not recomputed).
+    seed, n_boot
+        As ``detente backtest`` (seed 0; ``DEFAULTS.score_n_boot`` resamples).
+
+    Returns
+    -------
+    TrackRecord
+        ``.to_dict()`` has ``brier``, ``log_loss``, ``brier_skill``, ``ece``, ``coverage``
+        (per nominal level) and ``crps``; ``summary["notes"]`` says what could not be scored
+        (too few cases) and why.
+    """
+    from ..backtest.track_record import score_cases
+
+    if result is not None:
+        return score_cases(cases, seed=seed, n_boot=n_boot, predictions=result.to_frame())
+    models = _models(names or _all_models(), params)
+    return score_cases(cases, seed=seed, n_boot=n_boot, models=models)
+
+
+def _all_models() -> list[str]:
+    from .forecast import model_names
+
+    return list(model_names(None))
+
+
+def scores_chart_png(track) -> bytes | None:
+    """The reliability diagram and PIT histogram of a :class:`TrackRecord` as PNG bytes, or
+    None when nothing was scored; raises MissingExtraError without matplotlib."""
+    from ..report.plots import calibration_chart, to_png
+
+    rel = track.to_frame("reliability")
+    pit = track.summary.get("pit_histogram")
+    if (rel.empty or not rel["n"].sum()) and not pit:
+        return None
+    return to_png(calibration_chart(rel, pit, track.to_frame("deal")))

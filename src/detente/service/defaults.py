@@ -67,6 +67,9 @@ class Defaults:
         Simulated runs per chunk (memory bound).
     backtest_seed, n_boot, level
         Backtest: seed of model draws and the bootstrap, resamples, interval coverage.
+    score_n_boot : int
+        Case-bootstrap resamples of the backtest's out-of-sample scores (Brier, log loss,
+        coverage, CRPS ...).
     influence_models : tuple of str
         Models scoring the candidate moves of ``influence`` (the compromise models).
     influence_grid : int
@@ -93,6 +96,7 @@ class Defaults:
     backtest_seed: int = 0
     n_boot: int = 2000
     level: float = 0.95
+    score_n_boot: int = 1000
     influence_models: tuple[str, ...] = ("weighted_mean", "weighted_median")
     influence_grid: int = 100
     budget: Budget = field(default_factory=Budget)

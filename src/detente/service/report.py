@@ -74,6 +74,7 @@ def build_report(
     sobol: pd.DataFrame | None = None,
     simulation: Mapping[str, Any] | None = None,
     backtest: pd.DataFrame | None = None,
+    scores: Any = None,
     image_format: str = "png",
     title: str | None = None,
     generated: _dt.datetime | None = None,
@@ -105,6 +106,10 @@ def build_report(
         Expert noise for the Monte Carlo and Sobol sections; default ``DEFAULTS.noise``.
     monte_carlo, sobol, simulation, backtest
         Precomputed results (see :func:`detente.report.html.render_report`).
+    scores : TrackRecord, optional
+        Out-of-sample scores of a backtest (:func:`detente.service.backtest_scores`, the same
+        function ``detente backtest`` calls): the backtest section then shows the reliability
+        diagram and the PIT histogram, with the headline figures.
     image_format : {"png", "svg"}
     title : str, optional
     generated : datetime, optional
@@ -177,10 +182,31 @@ def build_report(
     return render_report(
         sc, run.forecasts, zone=run.zone, blocked_by=run.blocked_by, seed=seed_entropy_of(used),
         monte_carlo=monte_carlo, monte_carlo_text=mc_text, sobol=sobol, sobol_text=sobol_text,
-        simulation=simulation, backtest=backtest, unavailable=unavailable, image_format=image_format,
+        simulation=simulation, backtest=backtest, calibration=_calibration(scores),
+        unavailable=unavailable, image_format=image_format,
         title=title, generated=generated,
         deal=calibrated_deal_probability(sc, seed=used),
     )
+
+
+def _calibration(scores: Any) -> dict[str, Any] | None:
+    """The report's view of a TrackRecord: reliability bins, PIT counts, cases, headline text."""
+    if scores is None:
+        return None
+    d = scores.to_dict()
+
+    def fmt(v: Any, digits: int = 3) -> str:
+        return "-" if v is None else f"{v:.{digits}f}"
+
+    text = [f"Out of sample (a case never takes part in the fit that scores it): deal "
+            f"probability on {d['n_deal_cases']} cases, Brier {fmt(d['brier'])}, log loss "
+            f"{fmt(d['log_loss'])}, Brier skill against the base rate {fmt(d['brier_skill'])}, "
+            f"ECE {fmt(d['ece'])}; ensemble point forecasts on {d['n_rows']} issue rows, CRPS "
+            f"{fmt(d['crps'], 1)}, coverage of the 50/80/90% intervals "
+            + "/".join(fmt((d["coverage"] or {}).get(k), 2) for k in ("0.5", "0.8", "0.9")) + ".",
+            *d.get("notes", [])]
+    return {"reliability": scores.to_frame("reliability"), "pit_histogram": d.get("pit_histogram"),
+            "cases": scores.to_frame("deal"), "text": text}
 
 
 def _noise_text(noise: Mapping[str, Any]) -> str:

@@ -72,7 +72,7 @@ def protocol_help() -> str:
         mod = module("detente.simulate.protocols")
     except ImportError:
         return ""
-    return "; ".join(f"{k}: {v.summary}" for k, v in mod.PROTOCOLS.items()) if mod is not None else ""
+    return "; ".join(f"{k}: {v}" for k, v in mod.protocol_summaries().items()) if mod is not None else ""
 
 
 def strategy_spec(spec: str | Sequence[Any] | None, n_parties: int = 2) -> Any:

@@ -22,6 +22,15 @@ interpretable features of the scenario (never on its outcome):
     :mod:`~detente.uncertainty.deal`) over the actors at the table, at the compromise models'
     forecasts (averaged). Negative: some actor is better off walking away.
 
+A fifth, **candidate** feature is computed only when a model asks for it:
+
+``simulator_deal_rate``
+    The share of the simulator's runs (:mod:`detente.simulate`, with the defaults of
+    ``detente simulate``: 1,000 runs of the ``mix`` strategies, 100 steps, 5 levels per issue,
+    the staged summit for a scenario with stages) that end in a deal, in [0, 1]. Whether it
+    earns its place is decided out of sample (``benchmarks/bench_calibration.py
+    --compare-simulator``, ``docs/accuracy.md``); the shipped model lists the features it uses.
+
 A small L2-regularised logistic model (scikit-learn) combines them: ``P(deal) = sigmoid(b0 +
 b . x)``. Its coefficients, the default firmness and their case-bootstrap replicates are
 fitted on the case library by :mod:`detente.backtest.calibration` (run
@@ -62,8 +71,10 @@ if TYPE_CHECKING:  # pandas only when a frame is asked for: importing the packag
     import pandas as pd
 
 __all__ = [
+    "CANDIDATE_FEATURES",
     "DEFAULT_DRAWS",
     "FEATURES",
+    "SIMULATOR_FEATURE",
     "DealFeatures",
     "DealModel",
     "DealProbability",
@@ -72,10 +83,21 @@ __all__ = [
     "deal_probability",
     "default_firmness",
     "load_deal_model",
+    "simulator_deal_rate",
 ]
 
-#: feature names, in coefficient order
+#: the structural features every model uses, in coefficient order
 FEATURES = ("structural_rate_logit", "red_line_violation", "model_disagreement", "walk_away_margin")
+#: the simulator's deal rate, a candidate feature (costs a simulation, so computed only on request)
+SIMULATOR_FEATURE = "simulator_deal_rate"
+#: every feature :func:`deal_features` can compute
+CANDIDATE_FEATURES = (*FEATURES, SIMULATOR_FEATURE)
+#: the simulator settings of the candidate feature: those of ``detente simulate`` (the service
+#: defaults, which live above this layer; a test checks they agree)
+SIMULATOR_RUNS, SIMULATOR_STEPS, SIMULATOR_LEVELS = 1000, 100, 5
+#: the most memory and estimated time the feature's simulation may take: every forecast computes
+#: it, so a scenario whose outcome space is too big gets the library average and a note instead
+SIMULATOR_MAX_BYTES, SIMULATOR_MAX_SECONDS = 256 * 2**20, 2.0
 #: Monte Carlo draws behind the structural rate (its sampling error, ~0.01, is far below the
 #: parameter uncertainty of the interval)
 DEFAULT_DRAWS = 2048
@@ -88,6 +110,7 @@ FEATURE_TEXT = {
     "red_line_violation": "distance of the models' forecasts outside binding red lines",
     "model_disagreement": "disagreement between the models' forecasts",
     "walk_away_margin": "smallest walk-away margin at the models' forecasts",
+    "simulator_deal_rate": "share of simulated negotiations that end in a deal",
 }
 
 
@@ -100,7 +123,7 @@ class DealFeatures:
     ----------
     scenario : str
     values : (n_features,)
-        In :data:`FEATURES` order; NaN for a feature the scenario cannot give (no walk-away
+        In ``features`` order; NaN for a feature the scenario cannot give (no walk-away
         values; or no red lines and no walk-away values, when every draw is a deal by
         construction and the structural rate says nothing): the model then uses the training
         mean, so that feature contributes nothing.
@@ -113,6 +136,8 @@ class DealFeatures:
     seed_entropy : int
     notes : tuple of str
         What the features rest on (no red lines, no walk-away values, one actor ...).
+    features : tuple of str
+        The names of ``values`` (default :data:`FEATURES`).
     """
 
     scenario: str
@@ -124,14 +149,16 @@ class DealFeatures:
     n_draws: int
     seed_entropy: int
     notes: tuple[str, ...] = ()
+    features: tuple[str, ...] = FEATURES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", freeze_array(np.asarray(self.values, dtype=float)))
         object.__setattr__(self, "rates", MappingProxyType(dict(self.rates)))
         object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "features", tuple(self.features))
 
     def as_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in zip(FEATURES, self.values, strict=True)}
+        return {k: float(v) for k, v in zip(self.features, self.values, strict=True)}
 
 
 def _logit(p: float) -> float:
@@ -171,6 +198,7 @@ def deal_features(
     veto_firmness: float | None = None,
     seed: None | int | np.random.SeedSequence = 0,
     draws: int = DEFAULT_DRAWS,
+    features: Sequence[str] = FEATURES,
 ) -> DealFeatures:
     """The structural features of a scenario under soft red lines of the given firmness.
 
@@ -185,6 +213,9 @@ def deal_features(
     seed : None, int or SeedSequence
     draws : int
         Monte Carlo draws for the structural rate.
+    features : sequence of str
+        Which of :data:`CANDIDATE_FEATURES` to return, in that order (default
+        :data:`FEATURES`); the simulator runs only when ``simulator_deal_rate`` is asked for.
 
     Returns
     -------
@@ -193,10 +224,15 @@ def deal_features(
     Raises
     ------
     ScenarioError
-        For draws <= 0 or a firmness outside [0, 1] (naming the field).
+        For draws <= 0, a firmness outside [0, 1] or an unknown feature (naming the field).
     """
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws <= 0:
         raise ScenarioError(f"must be a positive integer (got {draws!r})", field="draws")
+    features = tuple(features)
+    unknown = [f for f in features if f not in CANDIDATE_FEATURES]
+    if unknown:
+        raise ScenarioError(f"unknown deal feature(s) {', '.join(map(repr, unknown))}; known: "
+                            f"{', '.join(CANDIDATE_FEATURES)}", field="features")
     vf = firmness if veto_firmness is None else veto_firmness
     sc = scenario.without_outcome()
     ss = as_seed_sequence(seed)
@@ -251,12 +287,76 @@ def deal_features(
                      "little; the probability rests mostly on the library's base rate")
     if pert.n_inputs == 0:
         notes.append("no uncertain inputs: every draw is the same scenario")
-    values = np.array([rate_logit, violation, disagreement, walk])
+    known = {"structural_rate_logit": rate_logit, "red_line_violation": violation,
+             "model_disagreement": disagreement, "walk_away_margin": walk}
+    if SIMULATOR_FEATURE in features:
+        known[SIMULATOR_FEATURE] = simulator_deal_rate(sc, seed=ss, notes=notes)
+    values = np.array([known[f] for f in features])
     return DealFeatures(
         scenario=sc.name, values=values, raw_structural_rate=raw, rates=rates,
         firmness=float(firmness), veto_firmness=float(vf), n_draws=int(draws),
-        seed_entropy=seed_entropy(ss), notes=tuple(notes),
+        seed_entropy=seed_entropy(ss), notes=tuple(notes), features=features,
     )
+
+
+def simulator_deal_rate(scenario: Scenario, *, seed: None | int | np.random.SeedSequence = 0,
+                        notes: list[str] | None = None) -> float:
+    """Share of simulated negotiations that end in a deal, with ``detente simulate``'s defaults.
+
+    The ``mix`` strategies are deterministic, so the share is that of the strategy pairings
+    that agree (the seed matters only for random strategies). A scenario the simulator cannot
+    play, or whose simulation would exceed :data:`SIMULATOR_MAX_BYTES` or
+    :data:`SIMULATOR_MAX_SECONDS` (:func:`detente.simulate.cost.simulate_cost`; outcomes =
+    5 ** issues), gives NaN (the model then uses the library average) and a note in ``notes``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its outcome is never read.
+    seed : None, int or SeedSequence
+        The seed of the deal features: the simulator takes a sibling stream of the Monte Carlo
+        draws' (so the two never share numbers).
+    notes : list of str, optional
+        Receives a note when the simulator cannot play the scenario.
+
+    Returns
+    -------
+    float in [0, 1], or NaN
+    """
+    from ..simulate.cost import simulate_cost
+    from ..simulate.engine import negotiators, simulate
+    from ..simulate.strategies import mix
+
+    ss = as_seed_sequence(seed)
+    # a sibling of the draws' stream, built rather than spawned (spawning changes ss's state)
+    sim_ss = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 1))
+    sc = scenario.without_outcome()
+    protocol = "summit" if sc.stages else "alternating"
+    try:
+        seated = negotiators(sc, protocol)
+        cost = simulate_cost(n_parties=max(1, len(sc.actors)), n_negotiators=max(1, len(seated)),
+                             n_outcomes=SIMULATOR_LEVELS ** len(sc.issues), runs=SIMULATOR_RUNS,
+                             steps=SIMULATOR_STEPS, stages=max(1, len(sc.stages or ())))
+        if cost.bytes > SIMULATOR_MAX_BYTES or cost.seconds > SIMULATOR_MAX_SECONDS:
+            if notes is not None:
+                notes.append(f"the simulator's deal rate is not computed: {len(sc.issues)} issues "
+                             f"make {SIMULATOR_LEVELS ** len(sc.issues):,} outcomes (about "
+                             f"{cost.bytes / 2**20:.0f} MiB, {cost.seconds:.1f} s); it is set to "
+                             "the library average")
+            return math.nan
+        strategies = mix(len(seated))
+        res = simulate(sc, runs=SIMULATOR_RUNS, protocol=protocol, strategies=strategies,
+                       steps=SIMULATOR_STEPS, levels=SIMULATOR_LEVELS, seed=sim_ss,
+                       # every forecast computes this: pinned so that none can ever wait on a
+                       # kernel compile (the engines agree; dedup plays the deterministic mix's
+                       # few distinct runs once, so numpy is no slower)
+                       backend="numpy")
+    except (ScenarioError, ValueError) as e:  # the feature is then unknown, and says why
+        if notes is not None:
+            notes.append(f"the simulator could not play the scenario ({type(e).__name__}: {e}); "
+                         "its deal rate is set to the library average")
+        return math.nan
+    return float(res.deal_rate)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -475,6 +575,9 @@ class DealProbability:
 
 def predict_from_features(feats: DealFeatures, model: DealModel) -> DealProbability:
     """A :class:`DealProbability` from precomputed features and a fitted model."""
+    if tuple(feats.features) != tuple(model.features):
+        raise ScenarioError(f"features {list(feats.features)} do not match the model's "
+                            f"{list(model.features)}", field="features")
     x = feats.values
     value = float(model.predict(x))
     lo, hi = model.interval(x)
@@ -538,11 +641,12 @@ def deal_probability(
 
         scenario = load_scenario(scenario)
     m = load_deal_model() if model is None else model
+    unknown = [f for f in m.features if f not in CANDIDATE_FEATURES]
+    if unknown:
+        raise ScenarioError(f"the deal model uses unknown features {unknown}; known: "
+                            f"{list(CANDIDATE_FEATURES)}", field="model")
     feats = deal_features(scenario, firmness=m.firmness, veto_firmness=m.veto_firmness,
-                          seed=seed, draws=draws)
-    if list(m.features) != list(FEATURES):
-        raise ScenarioError(f"the deal model's features {list(m.features)} do not match "
-                            f"{list(FEATURES)}", field="model")
+                          seed=seed, draws=draws, features=m.features)
     return predict_from_features(feats, m)
 
 

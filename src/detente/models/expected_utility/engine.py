@@ -9,6 +9,7 @@ the last few bits.
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 
 import numpy as np
@@ -28,7 +29,7 @@ def _engine(backend: str, position: np.ndarray) -> ModuleType | None:
 
     ``position`` (..., n): one run per leading index (issue, draw), for the cost model of
     ``"auto"``."""
-    return kernel(backend, _KERNEL, what=_WHAT, n_runs=int(np.prod(np.shape(position)[:-1], dtype=np.int64)))
+    return kernel(backend, _KERNEL, what=_WHAT, n_runs=math.prod(np.shape(position)[:-1]))
 
 
 def expected_utility_round(

@@ -23,9 +23,10 @@ Adding a protocol (three files)
    returns :data:`~.base.RESULT_KEYS` arrays over the table's runs (``table.tables()`` gives the
    seated parties' :class:`~detente.simulate.strategies.PartyTables`; ``table.groups`` which
    strategy each seat plays in which runs; draw randomness only from ``rng``), and
-   ``PROTOCOL = ProtocolSpec(name="<name>", play=play, summary="one line for the help")``
+   ``PROTOCOL = ProtocolSpec(name="<name>", play=play)``
    (``strategies=False`` for a mediator protocol, ``walk_away=True`` to default walk-away on).
-2. One line in :data:`PROTOCOLS` below.
+2. One line in ``_SUMMARIES`` below: the name (also the module's name) and a one-line summary
+   for the help.
 3. ``tests/simulate/test_<name>.py``: its rules on a small domain, the same seed giving the
    same result, and a run through ``simulate(..., protocol="<name>")``.
 
@@ -35,17 +36,20 @@ simulator and the report pick it up from the registry; nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import importlib
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from ..._lazy import LazyRegistry
 from ...errors import ScenarioError
-from ..turns import AGREEMENT, DEADLINE, REASONS, VETO, WALK_AWAY, Group
-from . import alternating, single_text, summit
-from .alternating import alternating_offers
-from .base import RESULT_KEYS, BatchSource, ProtocolSpec, Table
-from .single_text import single_text as single_text_offers
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..turns import AGREEMENT, DEADLINE, REASONS, VETO, WALK_AWAY, Group
+    from .alternating import alternating_offers
+    from .base import RESULT_KEYS, BatchSource, ProtocolSpec, Table
+    from .single_text import single_text as single_text_offers
 
 __all__ = [
     "AGREEMENT",
@@ -63,20 +67,52 @@ __all__ = [
     "get_protocol",
     "play",
     "protocol_names",
+    "protocol_summaries",
     "single_text_offers",
 ]
 
-#: The protocol registry: name -> spec (one line per protocol).
-PROTOCOLS: Mapping[str, ProtocolSpec] = {
-    "alternating": alternating.PROTOCOL,
-    "single_text": single_text.PROTOCOL,
-    "summit": summit.PROTOCOL,
+
+#: The protocol registry, one line per protocol: name -> one line for the CLI help and the API
+#: schema. The protocol itself is ``PROTOCOL`` of this package's module ``<name>.py``, imported
+#: when first looked up in :data:`PROTOCOLS` (the CLI's help needs only names and summaries).
+_SUMMARIES = {
+    "alternating": "stacked alternating offers among the parties at the table (NegMAS SAO semantics)",
+    "single_text": "a mediator's single negotiating text, changed under unanimity",
+    "summit": "the scenario's stages in order, each a stacked alternating-offers negotiation among its seats",
 }
+PROTOCOLS: LazyRegistry[ProtocolSpec] = LazyRegistry(
+    {name: f"{__name__}.{name}:PROTOCOL" for name in _SUMMARIES},
+    finish=lambda name, spec: replace(spec, summary=_SUMMARIES[name]),
+)
+
+#: names this package re-exports from its modules, loaded on first use (PEP 562)
+_LAZY = {
+    "AGREEMENT": "..turns", "DEADLINE": "..turns", "REASONS": "..turns", "VETO": "..turns",
+    "WALK_AWAY": "..turns", "Group": "..turns",
+    "RESULT_KEYS": ".base", "BatchSource": ".base", "ProtocolSpec": ".base", "Table": ".base",
+    "alternating_offers": ".alternating",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "single_text_offers":
+        value = importlib.import_module(".single_text", __name__).single_text
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def protocol_names() -> tuple[str, ...]:
     """The registered protocol names, in registry order."""
     return tuple(PROTOCOLS)
+
+
+def protocol_summaries() -> dict[str, str]:
+    """name -> one-line summary, in registry order (no protocol module is loaded)."""
+    return {k: _SUMMARIES[k] if k in _SUMMARIES else PROTOCOLS[k].summary for k in PROTOCOLS}
 
 
 def get_protocol(name: Any) -> ProtocolSpec:

@@ -153,6 +153,5 @@ def play(table: Table, rng: np.random.Generator) -> dict[str, Any]:
 PROTOCOL = ProtocolSpec(
     name="alternating",
     play=play,
-    summary="stacked alternating offers among the parties at the table (NegMAS SAO semantics)",
     references=("Rubinstein (1982)", "Aydogan et al. (2017) doi:10.1007/978-3-319-51563-2_10"),
 )

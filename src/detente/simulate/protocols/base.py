@@ -90,7 +90,8 @@ class ProtocolSpec:
     play : callable (Table, Generator) -> dict
         One batch of negotiations at one table (:data:`RESULT_KEYS`).
     summary : str
-        One line for the CLI help and the API schema.
+        One line for the CLI help and the API schema (set by the registry,
+        :data:`~detente.simulate.protocols.PROTOCOLS`).
     strategies : bool
         Whether the parties play strategies (False: a mediator moves; results carry the label
         ``mediator``).
@@ -102,7 +103,7 @@ class ProtocolSpec:
 
     name: str
     play: Callable[[Table, np.random.Generator], dict[str, Any]]
-    summary: str
+    summary: str = ""
     strategies: bool = True
     staged: bool = False
     walk_away: bool = False

@@ -90,7 +90,6 @@ def play(table: Table, rng: np.random.Generator) -> dict[str, Any]:
 PROTOCOL = ProtocolSpec(
     name="single_text",
     play=play,
-    summary="a mediator's single negotiating text, changed under unanimity",
     strategies=False,
     references=("Raiffa (1982) ch. 14", "Klein et al. (2003) doi:10.1109/MIS.2003.1249167"),
 )

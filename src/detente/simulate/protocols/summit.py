@@ -54,7 +54,6 @@ __all__ = ["PROTOCOL", "play", "run_stages"]
 PROTOCOL = ProtocolSpec(
     name="summit",
     play=play,
-    summary="the scenario's stages in order, each a stacked alternating-offers negotiation among its seats",
     staged=True,
     walk_away=True,
     references=("Putnam (1988)", "Schelling (1960)", "Fearon (1994) doi:10.2307/2944796", "Tsebelis (2002)"),

@@ -1,0 +1,55 @@
+"""A registry whose entries load on first look-up (the model and protocol registries).
+
+Listing the names (``detente --help``, ``detente models``' choices) must not import numpy or
+an engine, so each entry is ``"module:attribute"`` until it is first asked for. An entry can
+also be set to the object itself (a model or protocol registered at run time, in tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, Generic, TypeVar
+
+__all__ = ["LazyRegistry"]
+
+T = TypeVar("T")
+
+
+class LazyRegistry(MutableMapping[str, T], Generic[T]):
+    """name -> object, in registration order; ``"package.module:attribute"`` strings are
+    imported on first look-up and ``finish(name, obj)`` (default: identity) runs once then."""
+
+    def __init__(self, entries: dict[str, str | T],
+                 finish: Callable[[str, Any], T] | None = None) -> None:
+        self._entries: dict[str, Any] = dict(entries)
+        self._pending = {k for k, v in entries.items() if isinstance(v, str)}
+        self._finish = finish
+
+    def __getitem__(self, name: str) -> T:
+        entry = self._entries[name]
+        if name in self._pending:
+            module, _, attr = entry.partition(":")
+            entry = getattr(importlib.import_module(module), attr)
+            if self._finish is not None:
+                entry = self._finish(name, entry)
+            self._entries[name] = entry
+            self._pending.discard(name)
+        return entry  # type: ignore[no-any-return]
+
+    def __setitem__(self, name: str, value: T) -> None:
+        self._entries[name] = value
+        self._pending.discard(name)
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+        self._pending.discard(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"LazyRegistry({list(self._entries)})"
