@@ -82,6 +82,28 @@ def test_summit_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, b
     _equal(ref, fast)
 
 
+@needs_numba
+def test_benchmark_summits_kernel_equals_the_general_path_on_any_split(alaska, monkeypatch):
+    """The configuration of the summit benchmark (issue 20): every input perturbed, the 25
+    ordered pairs of the NegMAS strategies, 100 steps per stage, walk-away, threats, veto.
+    Run for run, the kernel gives the general path's results on one thread or two, in one
+    merged batch or in several played at once (the chunks, and with them the threat draws,
+    stay the same)."""
+    pert = build_perturbation(alaska, noise={"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1,
+                                             "credibility": 0.2})
+    arrays, cred = pert.draw(1100, np.random.default_rng(20))
+    names = ["boulware", "linear", "conceder", "tit_for_tat", "aspiration"]
+    kw = dict(arrays=arrays, credibility=cred, protocol="summit", strategies=[(a, b) for a in names for b in names],
+              seed=20)
+    ref = _run("general", alaska, **kw)
+    assert {"walk_away", "veto"} <= set(ref.reason)
+    for threads in (1, 2):
+        monkeypatch.setattr(_fast, "kernel_threads", lambda n=threads: n)
+        _equal(ref, _run("numba", alaska, **kw))
+    monkeypatch.setattr(_fast, "KERNEL_BATCH", 300)  # batches of one chunk (372 runs), on two threads
+    _equal(ref, _run("numba", alaska, **kw))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("walk_away, time_limit", [(False, None), (True, None), (True, 23.5)])
 def test_alternating_per_run_fast_paths_equal_the_general_path(alaska, monkeypatch, backend, walk_away, time_limit):
@@ -144,35 +166,89 @@ def test_kernel_hands_runs_with_ties_back(alaska):
 
 
 @needs_numba
-def test_kernel_tables_equal_domain_batch_utilities(alaska):
-    """The kernel builds each run's table with DomainBatch.utilities' operations: bit for bit,
-    red-line penalties included, with per-run and shared value tables."""
-    from detente.simulate._kernel import table_of
+@pytest.mark.parametrize("rational", [True, False])
+def test_kernel_outcomes_equal_domain_batch_utilities(alaska, rational):
+    """The kernel never builds a table: it takes each run's extremes from the per-issue terms,
+    keeps the groups of blocks of outcomes (all issues but the last two, or the last, fixed)
+    worth a threshold or more in the buckets of their bounds, opens them lazily from the top,
+    and sums single utilities,
+    all with DomainBatch.utilities' operations. Bit for bit against the tables (red-line
+    penalties included, per-run and shared value tables): the extremes; after opening down to
+    bucket q, the buckets from q up hold exactly the valid outcomes that belong there; at the
+    end the first argmax of the table and the largest invalid utility above the threshold
+    (first id); any one outcome's utility."""
+    from detente.simulate._kernel import (
+        _B,
+        _BEST,
+        _IRR,
+        _NF,
+        _QS,
+        _extremes,
+        _open,
+        _start,
+        _terms,
+        _utility,
+    )
 
     pert = build_perturbation(alaska, noise={"position": 10, "salience": 0.2, "red_line": 15})
     arrays, _ = pert.draw(20, np.random.default_rng(0))
     b = scenario_domains(alaska, arrays, members={"usa": ["trump", "rubio"]})
     U = b.utilities(np.arange(20), parties=[1, 0, 3])
     cards = np.asarray(b.base.cardinalities, dtype=np.int64)
-    m = int(np.prod(cards))
+    m, n_i, vmax = int(np.prod(cards)), cards.size, int(cards.max())
     ps = [1, 0, 3]
     W = np.ascontiguousarray(b.weights[:, ps].transpose(1, 0, 2))
-    VT = np.zeros((3, 20, cards.size, cards.max()))
-    AL = np.zeros((3, 20, cards.size, cards.max()), dtype=bool)
-    for k in range(cards.size):
+    VT = np.zeros((3, 20, n_i, vmax))
+    AL = np.zeros((3, 20, n_i, vmax), dtype=bool)
+    for k in range(n_i):
         VT[:, :, k, :cards[k]] = np.broadcast_to(b.value_tables[k][:, ps], (20, 3, cards[k])).transpose(1, 0, 2)
         AL[:, :, k, :cards[k]] = np.broadcast_to(b.allowed[k][:, ps], (20, 3, cards[k])).transpose(1, 0, 2)
-    out, tmp = np.empty(m), np.empty(m)
-    ok, ok_tmp = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
+    t, al = np.empty((1, n_i, vmax)), np.empty((1, n_i, vmax), dtype=bool)
+    amin, amax, aamax = np.empty(n_i), np.empty(n_i), np.empty(n_i)
+    S, F = np.empty(n_i + 1), np.empty(n_i + 1, dtype=bool)
+    A, d = np.empty(n_i + 1, dtype=np.int64), np.empty(n_i + 1, dtype=np.int64)
+    nb, bmax = m // cards[-1] + m // (cards[-1] * cards[-2]), 64  # blocks and groups of blocks
+    bk_a, bk_s, bk_d = np.empty((1, nb), dtype=np.int64), np.empty((1, nb)), np.empty((1, nb), dtype=np.int64)
+    bk_f, bk_m, bk_nx = np.empty((1, nb), dtype=bool), np.empty(nb), np.empty((1, nb), dtype=np.int64)
+    bhd, vhd = np.empty((1, bmax + 2), dtype=np.int64), np.empty((1, bmax + 2), dtype=np.int64)
+    nz = np.zeros((1, (bmax + 2 + 63) // 64), dtype=np.uint64)
+    lf_v, lf_o, lf_nx = np.empty((1, m)), np.empty((1, m), dtype=np.int64), np.empty((1, m), dtype=np.int64)
+    si, sf = np.zeros((1, 7), dtype=np.int64), np.zeros((1, 5))
+    rng = np.random.default_rng(1)
+    nom = 0.4
     for p in range(3):
         for i in range(20):
-            nom = 0.3
-            mn, mx, best, cnt, im, ii = table_of(W, VT, AL, cards, 2.0, p, i, out, ok, tmp, ok_tmp, True, nom)
             u = U[p, i]
-            assert np.array_equal(out.view(np.int64), u.view(np.int64))
-            assert (mn, mx, best, cnt) == (u.min(), u.max(), int(np.argmax(u)), int((u >= nom).sum()))
-            irr = np.where(u >= nom, -np.inf, u)
-            assert im == irr.max() and (ii == int(np.argmax(irr)) if cnt < m else ii == -1)
+            _terms(W, VT, AL, cards, p, i, t[0], al[0])
+            mn, mx = _extremes(t[0], al[0], cards, 2.0, amin, amax, aamax)
+            assert (mn, mx) == (u.min(), u.max())
+            for low in (mn - 1.0, *np.quantile(u, [0.3, 0.9])):
+                sc = _start(t[0], al[0], cards, 2.0, low, mx, amax, aamax, S, F, A, d, bk_a[0], bk_s[0], bk_f[0],
+                            bk_d[0], bk_m, bk_nx[0], bhd[0], vhd[0], nz[0], bmax, si[0], sf[0])
+                B = si[0, _B]
+                valid = (u >= low) & ((u >= nom) if rational else True)
+                with np.errstate(invalid="ignore"):
+                    bucket = np.minimum(1 + np.floor((u - low) * sc), B).astype(np.int64)  # the kernel's _bucket_of
+                for q in range(B, 0, -1):
+                    _open(0, q, t, al, cards, 2.0, rational, nom, low, sc, bhd, bk_a, bk_s, bk_f, bk_d, bk_nx, vhd,
+                          lf_v, lf_o, lf_nx, nz, si, sf, True)
+                    assert si[0, _QS] == q
+                    for qq in (q, B):  # the bucket just opened and the top one: exactly their outcomes
+                        held, e = [], vhd[0, qq]
+                        while e >= 0:
+                            held.append((lf_o[0, e], lf_v[0, e]))
+                            e = lf_nx[0, e]
+                        want = np.flatnonzero(valid & (bucket == qq))
+                        assert sorted(o for o, _ in held) == want.tolist()
+                        assert all(np.float64(v).view(np.int64) == u[o].view(np.int64) for o, v in held)
+                    assert si[0, _NF] == np.count_nonzero(valid & (bucket >= q))
+                assert (sf[0, 0], si[0, _BEST]) == (mx, int(np.argmax(u)))
+                irr = np.flatnonzero((u >= low) & ~valid)
+                assert (sf[0, 1], si[0, _IRR]) == ((u[irr].max(), int(irr[np.argmax(u[irr])])) if irr.size
+                                                   else (-np.inf, -1))
+            for o in rng.integers(0, m, size=8):
+                assert np.array_equal(np.float64(_utility(t[0], al[0], cards, 2.0, int(o), d)).view(np.int64),
+                                      u[o].view(np.int64))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -26,7 +26,7 @@ from ..errors import ScenarioError
 from .domain import VIOLATION_PENALTY, Domain, _ro
 from .from_scenario import _grid, _members, _score, scenario_domain
 
-__all__ = ["DomainBatch", "scenario_domains", "scenario_reservations", "take_runs"]
+__all__ = ["DomainBatch", "same_members", "scenario_domains", "scenario_reservations", "take_runs"]
 
 #: ScenarioArrays fields that may carry a run axis, with their unbatched number of dimensions
 _RUN_FIELDS = {"position": 2, "salience": 2, "power": 1, "red_low": 2, "red_high": 2,
@@ -339,6 +339,14 @@ def scenario_domains(
         reservation = _reservations(scenario, arrays, n, weights, raw_max, credibility)
     r = np.broadcast_to(np.asarray(reservation, dtype=float), (n, n_a))
     return DomainBatch(base=base, value_tables=tuple(vts), weights=weights, reservation=r, allowed=tuple(allowed))
+
+
+def same_members(scenario, a: dict[str, Sequence[str]] | None, b: dict[str, Sequence[str]] | None) -> bool:
+    """Whether two choices of delegation members in the room (as ``members`` of
+    :func:`scenario_domains`) weigh every actor's members alike, so that they give the same
+    value tables (e.g. a stage that seats whole delegations, named or not)."""
+    a, b = a or {}, b or {}
+    return all(_members(x, a.get(x.id)) == _members(x, b.get(x.id)) for x in scenario.actors)
 
 
 def scenario_reservations(scenario, arrays, *, credibility: np.ndarray | None = None,

@@ -31,6 +31,7 @@ here, on the numpy path. The engine merges consecutive chunks into kernel batche
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,7 @@ from .strategies.tit_for_tat import NaiveTitForTat, _tft_concession, _tft_xnorm
 from .turns import DEADLINE, Group, Turns, step_times
 
 __all__ = ["BLOCK", "KERNEL_BATCH", "RowTables", "alternating_offers_rows", "compiled", "eligible",
-           "kernel_plays", "kernel_plays_combos", "merge_chunks", "play_batch"]
+           "kernel_plays", "kernel_plays_combos", "kernel_threads", "merge_chunks", "play_batch"]
 
 _KERNEL = "detente.simulate._kernel"
 
@@ -336,7 +337,7 @@ def alternating_offers_rows(
 _MIN_ROWS_PER_THREAD = 512
 
 
-def _threads() -> int:
+def kernel_threads() -> int:
     """Kernel threads: the CPUs this process may use."""
     import os
 
@@ -417,6 +418,13 @@ def _play_compiled(tabs, groups, n_steps, ts, walk_away, walk_patience, trace, t
                        groups, n_steps, walk_away, walk_patience, trace, time_limit, step_time)
 
 
+@lru_cache(maxsize=64)
+def _aspirations(exponent: float, ts: tuple[float, ...]) -> tuple[float, ...]:
+    """a(t) of one exponent at every step time, the scalar calls TimeDependent._band makes
+    (remembered: a summit plays the same few exponents and deadlines in every kernel call)."""
+    return tuple(float(_aspiration(t, exponent)) for t in ts)
+
+
 def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_away, walk_patience, trace, time_limit,
                 step_time) -> dict[str, Any]:
     """The numba kernel on every run; runs it gives back (ties) on the numpy path."""
@@ -445,7 +453,7 @@ def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_awa
     A = np.zeros((n_p, n_e, max(1, len(ts))))
     for p in range(n_p):
         for k, e in enumerate(exps[p]):
-            A[p, k, :len(ts)] = [_aspiration(t, e) for t in ts]
+            A[p, k, :len(ts)] = _aspirations(e, tuple(ts))
     agreement = np.full(n, -1, dtype=np.int64)
     reason = np.full(n, DEADLINE, dtype=np.int64)
     step_end = np.full(n, -1, dtype=np.int64)
@@ -460,7 +468,7 @@ def _run_kernel(W, VT, AL, cards, pen, R, NOM, tables, groups, n_steps, walk_awa
             last_offer, offers, fail)
     # runs are independent and the kernel releases the GIL: disjoint row ranges on threads
     # (the numbers do not depend on the split)
-    k = min(_threads(), max(1, n // _MIN_ROWS_PER_THREAD))
+    k = min(kernel_threads(), max(1, n // _MIN_ROWS_PER_THREAD))
     if k <= 1:
         play_rows(*args, 0, n)
     else:

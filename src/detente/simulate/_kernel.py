@@ -9,20 +9,34 @@ are those of the numpy path (:mod:`._fast`, which plays without numba or with
 
 Why it is fast:
 
-- **no chunk-wide tables**: a run's utility tables are built in cache when the run starts
-  (memory bandwidth, not arithmetic, bounds the numpy path on large batches);
-- **lazy sorting**: a strategy only looks at outcomes near the levels it offers and accepts,
-  which mostly stay near the top of its ranking. A party's valid outcomes (all, or those at or
-  above its nominal reservation value) are first put in about one bucket each by a counting
-  sort over [max(min U, r), max U] (the bucket is monotone in the utility, so buckets come
-  in order); buckets are sorted (insertion sort) from the top down only as far as the
-  queries reach: every outcome left unsorted is worth less than the sorted part's minimum,
-  which stays below every level looked up (minus 4e-6, so NegMAS's 1e-6 nearest-outcome rule
-  never needs it).
-- Ties need the whole ranking (which of equal outcomes comes first is numpy's ``argsort``
-  order of the whole table), so a run with two equal utilities in a sorted bucket is left to
-  the numpy path (``fail[i] = True``). Equal utilities always share a bucket. With perturbed
-  scenarios ties are rare.
+- **no tables**: a run's utility table is never built. Per party and run the kernel takes
+  the per-issue terms w_k v_k[j] (a few dozen numbers) and gets the table's exact minimum and
+  maximum from them (:func:`_extremes`: rounded sums are monotone in each term, so the
+  extremes over a product of value sets are the sums of the per-issue extremes, in order).
+  No strategy looks up a level below r, so only outcomes worth min(r, nominal r) - 1e-5 or
+  more are ever held. They are reached through their prefixes (:func:`_entries`, a
+  depth-first walk over the issues that skips every prefix whose completions all fall
+  short): groups (all issues but the last two fixed) wait in the bucket of their bound;
+  opening a bucket (:func:`_open`) turns its groups into blocks (all issues but the last
+  fixed, waiting in the bucket of their exact maximum) and its blocks into outcomes, each in
+  the bucket of its utility. Buckets have equal width over [min(r, nominal r) - 1e-5, max U]
+  and are opened from the top down only as far as the party's levels reach (to 4e-6 below
+  them, so NegMAS's 1e-6 nearest-outcome rule is covered): strategies mostly stay near the
+  top of their rankings, and an outcome never opened is worth less than every level looked
+  up. The utility of the offer on the table is summed from its issue values when the offer
+  changes (:func:`_utility`). Every number is the float64 sum ``DomainBatch.utilities``
+  makes, in the same order.
+- **no sorting**: a time-dependent or tit-for-tat proposal needs the smallest outcome worth
+  its level or more and the largest below it (:func:`_worst`): the first in the level's
+  bucket or the next non-empty one above (a bitmap of non-empty buckets finds it), the second
+  in the level's bucket or the one below. A tit-for-tat party reads the top few utilities of
+  its ranking (:func:`_top`).
+- Ties: which of equal outcomes a strategy offers is numpy's ``argsort`` order of the whole
+  table, so a run whose answer rests on two equal utilities is left to the numpy path
+  (``fail[i] = True``); so is a run that would need an outcome below the threshold (not
+  reached by these strategies). Equal utilities always share a bucket. With perturbed
+  scenarios ties are rare. Which runs are left to numpy never changes a number, only who
+  computes it.
 """
 
 from __future__ import annotations
@@ -31,87 +45,17 @@ import numpy as np
 
 from .._jit import njit
 
-__all__ = ["play_rows", "table_of"]
+__all__ = ["play_rows"]
 
 _EPS = 1e-6  # strategies._INV_EPS
-#: margin below a query level that the sorted part must reach (> 2 * _EPS)
+#: margin below a query level that the buckets opened must reach (> 2 * _EPS)
 _MARGIN = 4e-6
 _AGREEMENT, _DEADLINE, _WALK_AWAY = 0, 1, 2
-
-
-@njit(error_model="numpy")
-def _grid(src, src_ok, N, V, w, vt, al, has_al, dst, dst_ok):  # pragma: no cover - compiled
-    """Extend the outcome grid by one issue: dst[a * V + j] = src[a] + w * vt[j]."""
-    for a in range(N):
-        base = src[a]
-        for j in range(V):
-            t = w * vt[j]
-            dst[a * V + j] = base + t
-    if has_al:
-        for a in range(N):
-            b = src_ok[a]
-            for j in range(V):
-                dst_ok[a * V + j] = b and al[j]
-
-
-@njit(error_model="numpy")
-def table_of(W, VT, AL, cards, pen, p, i, out, ok, tmp, ok_tmp, rational, nom):  # pragma: no cover - compiled
-    """Party p's utility table of run i into out (m,), with the operations of
-    DomainBatch.utilities (u = 0; u += w_k * v_k issue by issue over the grid, the last issue
-    fastest; minus the penalty outside the red lines), one run at a time, in cache.
-
-    Returns (min, max, first argmax, number of valid outcomes, largest invalid utility, its
-    first outcome id): valid means u >= nom when ``rational``, else every outcome.
-    """
-    iw = min(i, W.shape[1] - 1)
-    iv = min(i, VT.shape[1] - 1)
-    ia = min(i, AL.shape[1] - 1)
-    n_i = cards.shape[0]
-    has_al = AL.shape[1] > 0
-    in_out = n_i % 2 == 0  # start so that the last-but-one issue writes into tmp
-    if in_out:
-        out[0] = 0.0
-        ok[0] = True
-    else:
-        tmp[0] = 0.0
-        ok_tmp[0] = True
-    N = 1
-    for kk in range(n_i - 1):
-        V = cards[kk]
-        al = AL[p, ia, kk] if has_al else ok[:0]
-        if in_out:
-            _grid(out, ok, N, V, W[p, iw, kk], VT[p, iv, kk], al, has_al, tmp, ok_tmp)
-        else:
-            _grid(tmp, ok_tmp, N, V, W[p, iw, kk], VT[p, iv, kk], al, has_al, out, ok)
-        in_out = not in_out
-        N *= V
-    # the last issue: values, red lines and the statistics in one pass, from tmp into out
-    kk = n_i - 1
-    V = cards[kk]
-    w = W[p, iw, kk]
-    vt = VT[p, iv, kk]
-    mn_, mx_, b_, c_, im, ii = np.inf, -np.inf, 0, 0, -np.inf, -1
-    for a in range(N):
-        base = tmp[a]
-        ba = ok_tmp[a] if has_al else True
-        for j in range(V):
-            o = a * V + j
-            t = w * vt[j]
-            x = base + t
-            if has_al and not (ba and AL[p, ia, kk, j]):
-                x = x - pen
-            out[o] = x
-            if x < mn_:
-                mn_ = x
-            if x > mx_:
-                mx_ = x
-                b_ = o
-            if not rational or x >= nom:
-                c_ += 1
-            elif x > im:
-                im = x
-                ii = o
-    return mn_, mx_, b_, c_, im, ii
+#: de Bruijn sequence and table: the index of a 64-bit word's lowest set bit in one multiply
+_DB_MAGIC = np.uint64(0x03F79D71B4CB0A89)
+_DB_INDEX = np.array([0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43, 22, 45,
+                      39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11, 46, 26,
+                      40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6], dtype=np.int64)
 
 
 @njit(error_model="numpy")
@@ -174,36 +118,7 @@ def _sort_pairs(v, ids, lo0, hi0):  # pragma: no cover - compiled
         _insertion_sort(v, ids, lo, hi)
 
 
-@njit(error_model="numpy")
-def _buckets(u, rational, nom, base, scale, B, vals, ids, start, bkt):  # pragma: no cover - compiled
-    """Counting sort of the valid outcomes (u >= nom when ``rational``) into buckets 0 .. B
-    (:func:`_bucket_of`), ascending; start[q] is where bucket q begins in vals/ids and
-    start[B + 1] is the number of valid outcomes."""
-    m = u.shape[0]
-    for q in range(B + 2):
-        start[q] = 0
-    for o in range(m):
-        x = u[o]
-        if rational and not x >= nom:
-            bkt[o] = -1
-            continue
-        q = _bucket_of(x, base, scale, B)
-        bkt[o] = q
-        start[q + 1] += 1
-    for q in range(B + 1):
-        start[q + 1] += start[q]
-    for o in range(m):  # scatter; start[q] moves to the end of bucket q
-        q = bkt[o]
-        if q >= 0:
-            vals[start[q]] = u[o]
-            ids[start[q]] = o
-            start[q] += 1
-    for q in range(B, 0, -1):  # back to the bucket starts
-        start[q] = start[q - 1]
-    start[0] = 0
-
-
-@njit(error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _bucket_of(x, base, scale, B):  # pragma: no cover - compiled
     """The bucket of utility x, monotone non-decreasing in x: 0 below ``base`` (utilities no
     query reaches in practice: irrational or outside red lines), else 1 + B (x - base) /
@@ -214,53 +129,306 @@ def _bucket_of(x, base, scale, B):  # pragma: no cover - compiled
     return q if q < B else B
 
 
-@njit(error_model="numpy")
-def _sort_down(p, q, vals, ids, start, sfrom):  # pragma: no cover - compiled
-    """Sort buckets q .. sfrom[p] - 1 of party p (the sorted part grows to [start[q], cnt));
-    False when they hold a tie. Large buckets by quicksort, then one insertion sort over the
-    range: elements only move within their bucket (buckets are in order)."""
-    hi_q = sfrom[p]
-    if q >= hi_q:
-        return True
-    v, ix, st = vals[p], ids[p], start[p]
-    for b in range(q, hi_q):
-        if st[b + 1] - st[b] > 32:
-            _sort_pairs(v, ix, st[b], st[b + 1] - 1)
-    a0, a1 = st[q], st[hi_q]
-    _insertion_sort(v, ix, a0, a1 - 1)
-    sfrom[p] = q
-    # equal values share a bucket, so no tie straddles the boundary with the sorted part
-    for a in range(a0 + 1, a1):
-        if v[a] == v[a - 1]:
-            return False
-    return True
+#: Columns of a party's integer state ``si`` (:func:`_start`, :func:`_open`): the lowest
+#: bucket opened, the number of outcomes in the buckets opened, the first argmax and the
+#: first largest invalid outcome met, the outcomes held, the number of buckets, the entries
+#: (blocks and groups of blocks) made. Its float state ``sf``: the utility of that argmax and
+#: of that invalid outcome; the largest allowed, disallowed and overall term of the last issue.
+_QS, _NF, _BEST, _IRR, _NL, _B, _NB = 0, 1, 2, 3, 4, 5, 6
 
 
 @njit(error_model="numpy")
-def _worst(vals, ids, below, cnt, mn, mx, floor, irr_max, irr_id, best):  # pragma: no cover - compiled
-    """worst_in_rows for one run: vals[below:cnt] sorted, everything before it < mn - 4e-6."""
-    if cnt == 0:
-        return best
-    lo_i, hi_i = below, cnt  # binary search (left) of mn in the sorted part
-    while lo_i < hi_i:
-        mid = (lo_i + hi_i) >> 1
-        if vals[mid] < mn:
-            lo_i = mid + 1
+def _entries(t, al, cards, pen, low, amax, aamax, S, F, A, d, bk_a, bk_s, bk_f, bk_d, bk_m, sf):  # pragma: no cover
+    """The entries of a party's table worth ``low`` or more, found by a depth-first walk over
+    the issues that skips every prefix whose completions all fall short: with three issues or
+    more, groups (outcome prefixes of all issues but the last two, bk_d = 1), else blocks
+    (prefixes of all but the last issue, bk_d = 0; one block, the empty prefix, for a single
+    issue). Their bounds bk_m: a block's is its exact maximum, a group's a bound.
+
+    Each utility is ((0 + t_0) + t_1) + ... (minus the penalty outside a red line), and
+    rounded addition and subtraction are non-decreasing in each operand, so a prefix's best
+    completion is at most its sum plus the largest allowed term of each issue left (all in
+    the red lines), or plus the largest term and minus the penalty (any other), and a block's
+    maximum is exactly that. Writes prefix ids, sums, red-line states, kinds and bounds into
+    bk_a, bk_s, bk_f, bk_d, bk_m and the last issue's largest allowed, disallowed and overall
+    term into sf[2:5]; returns the number of entries."""
+    n_i = cards.shape[0]
+    last = n_i - 1
+    la, ld, lall = -np.inf, -np.inf, -np.inf
+    for j in range(cards[last]):
+        v = t[last, j]
+        lall = max(lall, v)
+        if al[last, j]:
+            la = max(la, v)
         else:
-            hi_i = mid
-    i = lo_i if lo_i < cnt - 1 else cnt - 1
-    si = vals[i]
+            ld = max(ld, v)
+    sf[2], sf[3], sf[4] = la, ld, lall
+    if n_i == 1:  # one block, the empty prefix
+        bm = max(0.0 + la, (0.0 + ld) - pen)
+        if not bm >= low:
+            return 0
+        bk_a[0], bk_s[0], bk_f[0], bk_d[0], bk_m[0] = 0, 0.0, True, 0, bm
+        return 1
+    stop = last - 2 if n_i >= 3 else last - 1  # the depth of the entries made
+    nb = 0
+    S[0] = 0.0
+    F[0] = True
+    A[0] = 0
+    k = 0
+    d[0] = -1
+    while k >= 0:
+        d[k] += 1
+        j = d[k]
+        if j >= cards[k]:
+            k -= 1
+            continue
+        s = S[k] + t[k, j]
+        f = F[k] and al[k, j]
+        a = A[k] * cards[k] + j
+        if k == last - 1:
+            ub = max(s + la, (s + ld) - pen) if f else (s + lall) - pen
+        else:
+            ub_all, ub_al = s, s
+            for kk in range(k + 1, n_i):
+                ub_all = ub_all + amax[kk]
+                ub_al = ub_al + aamax[kk]
+            ub = max(ub_al, ub_all - pen) if f else ub_all - pen
+        if not ub >= low:
+            continue
+        if k == stop:
+            bk_a[nb], bk_s[nb], bk_f[nb], bk_d[nb], bk_m[nb] = a, s, f, 1 if k < last - 1 else 0, ub
+            nb += 1
+            continue
+        S[k + 1] = s
+        F[k + 1] = f
+        A[k + 1] = a
+        k += 1
+        d[k] = -1
+    return nb
+
+
+@njit(error_model="numpy")
+def _start(t, al, cards, pen, low, umax, amax, aamax, S, F, A, d, bk_a, bk_s, bk_f, bk_d, bk_m, bk_nx, bhd, vhd, nz,
+           bmax, si, sf):  # pragma: no cover - compiled
+    """Start a party's buckets for one run: its entries worth ``low`` or more
+    (:func:`_entries`) in the buckets of their bounds, B = about two buckets per block (at
+    most ``bmax``) of equal width over [low, umax], nothing opened. Returns the buckets'
+    scale (B / (umax - low))."""
+    nb = _entries(t, al, cards, pen, low, amax, aamax, S, F, A, d, bk_a, bk_s, bk_f, bk_d, bk_m, sf)
+    n_i = cards.shape[0]
+    per = cards[n_i - 2] if n_i >= 3 else 1  # blocks per entry
+    B = max(8, min(2 * nb * per, bmax))
+    sc = B / (umax - low)
+    if not (sc > 0.0 and sc < np.inf):
+        sc = 0.0
+    for q in range(B + 2):
+        bhd[q] = -1
+        vhd[q] = -1
+    for w in range(nz.shape[0]):  # every word: a bit left by an earlier run must not count
+        nz[w] = np.uint64(0)
+    for b in range(nb):
+        q = _bucket_of(bk_m[b], low, sc, B)
+        bk_nx[b] = bhd[q]
+        bhd[q] = b
+    si[_QS] = B + 1
+    si[_NF] = 0
+    si[_BEST] = -1
+    si[_IRR] = -1
+    si[_NL] = 0
+    si[_B] = B
+    si[_NB] = nb
+    sf[0] = -np.inf
+    sf[1] = -np.inf
+    return sc
+
+
+@njit(error_model="numpy")
+def _open(p, q_need, t, al, cards, pen, rational, nom, low, scale, bhd, bk_a, bk_s, bk_f, bk_d, bk_nx, vhd, lf_v,
+          lf_o, lf_nx, nz, si, sf, count):  # pragma: no cover - compiled
+    """Open a party's entries down through bucket ``q_need``: then every valid outcome worth
+    the bottom of that bucket or more sits in the bucket of its utility.
+
+    Entries wait in the bucket of their bound (bhd, linked by bk_nx). Opening bucket q turns
+    its groups into their blocks (each to the bucket of its maximum, q or lower) and sends the
+    outcomes of its blocks worth ``low`` or more and valid (u >= ``nom`` when ``rational``)
+    to the buckets of their utilities (vhd, linked by lf_nx), q or lower; the outcomes of
+    bucket q are then all there (an outcome's bounds are at least its utility), and with
+    ``count`` (a tit-for-tat party, which reads its ranking by position) si[p, _NF] counts
+    the outcomes of the buckets opened; bit q of nz marks a bucket holding
+    outcomes. Along the way the first argmax of all outcomes (sf[p, 0], si[p, _BEST]) and the
+    largest invalid utility (sf[p, 1], si[p, _IRR]) are kept over the outcomes met, ties
+    going to the lower id. Every array is indexed by party p first.
+    """
+    last = cards.shape[0] - 1
+    V = cards[last]
+    B = si[p, _B]
+    la, ld, lall = sf[p, 2], sf[p, 3], sf[p, 4]
+    while si[p, _QS] > q_need and si[p, _QS] > 1:
+        q = si[p, _QS] - 1
+        while bhd[p, q] >= 0:
+            b = bhd[p, q]
+            bhd[p, q] = bk_nx[p, b]
+            s0, f0 = bk_s[p, b], bk_f[p, b]
+            if bk_d[p, b] == 1:  # a group: its blocks
+                a0 = bk_a[p, b] * cards[last - 1]
+                for j in range(cards[last - 1]):
+                    s = s0 + t[p, last - 1, j]
+                    f = f0 and al[p, last - 1, j]
+                    bm = max(s + la, (s + ld) - pen) if f else (s + lall) - pen
+                    if not bm >= low:
+                        continue
+                    c = si[p, _NB]
+                    si[p, _NB] = c + 1
+                    bk_a[p, c], bk_s[p, c], bk_f[p, c], bk_d[p, c] = a0 + j, s, f, 0
+                    qq = _bucket_of(bm, low, scale, B)
+                    bk_nx[p, c] = bhd[p, qq]
+                    bhd[p, qq] = c
+                continue
+            a0 = bk_a[p, b] * V
+            for j in range(V):
+                x = s0 + t[p, last, j]
+                if not (f0 and al[p, last, j]):
+                    x = x - pen
+                o = a0 + j
+                if x > sf[p, 0] or (x == sf[p, 0] and o < si[p, _BEST]):
+                    sf[p, 0] = x
+                    si[p, _BEST] = o
+                if not x >= low:
+                    continue
+                if rational and not x >= nom:
+                    if x > sf[p, 1] or (x == sf[p, 1] and o < si[p, _IRR]):
+                        sf[p, 1] = x
+                        si[p, _IRR] = o
+                    continue
+                e = si[p, _NL]
+                si[p, _NL] = e + 1
+                lf_v[p, e] = x
+                lf_o[p, e] = o
+                qq = _bucket_of(x, low, scale, B)
+                lf_nx[p, e] = vhd[p, qq]
+                vhd[p, qq] = e
+                nz[p, qq >> 6] |= np.uint64(1) << np.uint64(qq & 63)
+        if count:
+            e = vhd[p, q]
+            while e >= 0:
+                si[p, _NF] += 1
+                e = lf_nx[p, e]
+        si[p, _QS] = q
+
+
+@njit(error_model="numpy", inline="always")
+def _in_bucket(vhd, lf_v, lf_o, lf_nx, p, q, v, above):  # pragma: no cover - compiled
+    """In bucket q: the smallest utility >= v (``above``) or the largest < v, its id, and
+    whether another outcome there is worth the same (a tie: which one comes first is numpy's
+    argsort order). (nan, -1, False) when there is none."""
+    bv, bo, dup = np.nan, -1, False
+    e = vhd[p, q]
+    while e >= 0:
+        x = lf_v[p, e]
+        if (x >= v) if above else (x < v):
+            if bo < 0 or (x < bv if above else x > bv):
+                bv, bo, dup = x, lf_o[p, e], False
+            elif x == bv:
+                dup = True
+        e = lf_nx[p, e]
+    return bv, bo, dup
+
+
+@njit(error_model="numpy", inline="always")
+def _next_bucket(nz, p, q, B):  # pragma: no cover - compiled
+    """The lowest bucket in q .. B marked non-empty in party p's bitmap nz (uint64 words), -1
+    if none."""
+    w = q >> 6
+    last = B >> 6
+    if w > last:
+        return -1
+    word = nz[p, w] & (~np.uint64(0) << np.uint64(q & 63))
+    while word == np.uint64(0):
+        w += 1
+        if w > last:
+            return -1
+        word = nz[p, w]
+    lowest = word & (~word + np.uint64(1))
+    out = (w << 6) + _DB_INDEX[np.int64((lowest * _DB_MAGIC) >> np.uint64(58))]
+    return out if out <= B else -1
+
+
+@njit(error_model="numpy")
+def _worst(vhd, lf_v, lf_o, lf_nx, nz, p, B, low, scale, q_open, n_valid, rational, mn, mx, floor, irr_max, irr_id,
+           best):  # pragma: no cover - compiled
+    """worst_in_rows for one run, with every valid outcome worth mn - 4e-6 or more in the
+    buckets opened (down to ``q_open``; nz marks the non-empty ones); ``n_valid`` the number
+    of valid outcomes (only whether it is 0 or 1 matters).
+
+    The strategy's "leftmost outcome worth mn or more" of its ascending ranking is the
+    smallest outcome worth mn or more (the largest outcome when none is): in mn's bucket or
+    the next non-empty one above. Its predecessor, the largest outcome below it, only matters
+    within 1e-6 of mn; nothing lies between mn and it, so that is the largest outcome below
+    mn, in the buckets down to mn - 1e-6 (opened). Returns the outcome id, or -2 when the
+    answer depends on the order of tied utilities or on outcomes not held.
+    """
+    if n_valid == 0:
+        return best
+    q0 = _bucket_of(mn, low, scale, B)
+    si, so, sdup = np.nan, -1, False
+    q = _next_bucket(nz, p, q0, B)
+    while q >= 0:
+        si, so, sdup = _in_bucket(vhd, lf_v, lf_o, lf_nx, p, q, mn, True)
+        if so >= 0:
+            break
+        q = _next_bucket(nz, p, q + 1, B)
+    if so < 0:  # nothing worth mn: the largest outcome, in the highest non-empty bucket
+        q = B
+        while q >= q_open and so < 0:
+            si, so, sdup = _in_bucket(vhd, lf_v, lf_o, lf_nx, p, q, np.inf, False)
+            q -= 1
+        if so < 0:
+            return -2
+    sj, jo, jdup = np.nan, -1, False
+    if si >= mn:  # (the predecessor is never taken when si < mn)
+        q = q0
+        q_low = max(_bucket_of(mn - _EPS, low, scale, B), q_open)
+        while q >= q_low and jo < 0:
+            sj, jo, jdup = _in_bucket(vhd, lf_v, lf_o, lf_nx, p, q, mn, False)
+            q -= 1
     dist = abs(si - mn)
     take = False
-    sj = 0.0
-    if i - 1 >= below:  # a predecessor before the sorted part is < mn - 4e-6: never taken
-        sj = vals[i - 1]
+    if jo >= 0:  # a predecessor not found is < mn - 1e-6: never taken
         take = (si >= mn) and (sj >= mn - _EPS) and (sj <= mx + 2 * _EPS) and ((mn - sj) < dist) and (sj >= floor)
-    out = ids[i - 1] if take else ids[i]
+    if (sdup and not take) or (jdup and take):
+        return -2
+    out = jo if take else so
     bd = (mn - sj) if take else dist
-    if (irr_max >= mn - _EPS) and ((mn - irr_max) < bd) and not ((i == 0) and (si < mn)) and (irr_max >= floor):
+    bottom = False  # the strategy's (i == 0) and (si < mn): a single valid outcome, worth less than mn
+    if si < mn:
+        if rational:
+            return -2  # a time-dependent level never exceeds max U: not reached
+        bottom = n_valid == 1
+    if (irr_max >= mn - _EPS) and ((mn - irr_max) < bd) and not bottom and (irr_max >= floor):
         out = irr_id
     return out
+
+
+@njit(error_model="numpy")
+def _top(vhd, lf_v, lf_nx, B, q_open, k, out):  # pragma: no cover - compiled
+    """The k largest utilities in the buckets opened, descending, into out[:k] (the caller
+    opens buckets until they hold k outcomes)."""
+    n = 0
+    q = B
+    while q >= q_open and n < k:
+        e = vhd[q]
+        c0 = n
+        while e >= 0:
+            x = lf_v[e]
+            a = n  # insertion into out[c0:n] (descending), small
+            while a > c0 and out[a - 1] < x:
+                out[a] = out[a - 1]
+                a -= 1
+            out[a] = x
+            n += 1
+            e = lf_nx[e]
+        q -= 1
+    return n
 
 
 @njit(error_model="numpy")
@@ -276,37 +444,107 @@ def _xnorm(mn0, mx, r, u):  # pragma: no cover - compiled
 
 
 @njit(error_model="numpy")
-def _concession(p, pc, step, tft, calls, vals, ids, start, sfrom, umin, umax, r, m):  # pragma: no cover
-    """NaiveTitForTat._concession for one run (its ranking is all outcomes, cnt = m); NaN when
-    sorting the entries it reads met a tie."""
-    L = m - 1
+def _concession(pc, step, tft, ua, ub, umin, umax):  # pragma: no cover - compiled
+    """NaiveTitForTat._concession for one run, given its ranking entries ua and ub at
+    positions L - 2 calls and L - 2 calls - 1 (read only while 0 < step < kindness_start_step).
+    Returns (concession, whether the call counted)."""
     conc = 0.0 if pc < 0 else pc
-    kc = calls[p]
-    ia, ib = L - 2 * kc, L - 2 * kc - 1
-    if 0 < step < tft[p, 1]:
-        # the ranking entries at ia and ib must be sorted: sort down to position ib
-        lowest = ib if ib >= 0 else (ia if ia >= 0 else m)
-        q = sfrom[p]
-        while q > 0 and start[p, q] > lowest:
-            q -= 1
-        if not _sort_down(p, q, vals, ids, start, sfrom):
-            return np.nan
-        ua = vals[p, ia] if ia >= 0 else r
-        ub = vals[p, ib] if ib >= 0 else r
-        rng_u = umax[p] - umin[p]
+    counted = False
+    if 0 < step < tft[1]:
+        rng_u = umax - umin
         mc = (ua - ub + 1e-12) / rng_u
-        calls[p] = kc + 1
+        counted = True
     elif step <= 0:
         mc = 0.0
     else:
-        mc = conc + tft[p, 0]
+        mc = conc + tft[0]
     if np.isfinite(mc) and (mc >= -1e-6) and (mc <= 1.0000001):
-        return mc
-    return 0.0
+        return mc, counted
+    return 0.0, counted
 
 
-# One function of ~160 lines on purpose (a numba kernel, exempt from the 150-line rule): the
-# turn loop of one run keeps its per-run tables and sorted buckets in local scratch, and
+@njit(error_model="numpy")
+def _terms(W, VT, AL, cards, p, i, t, al):  # pragma: no cover - compiled
+    """Party p's per-issue terms of run i, t[k, j] = w_k * v_k[j] (the product DomainBatch.utilities
+    adds), and its red-line mask al[k, j] (all True without red lines)."""
+    iw = min(i, W.shape[1] - 1)
+    iv = min(i, VT.shape[1] - 1)
+    ia = min(i, AL.shape[1] - 1)
+    has_al = AL.shape[1] > 0
+    for k in range(cards.shape[0]):
+        w = W[p, iw, k]
+        for j in range(cards[k]):
+            t[k, j] = w * VT[p, iv, k, j]
+            al[k, j] = AL[p, ia, k, j] if has_al else True
+
+
+@njit(error_model="numpy")
+def _extremes(t, al, cards, pen, amin, amax, aamax):  # pragma: no cover - compiled
+    """The exact minimum and maximum of the run's utility table without building it.
+
+    Each utility is ((0 + t_0) + t_1) + ... (minus the penalty outside a red line), and
+    rounded addition and subtraction are non-decreasing in each operand, so over a product of
+    value sets the extremes are those of the per-issue extremes, summed in the same order.
+    Feasible outcomes are the product of the allowed values; infeasible ones the union, over
+    issues k, of the products with a disallowed value on k. Also fills amin[k], amax[k] and
+    aamax[k]: the smallest, the largest and the largest allowed term of issue k."""
+    n_i = cards.shape[0]
+    fmin, fmax, feasible = 0.0, 0.0, True
+    for k in range(n_i):
+        a_lo, a_hi, x_lo, x_hi = np.inf, -np.inf, np.inf, -np.inf
+        for j in range(cards[k]):
+            v = t[k, j]
+            x_lo = min(x_lo, v)
+            x_hi = max(x_hi, v)
+            if al[k, j]:
+                a_lo = min(a_lo, v)
+                a_hi = max(a_hi, v)
+        amin[k] = x_lo
+        amax[k] = x_hi
+        aamax[k] = a_hi
+        if a_lo == np.inf:
+            feasible = False
+        fmin = fmin + a_lo
+        fmax = fmax + a_hi
+    umin = fmin if feasible else np.inf
+    umax = fmax if feasible else -np.inf
+    for k in range(n_i):
+        d_lo, d_hi = np.inf, -np.inf
+        for j in range(cards[k]):
+            if not al[k, j]:
+                d_lo = min(d_lo, t[k, j])
+                d_hi = max(d_hi, t[k, j])
+        if d_lo == np.inf:
+            continue
+        lo, hi = 0.0, 0.0
+        for kk in range(n_i):
+            lo = lo + (d_lo if kk == k else amin[kk])
+            hi = hi + (d_hi if kk == k else amax[kk])
+        umin = min(umin, lo - pen)
+        umax = max(umax, hi - pen)
+    return umin, umax
+
+
+@njit(error_model="numpy")
+def _utility(t, al, cards, pen, o, dig):  # pragma: no cover - compiled
+    """One outcome's utility with the table's operations (its id decoded, the last issue
+    fastest)."""
+    n_i = cards.shape[0]
+    for k in range(n_i - 1, -1, -1):
+        dig[k] = o % cards[k]
+        o //= cards[k]
+    x = 0.0
+    f = True
+    for k in range(n_i):
+        x = x + t[k, dig[k]]
+        f = f and al[k, dig[k]]
+    if not f:
+        x = x - pen
+    return x
+
+
+# One function of ~200 lines on purpose (a numba kernel, exempt from the 150-line rule): the
+# turn loop of one run keeps its per-run terms and buckets in local scratch, and
 # moving its stages into helpers would pass that scratch across calls inside the step loop;
 # the rules it follows are those of protocols.alternating_offers, where to read them.
 @njit(error_model="numpy", nogil=True)
@@ -326,51 +564,72 @@ def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_a
     step. ``fail[i]``: run i met a tie and was not played (left to numpy).
     """
     P = W.shape[0]
+    n_i = cards.shape[0]
     m = 1
-    for kk in range(cards.shape[0]):
+    vmax = 1
+    for kk in range(n_i):
         m *= cards[kk]
+        vmax = max(vmax, cards[kk])
+    n_blocks = m // cards[n_i - 1]
+    n_entries = n_blocks + (n_blocks // cards[n_i - 2] if n_i >= 3 else 0)  # blocks and groups
     n_steps = ts.shape[0]
-    Ubuf = np.empty((P, m))
-    okb = np.empty(m, dtype=np.bool_)
-    tmp = np.empty(m)
-    ok_tmp = np.empty(m, dtype=np.bool_)
-    vals = np.empty((P, m))
-    ids = np.empty((P, m), dtype=np.int64)
-    start = np.empty((P, m + 2), dtype=np.int64)
-    bkt = np.empty(m, dtype=np.int64)
-    sfrom = np.zeros(P, dtype=np.int64)
-    blow = np.zeros(P)
-    bscale = np.zeros(P)
+    bmax = max(16, min(2 * n_blocks, 8192))  # buckets: twice the blocks kept (0-3 outcomes each)
+    tt = np.empty((P, n_i, vmax))  # per party: terms w_k v_k[j] and red-line masks of the run
+    alb = np.empty((P, n_i, vmax), dtype=np.bool_)
+    amin = np.empty(n_i)
+    amax = np.empty(n_i)
+    aamax = np.empty(n_i)
+    S = np.empty(n_i + 1)
+    Fp = np.empty(n_i + 1, dtype=np.bool_)
+    Ap = np.empty(n_i + 1, dtype=np.int64)
+    dg = np.empty(n_i + 1, dtype=np.int64)
+    bk_a = np.empty((P, n_entries), dtype=np.int64)
+    bk_s = np.empty((P, n_entries))
+    bk_f = np.empty((P, n_entries), dtype=np.bool_)
+    bk_d = np.empty((P, n_entries), dtype=np.int64)
+    bk_m = np.empty(n_entries)
+    bk_nx = np.empty((P, n_entries), dtype=np.int64)
+    bhd = np.empty((P, bmax + 2), dtype=np.int64)
+    vhd = np.empty((P, bmax + 2), dtype=np.int64)
+    nz = np.zeros((P, (bmax + 2 + 63) >> 6), dtype=np.uint64)  # non-empty buckets
+    lf_v = np.empty((P, m))
+    lf_o = np.empty((P, m), dtype=np.int64)
+    lf_nx = np.empty((P, m), dtype=np.int64)
+    topv = np.empty(m)  # a tit-for-tat's top utilities
+    si = np.zeros((P, 7), dtype=np.int64)
+    sf = np.zeros((P, 5))
+    low = np.zeros(P)
+    scale = np.zeros(P)
     cnt = np.zeros(P, dtype=np.int64)
     umin = np.zeros(P)
     umax = np.zeros(P)
-    best = np.zeros(P, dtype=np.int64)
-    irr_max = np.zeros(P)
-    irr_id = np.zeros(P, dtype=np.int64)
     calls = np.zeros(P, dtype=np.int64)
     first_u = np.zeros(P)
     first_t = np.zeros(P)
+    seen_id = np.zeros(P, dtype=np.int64)
+    seen_u = np.zeros(P)
     for i in range(i0, i1):
         for p in range(P):
-            u = Ubuf[p]
             rat = kind[p, i] == 0
             nom = NOM[p, i]
-            mn_, mx_, b_, B, im, ii = table_of(W, VT, AL, cards, pen, p, i, u, okb, tmp, ok_tmp, rat, nom)
-            umin[p], umax[p], best[p], irr_max[p], irr_id[p] = mn_, mx_, b_, im, ii
-            # no strategy looks below max(min U, r) (tit-for-tat: up to 1e-7 of the range below
-            # min U): buckets of equal width over [that - 1e-5, max U], the rest in bucket 0
-            base = min(max(mn_, R[p, i]), mx_) - 1e-5
-            sc = B / (mx_ - base)
-            if not (sc > 0.0 and sc < np.inf):
-                sc = 0.0
-            _buckets(u, rat, nom, base, sc, B, vals[p], ids[p], start[p], bkt)
-            blow[p] = base
-            bscale[p] = sc
-            cnt[p] = B
-            sfrom[p] = B + 1
+            r = R[p, i]
+            t = tt[p]
+            al = alb[p]
+            _terms(W, VT, AL, cards, p, i, t, al)
+            mn_, mx_ = _extremes(t, al, cards, pen, amin, amax, aamax)
+            umin[p], umax[p] = mn_, mx_
+            # every level a strategy looks up is >= r, so only outcomes worth min(r, nominal r)
+            # - 1e-5 or more are ever held (opened lazily, from the top)
+            lo_ = (min(r, nom) if rat else r) - 1e-5
+            sc = _start(t, al, cards, pen, lo_, mx_, amax, aamax, S, Fp, Ap, dg, bk_a[p], bk_s[p], bk_f[p], bk_d[p],
+                        bk_m, bk_nx[p], bhd[p], vhd[p], nz[p], bmax, si[p], sf[p])
+            low[p] = lo_
+            scale[p] = sc
+            cnt[p] = (1 if mx_ >= nom else 0) if rat else m  # valid outcomes: only 0 / 1 / more matters
             calls[p] = np.int64(tft[p, 2])
             first_u[p] = np.nan
             first_t[p] = np.nan
+            seen_id[p] = -1
         bad = False
         cur = -1
         n_acc = 0
@@ -380,11 +639,15 @@ def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_a
                 break
             t_s = ts[s]
             for p in range(P):
-                u = Ubuf[p]
                 r = R[p, i]
                 active = not done
                 has = active and cur >= 0
-                offer_u = u[cur if cur > 0 else 0]
+                offer_u = 0.0  # read only when there is an offer
+                if has:
+                    if cur != seen_id[p]:  # the same offer is often on the table step after step
+                        seen_u[p] = _utility(tt[p], alb[p], cards, pen, cur, dg)
+                        seen_id[p] = cur
+                    offer_u = seen_u[p]
                 walk = False
                 if walk_away and s > 0:
                     if t_s >= walk_patience and has and not np.isnan(first_u[p]):
@@ -418,17 +681,49 @@ def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_a
                     hi = hi + eps[p, i]
                     lo = max(mm, min(Mx, lo))
                     hi = max(mm, min(Mx, hi))
-                if has:
-                    if kd != 2:
-                        accept = (offer_u >= lo) and (offer_u <= hi)
-                    else:
-                        x = _xnorm(umin[p], umax[p], r, offer_u)
+                for call in range(2):  # tit-for-tat: its respond (0), then its propose (1)
+                    if kd != 2 or (call == 0 and not has) or (call == 1 and not (active and not accept)):
+                        continue
+                    none = cur < 0
+                    x = _xnorm(umin[p], umax[p], r, 0.0 if none else offer_u)
+                    if call == 0:
                         pc = 1.0 - (x * -1 + 1.0)
-                        mc = _concession(p, pc, s, tft, calls, vals, ids, start, sfrom, umin, umax, r, m)
-                        if mc != mc:  # NaN: a tie
+                    else:
+                        pc = 1.0 - (1.0 if none else x * -1 + 1.0)
+                    kc = calls[p]
+                    ua, ub = r, r
+                    if 0 < s < tft[p, 1]:
+                        # ranking entries L - 2 kc and L - 2 kc - 1 are ranks 2 kc and 2 kc + 1
+                        need = 2 * kc + 2 if 2 * kc + 1 < m else (2 * kc + 1 if 2 * kc < m else 0)
+                        while si[p, _NF] < need and si[p, _QS] > 1:
+                            _open(p, si[p, _QS] - 1, tt, alb, cards, pen, False, NOM[p, i], low[p], scale[p],
+                                  bhd, bk_a, bk_s, bk_f, bk_d, bk_nx, vhd, lf_v, lf_o, lf_nx, nz, si, sf, True)
+                        if si[p, _NF] < need:  # entries below min(r, ...) - 1e-5: left to numpy
                             bad = True
                             break
+                        if need > 0:
+                            _top(vhd[p], lf_v[p], lf_nx[p], si[p, _B], si[p, _QS], need, topv)
+                        if 2 * kc < m:
+                            ua = topv[2 * kc]
+                        if 2 * kc + 1 < m:
+                            ub = topv[2 * kc + 1]
+                    mc, counted = _concession(pc, s, tft[p], ua, ub, umin[p], umax[p])
+                    if counted:
+                        calls[p] = kc + 1
+                    if call == 0:
                         accept = (x >= 1.0 - mc) and (offer_u >= r)
+                    else:  # NaiveTitForTat.propose: its band
+                        target = 1.0 - mc
+                        s0 = umin[p]
+                        d = umax[p] - s0
+                        flat = d < _EPS
+                        lo = 0.0 if flat else target * d + s0
+                        hi = 0.0 if flat else 1.0 * d + s0
+                        lo = max(lo, r)
+                if bad:
+                    break
+                if has and kd != 2:
+                    accept = (offer_u >= lo) and (offer_u <= hi)
                 if accept:
                     n_acc += 1
                     if n_acc >= P:
@@ -437,29 +732,16 @@ def play_rows(W, VT, AL, cards, pen, R, NOM, kind, eidx, eps, A, tft, ts, walk_a
                         reason[i] = _AGREEMENT
                         step_end[i] = s
                 if active and not accept:
-                    if kd == 2:  # NaiveTitForTat.propose
-                        none = cur < 0
-                        x = _xnorm(umin[p], umax[p], r, 0.0 if none else offer_u)
-                        partner = 1.0 if none else x * -1 + 1.0
-                        pc = 1.0 - partner
-                        mc = _concession(p, pc, s, tft, calls, vals, ids, start, sfrom, umin, umax, r, m)
-                        if mc != mc:
-                            bad = True
-                            break
-                        target = 1.0 - mc
-                        s0 = umin[p]
-                        d = umax[p] - s0
-                        flat = d < _EPS
-                        lo = 0.0 if flat else target * d + s0
-                        hi = 0.0 if flat else 1.0 * d + s0
-                        lo = max(lo, r)
-                    # every outcome worth lo - 4e-6 or more must be in the sorted part
-                    if cnt[p] > 0 and not _sort_down(p, _bucket_of(lo - _MARGIN, blow[p], bscale[p], cnt[p]), vals,
-                                                     ids, start, sfrom):
+                    # every outcome worth lo - 4e-6 or more must be ranked
+                    q = _bucket_of(lo - _MARGIN, low[p], scale[p], si[p, _B])
+                    if si[p, _QS] > q and si[p, _QS] > 1:
+                        _open(p, q, tt, alb, cards, pen, kd == 0, NOM[p, i], low[p], scale[p], bhd, bk_a,
+                              bk_s, bk_f, bk_d, bk_nx, vhd, lf_v, lf_o, lf_nx, nz, si, sf, kd == 2)
+                    cur = _worst(vhd, lf_v, lf_o, lf_nx, nz, p, si[p, _B], low[p], scale[p], si[p, _QS], cnt[p],
+                                 kd == 0, lo, hi, r, sf[p, 1], si[p, _IRR], si[p, _BEST])
+                    if cur == -2:  # a tie decides, or outcomes not held: left to numpy
                         bad = True
                         break
-                    cur = _worst(vals[p], ids[p], start[p, sfrom[p]], cnt[p], lo, hi, r, irr_max[p], irr_id[p],
-                                 best[p])
                     last_offer[p, i] = cur
                     proposer[i] = p
                     n_acc = 1

@@ -29,17 +29,19 @@ parties in a stage. The rules (docs/simulation.md, "The staged summit"):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ...errors import ScenarioError
-from ...negotiation.batch import scenario_domains
+from ...negotiation.batch import same_members, scenario_domains
 from ...negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
 from ...rng import chunk_generators
 from ...scenario.schema import stage_is_final, stage_negotiators, stage_problems
 from .. import _batch as B
+from .. import _fast
 from .._fast import kernel_plays_combos, merge_chunks
 from ..result import SimulationResult, ending_labels
 from ..strategies import PartyTables
@@ -78,6 +80,9 @@ def run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_siz
 
     ``per_run = (arrays, credibility)``: every run its own scenario draw; each chunk builds the
     base and stage domains of its runs (:func:`scenario_domains`), never all runs at once.
+    When the compiled kernel plays every run, chunks are merged into batches, and the batches
+    run on a thread pool (one worker per CPU; each batch draws only from its own chunks'
+    generators, so the numbers do not depend on it).
     """
     ids = scenario.actor_ids
     stages = list(scenario.stages)
@@ -109,7 +114,8 @@ def run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_siz
             dom = scenario_domain(scenario, levels=levels, members=members, reservation=np.zeros(len(ids)))
         plan.append({"stage": st, "seats": seats, "dom": dom, "members": members,
                      "final": st.kind == "bargaining" and stage_is_final(stages, k, by_id),
-                     "who": [neg.index(a) for a in seats if a in neg]})
+                     "who": [neg.index(a) for a in seats if a in neg],
+                     "whole": same_members(scenario, members, None)})
     deterministic = all(getattr(x, "deterministic", False) for c in combos for x in c)
     ctx = dict(scenario=scenario, plan=plan, base=base, r0=r0, combos=combos, steps=steps, traces=traces,
                walk_away=walk_away, walk_patience=walk_patience, audience_cost=audience_cost, clock=clock, backend=backend,
@@ -133,13 +139,32 @@ def run_stages(scenario, runs, strategies, steps, ss, entropy, traces, chunk_siz
         # per-run tables played by the compiled kernel: consecutive chunks in one batch (each
         # chunk's threat draws from its own generator, which is all the generators are used for)
         merge = per_run is not None and deterministic and kernel_plays_combos(combos, backend, fast=fast)
-        for grp in merge_chunks(chunks, merge):
+
+        def batch(grp: list) -> tuple[int, dict[str, Any]]:
             start, size = grp[0][0], sum(c[1] for c in grp)
             d = np.concatenate([g.random((len(threats), sz)) for _, sz, g in grp], axis=1)
             pr = None if per_run is None else _chunk_domains(scenario, plan, per_run, start, size, levels)
-            parts.append(_summit_batch(ctx, np.arange(start, start + size), d, grp[0][2], pr))
-            if progress is not None:
-                progress(start + size, runs)
+            return start + size, _summit_batch(ctx, np.arange(start, start + size), d, grp[0][2], pr)
+
+        batches = merge_chunks(chunks, merge)
+        workers = min(len(batches), _fast.kernel_threads()) if merge else 1
+        if workers > 1:
+            # batches are independent (each draws only from its own chunks' generators): while
+            # one builds its domains and moves between stages in Python, another's kernel runs
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers, thread_name_prefix="detente-summit") as pool:
+                done = pool.map(batch, batches)
+                for end, part in done:
+                    parts.append(part)
+                    if progress is not None:
+                        progress(end, runs)
+        else:
+            for grp in batches:
+                end, part = batch(grp)
+                parts.append(part)
+                if progress is not None:
+                    progress(end, runs)
         res = B.concat(parts)
     if per_run is not None:
         notes.append("per-run scenarios: every run negotiates its own scenario draw")
@@ -180,9 +205,10 @@ def _chunk_domains(scenario, plan, per_run, start: int, size: int, levels: int) 
 
     arrays, cred = take_runs(per_run[0], np.arange(start, start + size), per_run[1])
     base = scenario_domains(scenario, arrays, levels=levels, credibility=cred)
-    n_a = len(scenario.actors)
-    stages = {k: scenario_domains(scenario, arrays, levels=levels, members=p["members"],
-                                  reservation=np.zeros((size, n_a)))
+    zero = np.zeros((size, len(scenario.actors)))
+    # a stage that seats whole delegations has the base's value tables (built once)
+    stages = {k: dataclasses.replace(base, reservation=zero) if p["whole"] else
+              scenario_domains(scenario, arrays, levels=levels, members=p["members"], reservation=zero)
               for k, p in enumerate(plan) if p["stage"].kind == "bargaining"}
     c = None if cred is None else np.broadcast_to(cred, (size, len(scenario.threats)))
     return {"base": base, "stages": stages, "r0": base.reservation, "cred": c}
