@@ -79,3 +79,24 @@ def test_chunks_independent_of_worker_count():
 def test_chunks_reject_nonpositive():
     with pytest.raises(ScenarioError, match="draws"):
         chunk_generators(1, 0, 3)
+
+
+def test_unit_design_is_the_documented_stream():
+    """Word i of the bit generator gives uniforms 2i (its low 32 bits) and 2i + 1 (its high 32
+    bits), each (k + 1/2) / 2^32, filled row by row; an odd count leaves the last half unused."""
+    from detente.rng import unit_design
+
+    for n, d in ((7, 5), (4, 40), (3, 3)):
+        got = unit_design(np.random.default_rng(9), n, d)
+        words = [int(w) for w in np.random.default_rng(9).bit_generator.random_raw(-(-n * d // 2))]
+        halves = [h for w in words for h in (w & 0xFFFFFFFF, w >> 32)][: n * d]
+        expect = np.array([(k + 0.5) / 2**32 for k in halves]).reshape(n, d)
+        assert got.shape == (n, d) and np.array_equal(got, expect)
+    u = unit_design(np.random.default_rng(1), 4096, 40)
+    assert u.min() >= 2.0**-33 and u.max() <= 1 - 2.0**-33
+    # the generator moves on by exactly the words used: the next number is the next word's
+    g = np.random.default_rng(5)
+    unit_design(g, 3, 3)
+    h = np.random.default_rng(5)
+    h.bit_generator.random_raw(5)
+    assert g.bit_generator.random_raw() == h.bit_generator.random_raw()

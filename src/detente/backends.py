@@ -96,6 +96,8 @@ KERNELS: dict[str, KernelGroup] = {
         KernelGroup("exchange", "detente.models.exchange._kernel",
                     ("models/exchange/_kernel.py",), "exchange"),
         KernelGroup("simulate", "detente.simulate._kernel", ("simulate/_kernel.py",), "simulator"),
+        KernelGroup("montecarlo", "detente.uncertainty._kernel",
+                    ("uncertainty/_kernel.py", "uncertainty/normal.py"), "Monte Carlo"),
     )
 }
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from detente.models.registry import MODELS, get_model
+from detente.rng import unit_design
 from detente.scenario.load import scenario_from_data
 from detente.uncertainty import SEED_BLOCK, MonteCarloResult, build_perturbation, monte_carlo
 
@@ -94,7 +95,7 @@ def test_draws_equal_per_draw_forecasts_on_rebuilt_scenarios(alaska):
     pert = build_perturbation(alaska, noise=noise)
     r = monte_carlo(alaska, "weighted_median", draws=5, seed=11, noise=noise)
     rng = np.random.default_rng(np.random.SeedSequence(11).spawn(1)[0])
-    x = pert.values(rng.random((5, pert.n_inputs)))
+    x = pert.values(unit_design(rng, 5, pert.n_inputs))
     model = get_model("weighted_median")
     for d in range(5):
         vals = dict(zip(pert.names, x[d], strict=True))

@@ -7,7 +7,7 @@ import pytest
 
 from detente.errors import ModelError, ScenarioError
 from detente.io import load_scenario
-from detente.rng import as_seed_sequence, chunk_generators
+from detente.rng import as_seed_sequence, chunk_generators, unit_design
 from detente.scenario.load import scenario_from_data
 from detente.simulate.engine import simulate
 from detente.uncertainty import SEED_BLOCK, monte_carlo
@@ -36,7 +36,7 @@ def test_deal_probability_is_the_share_of_runs_that_agree(no_veto):
     r = monte_carlo(no_veto, "simulator", draws=n, seed=5, noise=NOISE, simulator=SIM, workers=1)
     sc, pert = prepare(no_veto, None, NOISE)
     _, _, rng = chunk_generators(as_seed_sequence(5), n, SEED_BLOCK)[0]
-    arrays, cred = pert.from_unit(rng.random((n, pert.n_inputs)))
+    arrays, cred = pert.from_unit(unit_design(rng, n, pert.n_inputs))
     mix = [(a, b) for a in MIX for b in MIX]
     res = simulate(sc, arrays=arrays, credibility=cred, protocol="summit", strategies=mix, steps=30,
                    seed=int(rng.integers(0, 2**63 - 1)))

@@ -33,8 +33,18 @@ def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """
     w = np.asarray(weight, dtype=float)
     x = np.asarray(position, dtype=float)
-    # einsum contracts the short actor axis without the (..., n_actors, n_issues) temporary
-    return np.einsum("...ai,...ai->...i", w, x) / w.sum(axis=-2)
+    w, x = np.broadcast_arrays(w, x)
+    if w.shape[-2] == 0:
+        return np.full(w.shape[:-2] + w.shape[-1:], np.nan)
+    # actor by actor, in actor order: one fixed order of operations (einsum and sum pick theirs
+    # by shape and CPU), which the fused Monte Carlo kernel repeats bit for bit
+    num = w[..., 0, :] * x[..., 0, :]
+    den = w[..., 0, :]
+    for i in range(1, w.shape[-2]):
+        num = num + w[..., i, :] * x[..., i, :]
+        den = den + w[..., i, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
 
 
 @dataclass(frozen=True, slots=True)

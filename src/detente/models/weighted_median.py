@@ -17,9 +17,12 @@ import numpy as np
 from ..results import Forecast
 from ._common import check_arrays, elementwise_cost, linear_utilities
 
-__all__ = ["WeightedMedian", "weighted_median", "weighted_median_bounds"]
+__all__ = ["THRESHOLD", "WeightedMedian", "weighted_median", "weighted_median_bounds"]
 
 _TIE_RTOL = 1e-12  # float sums of products rarely hit W/2 exactly; a tie is within this
+#: the share of the total weight the cumulative weight must reach: half, less the tie tolerance
+#: (one constant, so every path, the fused Monte Carlo kernel too, compares the same numbers)
+THRESHOLD = 0.5 * (1 - _TIE_RTOL)
 
 
 def weighted_median_bounds(
@@ -87,7 +90,7 @@ def _weighted_median_network(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     cums = [ws[0]]
     for k in range(1, n):
         cums.append(cums[-1] + ws[k])
-    thr = (0.5 * (1 - _TIE_RTOL)) * cums[-1]
+    thr = THRESHOLD * cums[-1]
     # scan from the top so the smallest crossing position is written last
     res = xs[n - 1]
     for k in range(n - 2, -1, -1):
@@ -113,7 +116,7 @@ def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return _weighted_median_network(x, w)
     order = np.argsort(x, axis=-2, kind="stable")
     cum = np.cumsum(np.take_along_axis(w, order, axis=-2), axis=-2)
-    first = np.argmax(cum >= (0.5 * (1 - _TIE_RTOL)) * cum[..., -1:, :], axis=-2)
+    first = np.argmax(cum >= THRESHOLD * cum[..., -1:, :], axis=-2)
     idx = np.take_along_axis(order, first[..., None, :], axis=-2)
     return np.take_along_axis(x, idx, axis=-2)[..., 0, :]
 

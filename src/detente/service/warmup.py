@@ -108,10 +108,26 @@ def _simulate() -> None:
     simulate(sc, arrays=per_run, backend="numba", seed=0)                   # per-run scenarios
 
 
+def _montecarlo() -> None:
+    import numpy as np
+
+    from ..uncertainty._kernel import ndtri
+    from ..uncertainty.montecarlo import monte_carlo
+
+    sc = _alaska()
+    noise = {"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1, "credibility": 0.2}
+    for model in ("weighted_mean", "weighted_median"):       # the fused kernel, both outputs
+        for keep in (True, False):
+            monte_carlo(sc, model, draws=64, seed=0, noise=noise, engine="numba", keep_draws=keep,
+                        workers=1)
+    ndtri(np.linspace(0.0, 1.0, 9))                          # the engine on its own (tests)
+
+
 _ENGINES: dict[str, Callable[[], None]] = {
     "expected_utility": _expected_utility,
     "exchange": _exchange,
     "simulate": _simulate,
+    "montecarlo": _montecarlo,
 }
 
 

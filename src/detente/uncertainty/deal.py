@@ -55,10 +55,15 @@ def actor_utilities(a: ScenarioArrays, outcome: np.ndarray, actors: np.ndarray |
             outcome = outcome[..., actors, :]
     full = a.full_stake
     s = sal if full else np.where(stake, sal, 0.0)
-    tot = s.sum(axis=-1)
     dist = np.abs(outcome - (pos if full else np.where(stake, pos, mid)))
-    # einsum contracts the short issue axis far faster than a multiply and .sum(axis=-1)
-    loss = np.einsum("...i,...i,i->...", dist, s, 1.0 / width)
+    inv = 1.0 / width
+    # issue by issue, in issue order: one fixed order of operations (einsum and sum pick theirs
+    # by shape and CPU), which the fused Monte Carlo kernel repeats bit for bit
+    tot = s[..., 0]
+    loss = dist[..., 0] * s[..., 0] * inv[0]
+    for k in range(1, width.shape[0]):
+        tot = tot + s[..., k]
+        loss = loss + dist[..., k] * s[..., k] * inv[k]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tot > 0, 1.0 - loss / np.where(tot > 0, tot, 1.0), np.nan)
 

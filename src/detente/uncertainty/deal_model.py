@@ -240,7 +240,7 @@ def deal_features(
     pert = build_perturbation(sc, sc.uncertainty, noise=default_noise(), firmness=firmness,
                               veto_firmness=vf)
     rng = as_generator(ss)
-    arrays, cred = pert.from_unit(rng.random((int(draws), pert.n_inputs)))
+    arrays, cred = pert.draw(int(draws), rng)
     threat = dict(credibility=cred, threat_target=pert.threat_target, threat_cost=pert.threat_cost)
     rates: dict[str, float] = {}
     for m in _RATE_MODELS:

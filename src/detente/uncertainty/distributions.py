@@ -1,8 +1,10 @@
 """Distributions of uncertain inputs, sampled by inverse CDF from uniforms.
 
 Every distribution maps a uniform ``u`` in [0, 1) to a value by its (truncated) inverse CDF,
-``ppf(u)``. Monte Carlo feeds it ``Generator.random`` draws and Sobol/Morris feed it SALib's
-unit-cube designs, so both go through the same code path.
+``ppf(u)``. Monte Carlo feeds it 32-bit uniforms (:func:`detente.rng.unit_design`) and
+Sobol/Morris feed it SALib's unit-cube designs, so both go through the same code path. The
+normal quantile is our own :func:`detente.uncertainty.normal.ndtri` (Wichura's AS 241), which
+a compiled kernel reproduces bit for bit.
 
 Truncation, not clipping: a normal with bounds ``[low, high]`` is the normal *conditioned* on
 the interval, ``x = mu + sd * Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))`` with ``a, b`` the
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
+
+from .normal import ndtri
 
 __all__ = ["Beta", "Discrete", "Distribution", "TruncNormal", "Triangular", "Uniform"]
 
@@ -47,7 +51,7 @@ class TruncNormal:
         a, b, flip = self._std_bounds()
         fa, fb = special.ndtr(a), special.ndtr(b)
         uu = 1.0 - u if flip else u
-        z = special.ndtri(fa + uu * (fb - fa))
+        z = ndtri(fa + uu * (fb - fa))
         x = self.mean + (-z if flip else z) * self.sd
         # floating-point rounding only: the result already lies in [low, high] mathematically
         return np.minimum(np.maximum(x, self.low), self.high)

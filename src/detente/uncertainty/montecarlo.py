@@ -1,12 +1,29 @@
 """Monte Carlo over uncertain inputs: the distribution of a forecast and the chance of a deal.
 
 Draws are generated and evaluated in **seed blocks** of :data:`SEED_BLOCK` draws: block *k*
-draws its unit design ``U = rng_k.random((size, n_inputs))`` and runs the model with
-``rng_k``, the generator of child *k* of ``SeedSequence(seed)``
+draws its unit design ``U = detente.rng.unit_design(rng_k, size, n_inputs)`` and runs the
+model with ``rng_k``, the generator of child *k* of ``SeedSequence(seed)``
 (:func:`detente.rng.chunk_generators`). A chunk (the unit of work and of memory) is a run of
 whole blocks, so the numbers depend only on the seed: not on the backend, the number of
 workers or the chunk size. Within a block the model sees one batched call
 (``model.forecast_arrays``), never a loop over draws.
+
+**The random stream.** ``U`` holds 32-bit uniforms: the generator's raw 64-bit words
+(``rng_k.bit_generator.random_raw``), each split into two numbers, its low 32 bits first, each
+integer ``k`` giving ``u = (k + 0.5) 2^-32``, filled row by row (draw by draw, each draw's inputs
+in column order). Truncated normals then go through our own inverse normal CDF
+(:func:`detente.uncertainty.normal.ndtri`, Wichura's AS 241). Both replaced
+``Generator.random`` and ``scipy.special.ndtri`` in December 2026 (issue 20), which changed
+every run's numbers once, for every seed; the old stream cost more than the whole time budget
+of a million draws.
+
+**Two paths, one set of numbers.** The weighted mean and the weighted median, with inputs
+that are truncated normals, uniforms, triangulars or discrete lists, run on a fused compiled
+kernel (:mod:`detente.uncertainty.fused`) when :mod:`detente.backends` resolves the run to
+numba (``engine="auto"``: from 1,000 draws on, when numba is installed): it draws, transforms,
+forecasts, checks the deal conditions and reduces each seed block in cache. Everything else
+runs the general numpy path described here. Both give the same numbers bit for bit, on every
+backend, chunk size and thread count.
 
 The negotiation simulator is a model too (``model="simulator"`` with ``simulator={...}``
 options, or a :class:`~detente.uncertainty.simulator.SimulatorModel`): each seed block's draws
@@ -33,13 +50,15 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import BACKENDS, kernel
 from ..cost import Cost
 from ..errors import ModelError, ScenarioError
 from ..models.registry import get_model
-from ..rng import as_seed_sequence, chunk_generators, seed_entropy
+from ..rng import as_seed_sequence, chunk_generators, seed_entropy, unit_design
 from ..scenario.schema import Scenario
 from .backends import DaskBackend, LocalBackend, get_backend
 from .deal import deal_flags
+from .fused import HIST_BINS, KERNEL_MODULE, FusedPlan, fused_plan, run_blocks
 from .perturb import Perturbation, build_perturbation
 from .result import MonteCarloResult, MonteCarloResults
 from .simulator import SIMULATOR_NAMES, SimulatorModel
@@ -59,7 +78,6 @@ __all__ = [
 SEED_BLOCK = 4096
 DEFAULT_CHUNK = 16 * SEED_BLOCK
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-HIST_BINS = 16384
 KEEP_LIMIT = 20_000_000
 
 
@@ -163,6 +181,10 @@ class _Common:
     model: Any
     keep: bool
     scenario: Scenario | None = None
+    fused: FusedPlan | None = None  # the fused kernel's plan, when the run takes it
+    # local threads only: the run's outcomes (n_issues, n_draws), which the fused tasks fill in
+    # place (no per-task arrays to concatenate); never sent to Dask workers
+    into: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +212,9 @@ def _histogram(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Generator]]) -> _ChunkOut:
+    if common.fused is not None:
+        got = run_blocks(common.fused, blocks, into=common.into)
+        return _ChunkOut(start=blocks[0][0], size=sum(b[1] for b in blocks), **got)
     pert, model = common.pert, common.model
     a = pert.base
     outs, sums, sqs, ns = [], [], [], []
@@ -199,7 +224,7 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
     walk = np.zeros(a.n_actors, dtype=np.int64)
     reasons = None
     for start, size, rng in blocks:
-        unit = rng.random((size, pert.n_inputs))
+        unit = unit_design(rng, size, pert.n_inputs)
         out, deal, _no, r, w, _margin, why = _evaluate(pert, model, unit, rng, common.scenario, start)
         if why is not None:
             from ..simulate.protocols import REASONS
@@ -208,8 +233,10 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
             reasons = cnt if reasons is None else reasons + cnt
         fin = np.isfinite(out)
         z = np.where(fin, out, 0.0)
-        sums.append(z.sum(axis=0))
-        sqs.append((z * z).sum(axis=0))
+        # cumulative sums add draw after draw whatever the shape (a sum over one contiguous axis
+        # would add pairwise), the order the fused kernel repeats
+        sums.append(np.cumsum(z, axis=0)[-1])
+        sqs.append(np.cumsum(z * z, axis=0)[-1])
         ns.append(fin.sum(axis=0))
         deals += int(deal.sum())
         red += r.sum(axis=0)
@@ -234,11 +261,42 @@ def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Gener
     )
 
 
-def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int) -> tuple[np.ndarray, np.ndarray]:
+def _linear_points(n: int, levels: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``np.quantile``'s default (linear) method on n sorted values: the ranks of the two
+    order statistics around each level and the interpolation weight between them, computed as
+    numpy does: virtual index (n - 1) q, its floor, the next rank (both the last one at or
+    beyond it), weight = virtual index - floor."""
+    q = np.asarray(levels, dtype=np.float64)
+    virtual = (n - 1) * q
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    lower = prev.astype(np.int64)
+    upper = lower + 1
+    last = virtual >= n - 1
+    lower[last] = n - 1
+    upper[last] = n - 1
+    return lower, upper, gamma
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's quantile interpolation: a + (b - a) t, or b - (b - a)(1 - t) from t = 1/2 on."""
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
+def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int, *,
+                   select: Callable[..., None] | None = None, lo: Any = None,
+                   hi: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles (len(levels), n_issues) and sd per issue of the kept draws (finite ones).
 
-    Issues are independent, so they are summarised on up to ``threads`` threads (numpy's
-    partition and reductions release the GIL): the tail after the last chunk is serial work.
+    The quantiles are ``np.quantile``'s (linear method) to the last bit: the order statistics
+    around each level, then numpy's interpolation. ``select`` (the compiled
+    :func:`~detente.uncertainty._kernel.order_statistics`, with the issues' scale bounds ``lo``
+    and ``hi``) finds them in two passes over a column; without it ``np.partition`` does. Both
+    return the exact order statistics, so the result does not depend on which ran. Issues are
+    independent, so they are summarised on up to ``threads`` threads (the compiled selection
+    and numpy's partition and reductions release the GIL): the tail after the last chunk is
+    serial work.
     """
     m = x.shape[1]
     qs = np.full((len(levels), m), np.nan)
@@ -246,10 +304,24 @@ def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int) -> tupl
 
     def one(k: int) -> None:
         col = x[:, k]
-        col = col[np.isfinite(col)]
-        if col.size:
-            qs[:, k] = np.quantile(col, levels)
-            sd[k] = float(np.std(col))
+        fin = np.isfinite(col)
+        n = int(np.count_nonzero(fin))
+        if n == 0:
+            return
+        lower, upper, gamma = _linear_points(n, levels)
+        ranks = np.unique(np.concatenate([lower, upper]))
+        if select is not None:
+            found = np.empty(len(ranks))
+            select(col, ranks, float(lo[k]), float(hi[k]), found)
+            col = col if n == len(col) else col[fin]
+        else:
+            col = col if n == len(col) else col[fin]
+            found = np.partition(col, ranks)[ranks]
+        pos = {int(r): j for j, r in enumerate(ranks)}
+        a = found[[pos[int(r)] for r in lower]]
+        b = found[[pos[int(r)] for r in upper]]
+        qs[:, k] = _lerp(a, b, gamma)
+        sd[k] = float(np.std(col))
 
     n = max(1, min(int(threads), m))
     if n == 1:
@@ -323,7 +395,7 @@ def _check_int(v: Any, name: str) -> int:
 
 
 def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[float, ...],
-               a: Any, be: Any) -> tuple:
+               a: Any, be: Any, fused: bool = False) -> tuple:
     """Mean, sd, quantiles (exact from kept draws, else from the merged histograms), the
     quantile method, the draws (or None) and each issue's count of draws with an outcome."""
     block_sum = np.concatenate([c[0] for c in sums])
@@ -335,9 +407,15 @@ def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, tot / np.maximum(count, 1), np.nan)
     if keep:
-        draws_arr = np.concatenate(outcomes)
+        draws_arr = outcomes[0] if len(outcomes) == 1 else np.concatenate(outcomes)
         outcomes.clear()
-        qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)))
+        select = None
+        if fused:  # the compiled module is loaded: its selection (the same order statistics)
+            import importlib
+
+            select = importlib.import_module(KERNEL_MODULE).order_statistics
+        qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)),
+                                select=select, lo=a.scale_min, hi=a.scale_max)
         return mean, sd, qs, "exact", draws_arr, count
     qs = _hist_quantiles(hist, levels, a.scale_min, a.scale_max)
     with np.errstate(invalid="ignore"):
@@ -381,6 +459,7 @@ def monte_carlo(
     keep_draws: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     simulator: dict[str, Any] | None = None,
+    engine: str = "auto",
 ) -> MonteCarloResult | MonteCarloResults:
     """Forecast distribution and deal probability over uncertain inputs.
 
@@ -422,6 +501,11 @@ def monte_carlo(
         Options of the simulator model (``protocol``, ``strategies``, ``steps``, ``levels``,
         ``walk_away``, ...; see :class:`~detente.uncertainty.simulator.SimulatorModel`), with
         ``model="simulator"``.
+    engine : {"auto", "numba", "numpy"}
+        Compute engine (:func:`detente.backends.resolve`): ``"numba"`` runs the fused kernel
+        where it applies (the weighted mean and median; see :mod:`detente.uncertainty.fused`),
+        ``"numpy"`` never compiles, ``"auto"`` takes numba from 1,000 draws on. The numbers
+        are the same bit for bit; only the time differs.
 
     Returns
     -------
@@ -434,13 +518,18 @@ def monte_carlo(
     ------
     ScenarioError
         For draws/chunk_size <= 0, an empty or repeated model list, bad quantiles, bad uncertainty input, an unknown backend
-        or an unreachable scheduler, all before any draw is made.
+        or engine, or an unreachable scheduler, all before any draw is made.
+    MissingExtraError
+        For ``engine="numba"`` without numba.
     """
     if isinstance(model, (list, tuple)):
         return _monte_carlo_models(scenario, model, draws=draws, seed=seed, uncertainty=uncertainty,
                                    noise=noise, backend=backend, scheduler=scheduler,
                                    chunk_size=chunk_size, workers=workers, quantiles=quantiles,
-                                   keep_draws=keep_draws, progress=progress, simulator=simulator)
+                                   keep_draws=keep_draws, progress=progress, simulator=simulator,
+                                   engine=engine)
+    if engine not in BACKENDS:
+        raise ScenarioError(f"must be one of {', '.join(BACKENDS)} (got {engine!r})", field="engine")
     n_draws = _check_int(draws, "draws")
     chunk = _check_int(chunk_size, "chunk_size")
     levels = tuple(float(q) for q in quantiles)
@@ -466,7 +555,7 @@ def monte_carlo(
         # streaming: keep per-block sums (tiny) and the outcomes only when asked; integer
         # counts and histograms add up in any order, so arrival order never matters
         sums[k] = (res.block_sum, res.block_sq, res.block_n)
-        if keep:
+        if keep and into is None:
             outcomes[k] = res.outcomes
         else:
             agg["hist"] = res.hist if agg["hist"] is None else agg["hist"] + res.hist
@@ -479,12 +568,22 @@ def monte_carlo(
         if progress is not None:
             progress(agg["done"], n_draws)
 
+    sim = isinstance(m, SimulatorModel)
+    plan = None if sim else fused_plan(pert, m, keep=keep)
+    if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=n_draws) is None:
+        plan = None  # the numpy engine: the general path (same numbers)
+    # issue by issue: the summary then reads each issue's draws contiguously
+    into = (np.empty((a.n_issues, n_draws)) if plan is not None and keep
+            and isinstance(be, LocalBackend) else None)
     with be:
-        sim = isinstance(m, SimulatorModel)
-        be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None), on_done=on_done, keep=False)
+        be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None, plan, into),
+               on_done=on_done, keep=False)
+    if into is not None:
+        into.setflags(write=False)  # read-only throughout: the result keeps it without a copy
+        outcomes = [into.T]  # (n_draws, n_issues), in Fortran order
 
     mean, sd, qs, method, draws_arr, count = _summarise(sums, outcomes, agg["hist"], keep, levels,
-                                                        a, be)
+                                                        a, be, plan is not None)
     notes, end_reasons = _notes_and_endings(m, keep, pert.n_inputs, agg["reasons"], n_draws)
     deals, red, walk = agg["deals"], agg["red"], agg["walk"]
     return MonteCarloResult(

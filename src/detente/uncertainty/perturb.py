@@ -5,7 +5,9 @@
 distribution) and the base arrays. ``Perturbation.from_unit(U)`` maps a unit-cube design
 ``U`` of shape ``(n_draws, n_inputs)`` through each input's inverse CDF and writes the values
 into arrays with a leading draw axis; ``Perturbation.draw(n, rng)`` does the same with
-``U = rng.random((n, n_inputs))``. Monte Carlo and Sobol/Morris share this one path.
+``U = detente.rng.unit_design(rng, n, n_inputs)`` (32-bit uniforms from the generator's raw
+words, see :mod:`detente.rng`). Monte Carlo and Sobol/Morris share this one path. Truncated
+normals use :func:`detente.uncertainty.normal.ndtri`, whose compiled twin gives the same bits.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import numpy as np
 from scipy import special
 
 from ..errors import ScenarioError, known_list
+from ..rng import unit_design
 from ..scenario.arrays import ScenarioArrays
 from ..scenario.schema import Scenario
 from .distributions import Beta, Discrete, Distribution, Triangular, TruncNormal, Uniform
+from .normal import ndtri
 from .spec import (
     FIXED_NUMERIC_FIELDS,
     NON_NUMERIC_FIELDS,
@@ -176,7 +180,7 @@ class Perturbation:
             cols, full, c0, c1, mean, scale, low, high = self._normal
             p = u * c1 if full else u[:, cols] * c1
             p += c0
-            z = special.ndtri(p, out=p)
+            z = ndtri(p)
             z *= scale
             z += mean
             np.maximum(z, low, out=z)  # floating-point rounding only
@@ -231,8 +235,9 @@ class Perturbation:
         return b.replace(**batched), cred
 
     def draw(self, n_draws: int, rng: np.random.Generator) -> tuple[ScenarioArrays, np.ndarray]:
-        """An ensemble of ``n_draws`` scenarios: ``from_unit(rng.random((n_draws, n_inputs)))``."""
-        return self.from_unit(rng.random((n_draws, self.n_inputs)))
+        """An ensemble of ``n_draws`` scenarios: ``from_unit(unit_design(rng, n_draws, n_inputs))``
+        (:func:`detente.rng.unit_design`)."""
+        return self.from_unit(unit_design(rng, n_draws, self.n_inputs))
 
 
 def _soften(b: ScenarioArrays, batched: dict[str, np.ndarray], n: int,
