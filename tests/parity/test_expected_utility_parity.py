@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import detente
+import detente.models.registry
 from detente.models.expected_utility import MOVE_TYPES, ExpectedUtility, expected_utility_round
 from detente.models.weighted_mean import weighted_mean
 from detente.models.weighted_median import weighted_median_bounds

@@ -20,7 +20,8 @@ of a million draws.
 **Two paths, one set of numbers.** The weighted mean and the weighted median, with inputs
 that are truncated normals, uniforms, triangulars or discrete lists, run on a fused compiled
 kernel (:mod:`detente.uncertainty.fused`) when :mod:`detente.backends` resolves the run to
-numba (``engine="auto"``: from 1,000 draws on, when numba is installed): it draws, transforms,
+numba (``engine="auto"``, when numba is installed: from 250,000 draws on in a fresh process, from
+1,000 once numba is loaded, see :func:`_fused_runs`): it draws, transforms,
 forecasts, checks the deal conditions and reduces each seed block in cache. Everything else
 runs the general numpy path described here. Both give the same numbers bit for bit, on every
 backend, chunk size and thread count.
@@ -103,6 +104,29 @@ def resolve_model(model: Any, simulator: dict[str, Any] | None = None) -> Any:
             "Monte Carlo and sensitivity need it"
         )
     return m
+
+
+#: draws for which the fused kernel pays for loading numba in a fresh process: the numpy path
+#: runs ~1.5 us of CPU per draw, importing numba and loading the cached kernel ~0.5-1 s
+FUSED_FRESH_DRAWS = 250_000
+
+
+def _fused_runs(n_draws: int) -> int:
+    """The job size :func:`detente.backends.kernel` weighs for the fused kernel.
+
+    Both engines give the same numbers bit for bit, so unlike a model's engines the choice may
+    depend on the process: once numba is loaded (a warmed-up API server, a batch job), every
+    run from :data:`~detente.backends.AUTO_COMPILE_RUNS` draws takes the kernel; in a fresh
+    process only runs from :data:`FUSED_FRESH_DRAWS` draws do (the CLI's default 10,000 draws
+    finish on numpy in ~15 ms instead of waiting ~0.5-1 s for numba).
+    """
+    import sys
+
+    from ..backends import AUTO_COMPILE_RUNS
+
+    if "numba" in sys.modules:
+        return n_draws
+    return n_draws * AUTO_COMPILE_RUNS // FUSED_FRESH_DRAWS
 
 
 def prepare(
@@ -570,7 +594,7 @@ def monte_carlo(
 
     sim = isinstance(m, SimulatorModel)
     plan = None if sim else fused_plan(pert, m, keep=keep)
-    if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=n_draws) is None:
+    if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=_fused_runs(n_draws)) is None:
         plan = None  # the numpy engine: the general path (same numbers)
     # issue by issue: the summary then reads each issue's draws contiguously
     into = (np.empty((a.n_issues, n_draws)) if plan is not None and keep
