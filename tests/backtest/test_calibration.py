@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from detente.backtest.calibration import MODEL_FEATURES, FeatureTable, case_seed, fit_deal_model
 from detente.uncertainty.deal_model import FEATURES, deal_features
@@ -37,11 +36,6 @@ def test_shipped_fit_is_what_the_script_computes_from_its_features():
     assert mod.dump(mod.document(mod.stored_table(doc))) == text, "rerun: python scripts/fit_deal_model.py"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "deal_model.json stores structural rates drawn with the Monte Carlo stream before issue 20 "
-    "changed it (32-bit uniforms from raw words, our own ndtri): rerun "
-    "scripts/fit_deal_model.py, then remove this marker (strict: the refit makes this test fail "
-    "as an unexpected pass)"))
 def test_stored_cases_are_the_library_and_their_features_recompute():
     mod = _script()
     doc = json.loads(SHIPPED.read_text(encoding="utf-8"))
@@ -81,8 +75,5 @@ def test_shipped_document_has_coefficients_and_their_bootstrap():
         len(doc["meta"]["firmness_grid"]), doc["meta"]["n_cases"], len(doc["features"]))
 
 
-@pytest.mark.xfail(_shipped_features() != list(MODEL_FEATURES), strict=True,
-                   reason="deal_model.json was fitted before the simulator's deal rate was "
-                          "adopted: run python scripts/fit_deal_model.py")
 def test_shipped_model_uses_the_adopted_features():
     assert _shipped_features() == list(MODEL_FEATURES)

@@ -83,7 +83,14 @@ def test_alaska_ranking():
     assert [ai.actor for ai in res.ranking][:2] and {ai.actor for ai in res.ranking} == set(sc.actor_ids)
     assert not res.base_zone_open
     first = res.ranking[0]
-    assert first.best.opens_zone and first.best.kind == "red_line"
+    # no single move brings a structural deal, so the calibrated probability after each actor's
+    # best move orders them; every red-line move opens the zone (the zone is closed only by lines)
+    bests = [ai.best for ai in res.ranking if ai.best is not None]
+    assert all(b.deals == 0 for b in bests)
+    assert first.best.deal_probability == max(b.deal_probability for b in bests)
+    assert [b.deal_probability for b in bests] == sorted((b.deal_probability for b in bests), reverse=True)
+    red = [m for ai in res.ranking for m in ai.moves if m.kind == "red_line"]
+    assert red and all(m.opens_zone for m in red)
     # the size of each red-line opening is the gap to the other binding actors' lines
     a = sc.arrays()
     for ai in res.ranking:

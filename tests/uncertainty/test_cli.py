@@ -73,7 +73,7 @@ def test_montecarlo_uses_inline_uncertainty(app, tmp_path):
     f.write_text(yaml.safe_dump({**two_actor_data(red_lines=[{"actor": "b", "issue": "x", "min": 0,
                                                               "max": 25}]), "uncertainty": unc}))
     r = runner.invoke(app, ["montecarlo", str(f), "-m", "weighted_mean", "--draws", "20000",
-                            "--seed", "2", "--format", "json"])
+                            "--seed", "2", "--format", "json", "--firmness", "1"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["inputs"] == ["position[a,x]"]

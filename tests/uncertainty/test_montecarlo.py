@@ -64,7 +64,7 @@ def test_quantiles_and_mean_known_values():
 )
 def test_deal_probability_known_values(extra, p):
     n = 20_000
-    r = monte_carlo(_two(**extra), "weighted_mean", draws=n, seed=2, uncertainty=A_UNIFORM)
+    r = monte_carlo(_two(**extra), "weighted_mean", draws=n, seed=2, firmness=1.0, uncertainty=A_UNIFORM)
     assert abs(r.deal_probability - p) <= max(_tol(p, n), 1e-12)
 
 
@@ -80,11 +80,11 @@ def test_uncertain_red_line_and_walk_away():
     sc = _two(red_lines=[{"actor": "b", "issue": "x", "min": 0, "max": 30}])
     spec = {"inputs": [{"field": "red_line.max", "actor": "b", "issue": "x", "dist": "uniform",
                         "low": 0, "high": 50}]}
-    r = monte_carlo(sc, "weighted_mean", draws=20_000, seed=4, uncertainty=spec)
+    r = monte_carlo(sc, "weighted_mean", draws=20_000, seed=4, firmness=1.0, uncertainty=spec)
     assert abs(r.deal_probability - 0.5) < _tol(0.5, 20_000)
     sc = _two(walk_away=[{"actor": "b", "utility": 0.5}])
     spec = {"inputs": [{"field": "walk_away", "actor": "b", "dist": "uniform", "low": 0.5, "high": 1.0}]}
-    r = monte_carlo(sc, "weighted_mean", draws=20_000, seed=4, uncertainty=spec)
+    r = monte_carlo(sc, "weighted_mean", draws=20_000, seed=4, firmness=1.0, uncertainty=spec)
     # U_b(25) = 0.75; P(W <= 0.75) with W ~ U(0.5, 1) = 1/2
     assert abs(r.deal_probability - 0.5) < _tol(0.5, 20_000)
 
@@ -92,8 +92,8 @@ def test_uncertain_red_line_and_walk_away():
 def test_draws_equal_per_draw_forecasts_on_rebuilt_scenarios(alaska):
     """Each Monte Carlo draw equals model.forecast on a Scenario rebuilt from that draw's values."""
     noise = {"position": 10, "salience": 0.2, "power": 0.3}
-    pert = build_perturbation(alaska, noise=noise)
-    r = monte_carlo(alaska, "weighted_median", draws=5, seed=11, noise=noise)
+    pert = build_perturbation(alaska, noise=noise, firmness=1.0, veto_firmness=1.0)
+    r = monte_carlo(alaska, "weighted_median", draws=5, seed=11, firmness=1.0, noise=noise)
     rng = np.random.default_rng(np.random.SeedSequence(11).spawn(1)[0])
     x = pert.values(unit_design(rng, 5, pert.n_inputs))
     model = get_model("weighted_median")
@@ -157,7 +157,7 @@ def test_streaming_histogram_quantiles_close_to_exact(alaska):
 
 
 def test_zero_noise_reproduces_the_point_forecast(alaska):
-    r = monte_carlo(alaska, "weighted_median", draws=50, seed=0)
+    r = monte_carlo(alaska, "weighted_median", draws=50, seed=0, firmness=1.0)
     f = get_model("weighted_median").forecast(alaska)
     assert r.inputs == ()
     assert np.array_equal(r.draws, np.broadcast_to(f.outcome, r.draws.shape))
@@ -214,7 +214,8 @@ def test_memory_bounded_by_chunk_not_draws(alaska):
 def test_deal_interval_wilson_known_values():
     """Wilson (1927) score interval: 0 deals in 100,000 draws -> upper bound 3.84e-5 (z^2/(n+z^2))."""
     r = monte_carlo(_two(red_lines=[{"actor": "b", "issue": "x", "min": 90, "max": 100}]),
-                    "weighted_mean", draws=100_000, seed=1, uncertainty=A_UNIFORM, keep_draws=False)
+                    "weighted_mean", draws=100_000, seed=1, uncertainty=A_UNIFORM, keep_draws=False,
+                    firmness=1.0)
     assert r.deal_probability == 0.0
     lo, hi = r.deal_interval(0.95)
     z2 = 1.959963984540054**2

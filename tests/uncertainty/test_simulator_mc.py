@@ -55,7 +55,9 @@ def test_deal_probability_is_the_share_of_runs_that_agree(no_veto):
 
 
 def test_vetoes_are_red_line_blocks_of_the_veto_holder():
-    r = monte_carlo("alaska-2025", "simulator", draws=200, seed=2, noise={"position": 10}, simulator=SIM)
+    # hard red lines and vetoes (firmness 1): Ukraine's consent is never given
+    r = monte_carlo("alaska-2025", "simulator", draws=200, seed=2, noise={"position": 10}, simulator=SIM,
+                    firmness=1.0)
     shares = dict(r.end_reasons)
     assert r.deal_probability == 0.0  # Ukraine vetoes every table agreement
     ukraine = r.actors.index("ukraine")

@@ -92,7 +92,7 @@ def test_deal_outputs_and_constant_output_note():
         {"field": "position", "actor": "a", "issue": "x", "dist": "uniform", "low": 0, "high": 100},
         {"field": "salience", "actor": "b", "issue": "x", "dist": "uniform", "low": 0.99, "high": 1.0},
     ]}
-    r = sensitivity(sc, "weighted_mean", samples=256, seed=3, uncertainty=spec)
+    r = sensitivity(sc, "weighted_mean", samples=256, seed=3, uncertainty=spec, firmness=1.0)
     assert r.outputs == ("x", "deal", DEAL_MARGIN)
     assert abs(r.output_mean[1] - 0.5) < 0.05
     assert r.ranking("deal")[0] == "position[a,x]"
@@ -100,7 +100,7 @@ def test_deal_outputs_and_constant_output_note():
     # with b's red line out of reach, the deal indicator is constant: NaN indices and a note
     never = scenario_from_data(two_actor_data(red_lines=[{"actor": "b", "issue": "x", "min": 90, "max": 100}]),
                                source="two.yaml")
-    r = sensitivity(never, "weighted_mean", samples=64, seed=3, uncertainty=spec)
+    r = sensitivity(never, "weighted_mean", samples=64, seed=3, uncertainty=spec, firmness=1.0)
     k = r.outputs.index("deal")
     assert np.all(np.isnan(r.ST[k])) and any("deal: constant" in n for n in r.notes)
 
@@ -134,6 +134,8 @@ def test_bad_options(alaska, kw, field):
 
 
 def test_no_inputs_is_an_error(alaska):
+    # with hard red lines (firmness 1) and no noise nothing is uncertain; at the fitted firmness
+    # each red line's binding is an input itself
     with pytest.raises(ScenarioError) as e:
-        sensitivity(alaska, "weighted_mean", samples=8)
+        sensitivity(alaska, "weighted_mean", samples=8, firmness=1.0)
     assert e.value.field == "uncertainty"

@@ -251,6 +251,9 @@ class MonteCarloRequest(_Body):
     draws: Annotated[int, Field(ge=1, strict=True, description="number of draws (capped by the server)")] = DEFAULTS.draws
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
+    firmness: Annotated[float, Field(ge=0, le=1, description=(
+        "probability that a red line (or an absent veto holder's consent) without a firmness "
+        "of its own binds in a draw; 1 = hard red lines; default: fitted on the case library"))] | None = None
     seed: _Seed | None = None
     changes: _Changes
 
@@ -265,6 +268,9 @@ class SensitivityRequest(_Body):
     method: Literal["sobol", "morris"] = "sobol"
     noise: _Noise | None = Field(
         default=None, description="expert noise per kind of input; default position 10, salience 0.2")
+    firmness: Annotated[float, Field(ge=0, le=1, description=(
+        "probability that a red line (or an absent veto holder's consent) without a firmness "
+        "of its own binds in a draw; 1 = hard red lines; default: fitted on the case library"))] | None = None
     seed: _Seed | None = None
 
 

@@ -32,11 +32,12 @@ def monte_carlo_job(payload: dict, progress: Progress) -> dict:
         model = service.catalogue_model(payload["model"], payload.get("params", {}))
     if payload.get("changes"):  # the base and the changed scenario, same seed
         pair = service.paired(service.monte_carlo, sc, payload["changes"], seed=payload.get("seed"), model=model,
-                              draws=payload["draws"], noise=payload.get("noise"), keep_draws=False)
+                              draws=payload["draws"], noise=payload.get("noise"), keep_draws=False,
+                              firmness=payload.get("firmness"))
         return _with_what_if(pair.changed.result.summary(), pair)
     run = service.monte_carlo(sc, model, draws=payload["draws"], seed=payload.get("seed"),
                               noise=payload.get("noise"), keep_draws=False, progress=_fraction(progress),
-                              budget=_budget(payload))
+                              budget=_budget(payload), firmness=payload.get("firmness"))
     return json_ready(run.result.summary())
 
 
@@ -53,7 +54,8 @@ def sensitivity_job(payload: dict, progress: Progress) -> dict:
     model = service.catalogue_model(payload["model"], payload.get("params", {}))
     run = service.sensitivity(sc, model, samples=payload["samples"], seed=payload.get("seed"),
                               method=payload.get("method", service.DEFAULTS.method), noise=payload.get("noise"),
-                              progress=_fraction(progress), budget=_budget(payload))
+                              progress=_fraction(progress), budget=_budget(payload),
+                              firmness=payload.get("firmness"))
     res = run.result
     frame = res.to_frame()
     summary = res.summary() if hasattr(res, "summary") else {}

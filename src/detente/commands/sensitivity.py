@@ -56,6 +56,7 @@ NoiseWalk = Annotated[float | None, typer.Option("--noise-walk-away", help="Expe
 NoiseCred = Annotated[float | None, typer.Option("--noise-credibility", help="Expert noise on threat credibility (absolute).")]
 NoiseShape = Annotated[str, typer.Option("--noise-shape", help="normal (noise = sd) or uniform (noise = half-width).")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="local or dask.")]
+FirmOpt = Annotated[float | None, typer.Option("--firmness", help="Probability that a red line (or an absent veto holder's consent) without a firmness of its own binds in a draw; 1 = hard red lines (default: fitted on the case library).")]
 SchedOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a LocalCluster).")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Local threads, or LocalCluster workers with --backend dask.")]
 FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
@@ -144,6 +145,7 @@ def montecarlo_cmd(
     workers: WorkersOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Draws per task (whole blocks of 4096).")] = _D.mc_chunk_size,
     seed: SeedOpt = None,
+    firmness: FirmOpt = None,
     fmt: FmtOpt = "table",
     output: OutOpt = None,
     protocol: ProtocolOpt = None,
@@ -174,12 +176,12 @@ def montecarlo_cmd(
             if changes:  # the base and the changed scenario with the same seed
                 pair = service.paired(service.monte_carlo, sc, changes, seed=seed, model=m, draws=draws,
                                       uncertainty=spec, noise=noise, noise_shape=noise_shape, backend=be,
-                                      chunk_size=chunk_size)
+                                      chunk_size=chunk_size, firmness=firmness)
                 run, sc = pair.changed, pair.whatif.scenario
             else:
                 run = service.monte_carlo(sc, m, draws=draws, seed=seed, uncertainty=spec,
                                           noise=noise, noise_shape=noise_shape, backend=be, chunk_size=chunk_size,
-                                          progress=update)
+                                          progress=update, firmness=firmness)
         res, note = run.result, run.note
         if changes and fmt == "json":
             doc = res.summary()
@@ -284,6 +286,7 @@ def sensitivity_cmd(
     scheduler: SchedOpt = None,
     workers: WorkersOpt = None,
     seed: SeedOpt = None,
+    firmness: FirmOpt = None,
     fmt: FmtOpt = "table",
     output: OutOpt = None,
 ) -> None:
@@ -309,7 +312,7 @@ def sensitivity_cmd(
         with be, _progress(f"{method.capitalize()} design") as update:
             run = service.sensitivity(sc, m, samples=samples, method=method, second_order=second_order,
                                       seed=seed, uncertainty=spec, noise=noise, noise_shape=noise_shape,
-                                      groups=groups, backend=be, progress=update)
+                                      groups=groups, backend=be, progress=update, firmness=firmness)
         res, note = run.result, run.note
         if _emit_machine(res, res.to_frame, fmt, note, output):
             return

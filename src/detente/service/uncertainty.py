@@ -119,7 +119,8 @@ def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: 
                 seed: SeedLike = None, uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
                 noise_shape: str = "normal", backend: Any = "local",
                 chunk_size: int = DEFAULTS.mc_chunk_size, keep_draws: bool | None = None,
-                progress: Progress = None, budget: Any = None) -> UncertaintyRun:
+                progress: Progress = None, budget: Any = None,
+                firmness: float | None = None) -> UncertaintyRun:
     """Forecast distribution and deal probability (:func:`detente.uncertainty.monte_carlo`).
 
     ``model`` is a model instance or a registered name, or a list of them: then the result is
@@ -143,7 +144,7 @@ def monte_carlo(source: Any, model: Any = DEFAULTS.uncertainty_model, *, draws: 
                                workers=_workers(backend)), budget, source=sc.name)
     res = _mc(sc.without_outcome(), m, draws=draws, seed=resolve_seed(seed), uncertainty=spec,
               noise=used_noise, backend=backend, chunk_size=chunk_size, keep_draws=keep_draws,
-              progress=progress)
+              progress=progress, firmness=firmness)
     return UncertaintyRun(res, note)
 
 
@@ -151,7 +152,8 @@ def sensitivity(source: Any, model: Any = DEFAULTS.uncertainty_model, *, samples
                 method: str = DEFAULTS.method, second_order: bool = False, seed: SeedLike = None,
                 uncertainty: Any = None, noise: Mapping[str, Any] | None = None,
                 noise_shape: str = "normal", groups: str | None = None, backend: Any = "local",
-                progress: Progress = None, budget: Any = None) -> UncertaintyRun:
+                progress: Progress = None, budget: Any = None,
+                firmness: float | None = None) -> UncertaintyRun:
     """Sobol or Morris indices (:func:`detente.uncertainty.sensitivity`); defaults as for
     :func:`monte_carlo`, the budget checked first
     (:func:`detente.uncertainty.sobol.sensitivity_cost`: the design has samples x (inputs + 2)
@@ -164,11 +166,11 @@ def sensitivity(source: Any, model: Any = DEFAULTS.uncertainty_model, *, samples
     used_noise, note = resolve_noise(noise, spec is not None, shape=noise_shape)
     m = uncertainty_model(model) if isinstance(model, str) else model
     if isinstance(samples, int) and not isinstance(samples, bool) and samples > 0:
-        _, pert = prepare(sc, spec, used_noise)
+        _, pert = prepare(sc, spec, used_noise, firmness=firmness)
         check(sensitivity_cost(sc, m, n_inputs=pert.n_inputs, samples=samples, method=method,
                                second_order=second_order, workers=_workers(backend)), budget,
               source=sc.name)
     res = _sens(sc.without_outcome(), m, samples=samples, method=method, second_order=second_order,
                 seed=resolve_seed(seed), uncertainty=spec, noise=used_noise, groups=groups,
-                backend=backend, progress=progress)
+                backend=backend, progress=progress, firmness=firmness)
     return UncertaintyRun(res, note)

@@ -484,6 +484,7 @@ def monte_carlo(
     progress: Callable[[int, int], None] | None = None,
     simulator: dict[str, Any] | None = None,
     engine: str = "auto",
+    firmness: float | None = None,
 ) -> MonteCarloResult | MonteCarloResults:
     """Forecast distribution and deal probability over uncertain inputs.
 
@@ -531,6 +532,11 @@ def monte_carlo(
         ``"numpy"`` never compiles, ``"auto"`` takes numba from 1,000 draws on. The numbers
         are the same bit for bit; only the time differs.
 
+    firmness : float in [0, 1], optional
+        Probability that a red line (and an absent veto holder's consent) without a
+        ``firmness`` of its own binds in a draw. None: the value fitted on the case library
+        (:func:`~detente.uncertainty.deal_model.default_firmness`); 1.0: hard red lines.
+
     Returns
     -------
     MonteCarloResult, or MonteCarloResults when ``model`` is a list
@@ -562,7 +568,7 @@ def monte_carlo(
                             field="quantiles")
     ss = as_seed_sequence(seed)
     m = resolve_model(model, simulator)
-    sc, pert = prepare(scenario, uncertainty, noise)
+    sc, pert = prepare(scenario, uncertainty, noise, firmness=firmness)
     be = get_backend(backend, scheduler=scheduler, workers=workers)
     a = pert.base
     keep = (n_draws * a.n_issues <= KEEP_LIMIT) if keep_draws is None else bool(keep_draws)

@@ -279,6 +279,7 @@ def sensitivity(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    firmness: float | None = None,
 ) -> SensitivityResult:
     """Sobol indices (or Morris screening) of a model's forecast over the uncertain inputs.
 
@@ -294,6 +295,11 @@ def sensitivity(
     groups : {None, "actor", "field"}
         Indices per input, per actor (all of an actor's numbers together; a threat counts for
         its issuer) or per kind of field.
+
+    firmness : float in [0, 1], optional
+        Probability that a red line (and an absent veto holder's consent) without a
+        ``firmness`` of its own binds in a design row. None: the value fitted on the case library
+        (:func:`~detente.uncertainty.deal_model.default_firmness`); 1.0: hard red lines.
 
     Returns
     -------
@@ -312,7 +318,7 @@ def sensitivity(
     _salib()
     ss = as_seed_sequence(seed)
     m = resolve_model(model)
-    sc, pert = prepare(scenario, uncertainty, noise)
+    sc, pert = prepare(scenario, uncertainty, noise, firmness=firmness)
     if pert.n_inputs == 0:
         raise ScenarioError("there are no uncertain inputs; give an uncertainty section or "
                             "expert noise (e.g. --noise-position 10)", field="uncertainty")
