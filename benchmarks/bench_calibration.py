@@ -72,6 +72,10 @@ def report(tr: TrackRecord) -> None:
     for _, r in df.sort_values("confidence", ascending=False).head(8).iterrows():
         print(f"  {r['case']:34s} p={r['probability']:.3f} deal={bool(r['deal'])!s:5s} "
               f"{'right' if r['right'] else 'WRONG'} (raw structural rate {r['raw_structural_rate']:.3f})")
+    print("least likely deals (nested LOO):")
+    for _, r in df.sort_values("probability").head(6).iterrows():
+        print(f"  {r['case']:34s} p={r['probability']:.3f} deal={bool(r['deal'])!s:5s} "
+              f"{'right' if r['right'] else 'WRONG'} (raw structural rate {r['raw_structural_rate']:.3f})")
     print(f"share right at 0.5: {df['right'].mean():.3f} (base rate guess: "
           f"{max(df['deal'].mean(), 1 - df['deal'].mean()):.3f})")
     print("\nreliability (calibrated, 5 bins):")

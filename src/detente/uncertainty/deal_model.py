@@ -270,12 +270,16 @@ def deal_features(
 
     binding = (base.present | base.veto)[:, None] & base.has_red_line
     rate_logit = _logit(raw)
-    if not binding.any() and math.isnan(walk):
-        # no condition a draw could fail: the rate is 1 by construction and says nothing
+    unconstrained = not binding.any() and math.isnan(walk)
+    if unconstrained:
+        # no condition a draw could fail: the rate is 1 by construction and says nothing; the
+        # simulator's parties then have nothing to walk away to and no line to hold, so its
+        # runs agree by construction too
         rate_logit = math.nan
         notes.append("no binding red lines and no walk-away values: every draw is a deal by "
-                     "construction, so the structural rate is not used (set to the library "
-                     "average)")
+                     "construction, so the structural rate"
+                     + (" and the simulator's deal rate are" if SIMULATOR_FEATURE in features else " is")
+                     + " not used (set to the library average)")
     elif not binding.any():
         notes.append("no binding red lines: the structural rate rests on walk-away values and "
                      "threats only")
@@ -290,7 +294,8 @@ def deal_features(
     known = {"structural_rate_logit": rate_logit, "red_line_violation": violation,
              "model_disagreement": disagreement, "walk_away_margin": walk}
     if SIMULATOR_FEATURE in features:
-        known[SIMULATOR_FEATURE] = simulator_deal_rate(sc, seed=ss, notes=notes)
+        known[SIMULATOR_FEATURE] = (math.nan if unconstrained
+                                    else simulator_deal_rate(sc, seed=ss, notes=notes))
     values = np.array([known[f] for f in features])
     return DealFeatures(
         scenario=sc.name, values=values, raw_structural_rate=raw, rates=rates,
