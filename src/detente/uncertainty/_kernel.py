@@ -305,6 +305,11 @@ def monte_carlo_block(gen, n, coli, colf, dtab, lay, state0, sf, actors, cells, 
                       out, o_first, o_stride, hist, acc, cnt):  # pragma: no cover - compiled
     """Run ``n`` draws of one seed block; returns the number of deals.
 
+    One long function on purpose (over the 150-line rule): numba vectorises a loop over the
+    draws of a sub-block only inside one function body, and the rows it streams through must
+    stay in L1/L2 between the draw, the model and the deal conditions; a helper per stage would
+    be called per draw and break both.
+
     The draws go through in sub-blocks of :data:`SUB`. Every number of the scenario has a row
     of ``SUB`` values (one per draw of the sub-block): the rows of uncertain numbers are
     rewritten for each sub-block, the others hold the scenario's value. The model and the deal

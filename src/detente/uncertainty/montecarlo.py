@@ -529,8 +529,9 @@ def monte_carlo(
     engine : {"auto", "numba", "numpy"}
         Compute engine (:func:`detente.backends.resolve`): ``"numba"`` runs the fused kernel
         where it applies (the weighted mean and median; see :mod:`detente.uncertainty.fused`),
-        ``"numpy"`` never compiles, ``"auto"`` takes numba from 1,000 draws on. The numbers
-        are the same bit for bit; only the time differs.
+        ``"numpy"`` never compiles, ``"auto"`` takes numba from 250,000 draws in a fresh
+        process and from 1,000 once numba is loaded (:func:`_fused_runs`). The numbers are the
+        same bit for bit; only the time differs.
 
     firmness : float in [0, 1], optional
         Probability that a red line (and an absent veto holder's consent) without a
@@ -557,15 +558,8 @@ def monte_carlo(
                                    noise=noise, backend=backend, scheduler=scheduler,
                                    chunk_size=chunk_size, workers=workers, quantiles=quantiles,
                                    keep_draws=keep_draws, progress=progress, simulator=simulator,
-                                   engine=engine)
-    if engine not in BACKENDS:
-        raise ScenarioError(f"must be one of {', '.join(BACKENDS)} (got {engine!r})", field="engine")
-    n_draws = _check_int(draws, "draws")
-    chunk = _check_int(chunk_size, "chunk_size")
-    levels = tuple(float(q) for q in quantiles)
-    if not levels or any(not 0.0 <= q <= 1.0 for q in levels):
-        raise ScenarioError(f"quantile levels must lie in [0, 1] (got {list(quantiles)})",
-                            field="quantiles")
+                                   engine=engine, firmness=firmness)
+    n_draws, chunk, levels = _check_run(engine, draws, chunk_size, quantiles)
     ss = as_seed_sequence(seed)
     m = resolve_model(model, simulator)
     sc, pert = prepare(scenario, uncertainty, noise, firmness=firmness)
@@ -576,28 +570,6 @@ def monte_carlo(
     blocks = chunk_generators(ss, n_draws, SEED_BLOCK)
     per = _blocks_per_task(chunk, len(blocks), be)
     tasks = [blocks[k:k + per] for k in range(0, len(blocks), per)]
-    n_tasks = len(tasks)
-    sums: list = [None] * n_tasks
-    outcomes: list = [None] * n_tasks
-    agg: dict[str, Any] = {"done": 0, "hist": None, "deals": 0, "red": 0, "walk": 0, "reasons": None}
-
-    def on_done(k: int, res: _ChunkOut) -> None:
-        # streaming: keep per-block sums (tiny) and the outcomes only when asked; integer
-        # counts and histograms add up in any order, so arrival order never matters
-        sums[k] = (res.block_sum, res.block_sq, res.block_n)
-        if keep and into is None:
-            outcomes[k] = res.outcomes
-        else:
-            agg["hist"] = res.hist if agg["hist"] is None else agg["hist"] + res.hist
-        agg["deals"] += res.deals
-        agg["red"] = agg["red"] + res.red
-        agg["walk"] = agg["walk"] + res.walk
-        if res.reasons is not None:
-            agg["reasons"] = res.reasons if agg["reasons"] is None else agg["reasons"] + res.reasons
-        agg["done"] += res.size
-        if progress is not None:
-            progress(agg["done"], n_draws)
-
     sim = isinstance(m, SimulatorModel)
     plan = None if sim else fused_plan(pert, m, keep=keep)
     if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=_fused_runs(n_draws)) is None:
@@ -605,17 +577,19 @@ def monte_carlo(
     # issue by issue: the summary then reads each issue's draws contiguously
     into = (np.empty((a.n_issues, n_draws)) if plan is not None and keep
             and isinstance(be, LocalBackend) else None)
+    agg = _Stream(len(tasks), keep and into is None, n_draws, progress)
     with be:
         be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None, plan, into),
-               on_done=on_done, keep=False)
+               on_done=agg.on_done, keep=False)
+    outcomes = agg.outcomes
     if into is not None:
         into.setflags(write=False)  # read-only throughout: the result keeps it without a copy
         outcomes = [into.T]  # (n_draws, n_issues), in Fortran order
 
-    mean, sd, qs, method, draws_arr, count = _summarise(sums, outcomes, agg["hist"], keep, levels,
+    mean, sd, qs, method, draws_arr, count = _summarise(agg.sums, outcomes, agg.hist, keep, levels,
                                                         a, be, plan is not None)
-    notes, end_reasons = _notes_and_endings(m, keep, pert.n_inputs, agg["reasons"], n_draws)
-    deals, red, walk = agg["deals"], agg["red"], agg["walk"]
+    notes, end_reasons = _notes_and_endings(m, keep, pert.n_inputs, agg.reasons, n_draws)
+    deals, red, walk = agg.deals, agg.red, agg.walk
     return MonteCarloResult(
         model=m.name,
         scenario=sc.name,
@@ -639,6 +613,50 @@ def monte_carlo(
         notes=tuple(notes),
         end_reasons=end_reasons,
     )
+
+
+def _check_run(engine: str, draws: Any, chunk_size: Any,
+               quantiles: Sequence[float]) -> tuple[int, int, tuple[float, ...]]:
+    """The run's draws, chunk size and quantile levels, checked before anything is drawn."""
+    if engine not in BACKENDS:
+        raise ScenarioError(f"must be one of {', '.join(BACKENDS)} (got {engine!r})", field="engine")
+    levels = tuple(float(q) for q in quantiles)
+    if not levels or any(not 0.0 <= q <= 1.0 for q in levels):
+        raise ScenarioError(f"quantile levels must lie in [0, 1] (got {list(quantiles)})",
+                            field="quantiles")
+    return _check_int(draws, "draws"), _check_int(chunk_size, "chunk_size"), levels
+
+
+class _Stream:
+    """Streaming aggregation of the chunks' results: per-block sums (tiny) always, the outcomes
+    only when kept by chunk, else histograms; integer counts and histograms add up in any
+    order, so the order in which chunks arrive never matters."""
+
+    def __init__(self, n_tasks: int, keep_outcomes: bool, n_draws: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.sums: list = [None] * n_tasks
+        self.outcomes: list = [None] * n_tasks
+        self.keep_outcomes, self.n_draws, self.progress = keep_outcomes, n_draws, progress
+        self.hist: np.ndarray | None = None
+        self.reasons: np.ndarray | None = None
+        self.deals, self.done = 0, 0
+        self.red: Any = 0  # per-actor counts once the first chunk arrives
+        self.walk: Any = 0
+
+    def on_done(self, k: int, res: _ChunkOut) -> None:
+        self.sums[k] = (res.block_sum, res.block_sq, res.block_n)
+        if self.keep_outcomes:
+            self.outcomes[k] = res.outcomes
+        else:
+            self.hist = res.hist if self.hist is None else self.hist + res.hist
+        self.deals += res.deals
+        self.red = self.red + res.red
+        self.walk = self.walk + res.walk
+        if res.reasons is not None:
+            self.reasons = res.reasons if self.reasons is None else self.reasons + res.reasons
+        self.done += res.size
+        if self.progress is not None:
+            self.progress(self.done, self.n_draws)
 
 
 def _monte_carlo_models(scenario: Any, models: Sequence[Any], *, seed: Any, progress: Any,
