@@ -140,8 +140,9 @@ def prepare(
 
     An explicit ``uncertainty`` replaces the inline section; ``noise`` replaces any expert noise.
     Red lines and absent vetoes that set no ``firmness`` take ``firmness``, by default the one
-    fitted on the case library (:func:`~detente.uncertainty.deal_model.default_firmness`; 1.0,
-    i.e. hard, in the shipped fit, which adds no design column and changes no number).
+    fitted on the case library (:func:`~detente.uncertainty.deal_model.default_firmness`; 0.7
+    in the shipped fit: each such line's binding is a Bernoulli column of the design). 1.0 keeps
+    them hard (no extra column).
     """
     from .deal_model import default_firmness
 
