@@ -9,9 +9,9 @@ subpackage names are never shadowed by a function.
 only the scenario loader never loads pandas, scipy or the backtest and uncertainty packages.
 """
 
-import importlib as _importlib
 import typing as _typing
 
+from ._lazy import lazy_getattr as _lazy_getattr
 from ._version import __version__ as __version__
 
 if _typing.TYPE_CHECKING:  # the static view of the lazy names below
@@ -129,15 +129,7 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    """Import a public name on first use and keep it (later lookups are plain attributes)."""
-    try:
-        where = _WHERE[name]
-    except KeyError:
-        raise AttributeError(f"module 'detente' has no attribute {name!r}") from None
-    value = getattr(_importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _WHERE, globals())
 
 
 def __dir__() -> list[str]:

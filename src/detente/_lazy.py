@@ -1,4 +1,5 @@
-"""A registry whose entries load on first look-up (the model and protocol registries).
+"""Names and registries that load on first use: a package's PEP 562 ``__getattr__`` and the
+model and protocol registries.
 
 Listing the names (``detente --help``, ``detente models``' choices) must not import numpy or
 an engine, so each entry is ``"module:attribute"`` until it is first asked for. An entry can
@@ -8,10 +9,10 @@ also be set to the object itself (a model or protocol registered at run time, in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, Generic, TypeVar
 
-__all__ = ["LazyRegistry"]
+__all__ = ["LazyRegistry", "lazy_getattr"]
 
 T = TypeVar("T")
 
@@ -53,3 +54,24 @@ class LazyRegistry(MutableMapping[str, T], Generic[T]):
 
     def __repr__(self) -> str:
         return f"LazyRegistry({list(self._entries)})"
+
+
+def lazy_getattr(package: str, where: Mapping[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) for ``package``: ``where`` maps a public name to the
+    module that defines it (relative to ``package``), or to ``"module:attribute"`` when the
+    attribute has another name there. The value is imported on first use and stored in
+    ``namespace`` (the package's ``globals()``), so later look-ups are plain attributes.
+
+    Usage, in a package's ``__init__``: ``__getattr__ = lazy_getattr(__name__, _WHERE, globals())``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        try:
+            module, _, attr = where[name].partition(":")
+        except KeyError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module, package), attr or name)
+        namespace[name] = value
+        return value
+
+    return __getattr__

@@ -513,6 +513,19 @@ def _context_rows(folder: Path, case: str, rows: list[_Row]) -> list[_Row]:
     return out
 
 
+def _add_row(folder: Path, r: _Row, iid: str, actors: dict[str, dict], issues: list,
+             positions: list) -> str:
+    """Add one row's issue, positions and actors to a case being built (scored and context rows
+    alike); the clash message when its actors contradict those already merged, else ""."""
+    issue, acts, pos = _row_data(folder, r, iid)
+    clash = _merge_actors(actors, acts, r.input_file)
+    if clash:
+        return clash
+    issues.append(issue)
+    positions.extend(pos)
+    return ""
+
+
 def _merge_actors(actors: dict[str, dict], acts: list[dict], input_file: str) -> str:
     """Add one input file's actors to ``actors``; the reason it cannot, or "" (one power each)."""
     for a in acts:
@@ -531,15 +544,14 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
         dup = sorted(k for k, c in Counter(files).items() if c > 1)
         return None, f"rows share an input file ({', '.join(dup)}): they are readings of one issue, kept apart"
     actors: dict[str, dict] = {}
-    issues, positions, ids = [], [], []
+    issues: list[dict] = []
+    positions: list[dict] = []
+    ids: list[str] = []
     for r in rows:
         iid = _safe(r.issue)
-        issue, acts, pos = _row_data(folder, r, iid)
-        clash = _merge_actors(actors, acts, r.input_file)
+        clash = _add_row(folder, r, iid, actors, issues, positions)
         if clash:
             return None, clash
-        issues.append(issue)
-        positions.extend(pos)
         ids.append(iid)
     context = []
     for r in extras:
@@ -549,12 +561,9 @@ def _merge_case(folder: Path, case: str, rows: list[_Row], labels,
         iid = _safe(r.issue)
         if iid in ids:
             continue
-        issue, acts, pos = _row_data(folder, r, iid)
-        clash = _merge_actors(actors, acts, r.input_file)
+        clash = _add_row(folder, r, iid, actors, issues, positions)
         if clash:
             return None, clash
-        issues.append(issue)
-        positions.extend(pos)
         context.append(r.issue)
     data = {
         "name": _safe(case),

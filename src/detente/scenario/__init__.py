@@ -10,8 +10,9 @@ the YAML parser.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .arrays import ScenarioArrays
@@ -23,11 +24,4 @@ __all__ = ["Scenario", "ScenarioArrays", "builtin_scenarios"]
 _WHERE = {"Scenario": ".schema", "ScenarioArrays": ".arrays", "builtin_scenarios": ".load"}
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        where = _WHERE[name]
-    except KeyError:
-        raise AttributeError(f"module 'detente.scenario' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE, globals())

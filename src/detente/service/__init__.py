@@ -30,8 +30,9 @@ Layering: ``cli`` -> ``commands`` | ``api`` -> ``service`` -> ``report`` | ``bac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_getattr
 from .backtest import backtest, backtest_chart_png, outcome_baselines
 from .backtest import load_sources as backtest_sources
 from .backtest import plan as backtest_plan
@@ -92,22 +93,9 @@ if TYPE_CHECKING:
     from ..results import frame_to_csv
 
 
-def __getattr__(name: str) -> Any:
-    # two helpers re-exported from lower layers load on first use: importing them here would
-    # pull the scenario schema and numpy into `detente --help`
-    value: Any
-    if name == "write_atomic":
-        from ..io import files
-
-        value = files.write_atomic
-    elif name == "frame_to_csv":
-        from .. import results
-
-        value = results.frame_to_csv
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+# two helpers re-exported from lower layers load on first use: importing them here would pull
+# the scenario schema and numpy into `detente --help`
+__getattr__ = lazy_getattr(__name__, {"write_atomic": "..io.files", "frame_to_csv": "..results"}, globals())
 
 
 __all__ = [

@@ -7,8 +7,9 @@
   (:mod:`._fast`, :mod:`._kernel`).
 """
 
-import importlib as _importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr as _lazy_getattr
 
 # names load on first use, so `detente --help` and commands that only need the protocol names
 # do not pay for numpy and the engine
@@ -42,12 +43,7 @@ if TYPE_CHECKING:
     from .turns import REASONS
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(_importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy_getattr(__name__, _WHERE, globals())
 
 
 __all__ = [

@@ -36,11 +36,10 @@ simulator and the report pick it up from the registry; nothing else changes.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..._lazy import LazyRegistry
+from ..._lazy import LazyRegistry, lazy_getattr
 from ...errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -90,19 +89,11 @@ _LAZY = {
     "AGREEMENT": "..turns", "DEADLINE": "..turns", "REASONS": "..turns", "VETO": "..turns",
     "WALK_AWAY": "..turns", "Group": "..turns",
     "RESULT_KEYS": ".base", "BatchSource": ".base", "ProtocolSpec": ".base", "Table": ".base",
-    "alternating_offers": ".alternating",
+    "alternating_offers": ".alternating", "single_text_offers": ".single_text:single_text",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "single_text_offers":
-        value = importlib.import_module(".single_text", __name__).single_text
-    elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def protocol_names() -> tuple[str, ...]:
