@@ -59,6 +59,20 @@ def test_help_and_models_stay_light():
     help_only = _loaded(code.replace("['models'], ", "").replace("['forecast', '--help']", ""))
     assert help_only.isdisjoint({"numpy", "pydantic", "yaml"}), sorted(help_only & {"numpy", "pydantic", "yaml"})
     assert "detente.models.registry" not in help_only
+    # `detente models` lists the built-in models from their catalogue: no model, no numpy
+    models_only = _loaded(code.replace("['--help'], ", "").replace(", ['forecast', '--help']", ""))
+    assert "numpy" not in models_only, "detente models imported numpy"
+
+
+def test_membership_does_not_import_a_model():
+    """``name in MODELS`` (every command checks its -m names) must not import the model."""
+    code = ("import sys\nfrom detente.models.registry import MODELS\n"
+            "assert 'ktab_smp' in MODELS and 'nope' not in MODELS\n"
+            "print(sorted(m for m in sys.modules if m.startswith('detente.models.')))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert "detente.models.ktab_smp" not in out, out
 
 
 def test_one_model_loads_only_that_model():
@@ -81,3 +95,30 @@ def test_lazy_package_names_still_work():
     # and a name that does not exist is still an AttributeError
     with pytest.raises(subprocess.CalledProcessError):
         _loaded("import detente; detente.no_such_name")
+
+
+_KTAB_CSV = """Toy,three actors two issues, 3, 2,
+Actor,Description,Influence,A Position,A Salience,B Position,B Salience,
+P,First,100.0,30,24.0,20,48.0,
+Q,Second,60.2,45,44.7,65,41.3,
+R,Third,35.0,80,28.9,15,65.1,
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["forecast", "alaska-2025", "-m", "weighted_mean"],
+    ["ktab", "run", "{ktab}"],
+])
+def test_small_commands_stay_light(argv, tmp_path):
+    """issue 20's whole-process race: one weighted-mean forecast (with its calibrated deal
+    probability) and one KTAB run import no pandas, scipy or numba."""
+    ktab = tmp_path / "toy.csv"
+    ktab.write_text(_KTAB_CSV, encoding="utf-8")
+    argv = [a.replace("{ktab}", str(ktab)) for a in argv]
+    code = ("import contextlib, io\nfrom detente.cli import app\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+            f"    app({argv!r})\n"
+            "assert out.getvalue().strip(), 'no output'\n")
+    loaded = _loaded(code)
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))

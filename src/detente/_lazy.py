@@ -38,6 +38,15 @@ class LazyRegistry(MutableMapping[str, T], Generic[T]):
             self._pending.discard(name)
         return entry  # type: ignore[no-any-return]
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's default __contains__ calls __getitem__, which would import the entry
+        return name in self._entries
+
+    def is_pending(self, name: str) -> bool:
+        """True while ``name`` is still its ``"module:attribute"`` string (not imported, not
+        replaced)."""
+        return name in self._pending
+
     def __setitem__(self, name: str, value: T) -> None:
         self._entries[name] = value
         self._pending.discard(name)

@@ -105,6 +105,70 @@ def _rebuild(cls, kw):
     return cls(**kw)
 
 
+class Columns:
+    """A tidy table not built yet: column name -> 1-D array, all of one length.
+
+    A model hands its extra tables to :class:`Forecast` in this form; the pandas DataFrame is
+    built when a table is first read (``forecast.tables[name]``, ``to_frame(name)``), so a
+    command that prints only the outcome never imports pandas (0.2 s).
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = {k: freeze_array(np.asarray(v)) for k, v in data.items()}
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.data)
+
+    def __reduce__(self):
+        return (Columns, (self.data,))
+
+
+class Tables(Mapping[str, "pd.DataFrame"]):
+    """A forecast's extra tables, read-only: each a DataFrame, built from its :class:`Columns`
+    on first look-up. Listing the names builds nothing."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, tables: Mapping[str, Any] | None) -> None:
+        raw: dict[str, Any] = {}
+        for k, v in (tables or {}).items():
+            raw[k] = v.copy() if _is_frame(v) else v
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        v = self._raw[name]
+        if isinstance(v, Columns):
+            v = self._raw[name] = v.frame()
+        return v
+
+    def columns(self, name: str) -> dict[str, np.ndarray]:
+        """Table ``name`` as column arrays, without pandas when it has not been built yet."""
+        v = self._raw[name]
+        if isinstance(v, Columns):
+            return dict(v.data)
+        return {str(c): v[c].to_numpy() for c in v.columns} if _is_frame(v) else dict(v)
+
+    def raw(self) -> dict[str, Any]:
+        """The tables as given (a :class:`Columns` until built): what pickling keeps."""
+        return dict(self._raw)
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __repr__(self) -> str:
+        return f"Tables({list(self._raw)})"
+
+
 def _freeze_mapping(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
     out: dict[str, Any] = {}
     for k, v in (m or {}).items():
@@ -182,7 +246,8 @@ class Forecast:
     seed_entropy : int or None
         The entropy of the SeedSequence used, or None when no randomness was involved.
     tables : mapping of str to DataFrame
-        Extra tidy tables (``rounds``, ``moves``, ...), reachable by ``to_frame(table)``.
+        Extra tidy tables (``rounds``, ``moves``, ...), reachable by ``to_frame(table)``. A
+        model may pass a table as :class:`Columns`; it becomes a DataFrame when first read.
     """
 
     model: str
@@ -205,7 +270,8 @@ class Forecast:
             object.__setattr__(self, "utilities", freeze_array(np.asarray(self.utilities, dtype=float)))
         object.__setattr__(self, "params", _freeze_mapping(self.params))
         object.__setattr__(self, "diagnostics", _freeze_mapping(self.diagnostics))
-        object.__setattr__(self, "tables", _freeze_mapping(self.tables))
+        object.__setattr__(self, "tables", Tables(self.tables.raw() if isinstance(self.tables, Tables)
+                                                  else self.tables))
         object.__setattr__(self, "notes", tuple(self.notes))
         if self.outcome.shape[-1:] != (len(self.issues),):
             raise ValueError(
@@ -214,8 +280,9 @@ class Forecast:
 
     def __reduce__(self):  # mappingproxy cannot be pickled; rebuild from plain dicts
         kw = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        for k in ("params", "diagnostics", "tables"):
+        for k in ("params", "diagnostics"):
             kw[k] = dict(kw[k])
+        kw["tables"] = self.tables.raw()
         return (_rebuild, (type(self), kw))
 
     @classmethod
@@ -244,6 +311,30 @@ class Forecast:
         v = self.outcome[..., k]
         return float(v) if v.ndim == 0 else v
 
+    def columns(self, table: str = "outcome") -> dict[str, np.ndarray]:
+        """Table ``table`` as column name -> 1-D array: what :meth:`to_frame` gives, without
+        building a DataFrame (or importing pandas) for the outcome, the utilities and any table
+        not read yet."""
+        if table in ("outcome", "utilities"):
+            values = self.outcome if table == "outcome" else self.utilities
+            names = self.issues if table == "outcome" else self.actors
+            cols = OUTCOME_COLUMNS if table == "outcome" else UTILITY_COLUMNS
+            if values is None:
+                return {c: np.empty(0, dtype=object) for c in cols}
+            v = np.atleast_2d(values).reshape(-1, len(names))
+            n = v.shape[0]
+            return {
+                cols[0]: np.full(n * len(names), self.model, dtype=object),
+                cols[1]: np.full(n * len(names), self.scenario, dtype=object),
+                cols[2]: np.repeat(np.arange(n), len(names)),
+                cols[3]: np.tile(np.array(names, dtype=object), n),
+                cols[4]: v.ravel(),
+            }
+        if table in self.tables:
+            return self.tables.columns(table)  # type: ignore[attr-defined]
+        valid = ["outcome", "utilities", *self.tables]
+        raise KeyError(f"unknown table {table!r}; this forecast has: {', '.join(valid)}")
+
     def to_frame(self, table: str = "outcome") -> pd.DataFrame:
         """Tidy table.
 
@@ -256,34 +347,10 @@ class Forecast:
         """
         import pandas as pd
 
-        if table == "outcome":
-            out = np.atleast_2d(self.outcome).reshape(-1, len(self.issues))
-            n = out.shape[0]
-            return pd.DataFrame(
-                {
-                    "model": self.model,
-                    "scenario": self.scenario,
-                    "draw": np.repeat(np.arange(n), len(self.issues)),
-                    "issue": np.tile(np.array(self.issues, dtype=object), n),
-                    "outcome": out.ravel(),
-                },
-                columns=list(OUTCOME_COLUMNS),
-            )
-        if table == "utilities":
-            if self.utilities is None:
-                return pd.DataFrame(columns=list(UTILITY_COLUMNS))
-            u = np.atleast_2d(self.utilities).reshape(-1, len(self.actors))
-            n = u.shape[0]
-            return pd.DataFrame(
-                {
-                    "model": self.model,
-                    "scenario": self.scenario,
-                    "draw": np.repeat(np.arange(n), len(self.actors)),
-                    "actor": np.tile(np.array(self.actors, dtype=object), n),
-                    "utility": u.ravel(),
-                },
-                columns=list(UTILITY_COLUMNS),
-            )
+        if table == "utilities" and self.utilities is None:
+            return pd.DataFrame(columns=list(UTILITY_COLUMNS))
+        if table in ("outcome", "utilities"):
+            return pd.DataFrame(self.columns(table))
         if table in self.tables:
             return self.tables[table].copy()
         valid = ["outcome", "utilities", *self.tables]

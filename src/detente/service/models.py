@@ -10,8 +10,8 @@ from ..errors import ModelParameterError
 # the registry (every model module) is imported inside the functions: `detente --help` and
 # the commands that run no model never pay for it
 
-__all__ = ["MODEL_LABELS", "catalogue", "catalogue_model", "describe_model", "model_label",
-           "parse_params", "parse_single_params"]
+__all__ = ["MODEL_LABELS", "catalogue", "catalogue_model", "describe_model", "model_entry",
+           "model_label", "parse_params", "parse_single_params"]
 
 #: Short column labels of the models in narrow tables (the CLI's forecast table; the legend
 #: under the table spells each one out). Expected utility is exp.util, never EU: scenarios
@@ -41,17 +41,30 @@ def catalogue() -> list[dict[str, Any]]:
     """Every registered model: ``{"name", "label", "description", "reference", "parameters":
     {name: default}}`` (``detente models`` and ``GET /models``). ``description`` is one line;
     ``label`` the short column label of tables. Defaults are the model's own values (not made
-    JSON-ready; the API does that)."""
-    from ..models.base import model_parameters
+    JSON-ready; the API does that).
+
+    A built-in model not imported yet is listed from :mod:`detente.models._catalogue` (written
+    from the classes; a test keeps it in step), so listing the models imports none of them.
+    """
+    from ..models._catalogue import CATALOGUE
     from ..models.registry import MODELS
 
     out = []
-    for name, cls in MODELS.items():
-        inst = cls()
-        out.append({"name": name, "label": model_label(name), "description": describe_model(cls),
-                    "reference": cls.reference,
-                    "parameters": {p: getattr(inst, p) for p in model_parameters(cls)}})
+    for name in MODELS:
+        static = CATALOGUE.get(name) if MODELS.is_pending(name) else None
+        entry = static if static is not None else model_entry(MODELS[name])
+        out.append({"name": name, "label": model_label(name), "description": entry["description"],
+                    "reference": entry["reference"], "parameters": dict(entry["parameters"])})
     return out
+
+
+def model_entry(cls: type) -> dict[str, Any]:
+    """A model class's catalogue entry: its one-line description, citation and defaults."""
+    from ..models.base import model_parameters
+
+    inst = cls()
+    return {"description": describe_model(cls), "reference": cls.reference,  # type: ignore[attr-defined]
+            "parameters": {p: getattr(inst, p) for p in model_parameters(cls)}}
 
 
 def catalogue_model(name: str, params: Mapping[str, Any] | None = None) -> Any:

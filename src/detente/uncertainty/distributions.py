@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
-from .normal import ndtri
+from .normal import ndtr, ndtri
 
 __all__ = ["Beta", "Discrete", "Distribution", "TruncNormal", "Triangular", "Uniform"]
 
@@ -45,11 +44,11 @@ class TruncNormal:
     def mass(self) -> float:
         """Probability of [low, high] under the untruncated normal."""
         a, b, _ = self._std_bounds()
-        return float(special.ndtr(b) - special.ndtr(a))
+        return float(ndtr(b) - ndtr(a))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         a, b, flip = self._std_bounds()
-        fa, fb = special.ndtr(a), special.ndtr(b)
+        fa, fb = ndtr(a), ndtr(b)
         uu = 1.0 - u if flip else u
         z = ndtri(fa + uu * (fb - fa))
         x = self.mean + (-z if flip else z) * self.sd
@@ -107,6 +106,8 @@ class Beta:
     kind: str = field(default="beta", init=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import special  # here: only a beta input needs scipy (0.1 s to import)
+
         return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
 
     def describe(self) -> str:

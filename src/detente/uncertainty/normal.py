@@ -46,11 +46,13 @@ Example
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["SPLIT_CENTRAL", "SPLIT_FAR", "central", "far", "intermediate", "log_reduced", "ndtri"]
+__all__ = ["SPLIT_CENTRAL", "SPLIT_FAR", "central", "far", "intermediate", "log_reduced", "ndtr",
+           "ndtri"]
 
 #: |p - 1/2| up to which the central rational function applies
 SPLIT_CENTRAL = 0.425
@@ -190,3 +192,14 @@ def _ndtri_flat(pa: np.ndarray) -> np.ndarray:
                 zt[beyond] = np.where((pb < 0.0) | (pb > 1.0) | np.isnan(pb), np.nan, zt[beyond])
             z[tail] = np.where(low, -zt, zt)
     return z
+
+
+def ndtr(x: float) -> float:
+    """Phi(x), the standard normal CDF of one number: ``erfc(-x / sqrt(2)) / 2``.
+
+    Used for the truncation constants of truncated normals (a few numbers per run, so the C
+    library's ``erfc`` through :mod:`math`, not an array function). ``erfc`` of a positive
+    argument is accurate in the far left tail, where ``1 + erf`` would cancel; callers mirror
+    their bounds to the left tail. ``-inf`` gives 0 and ``inf`` 1 exactly.
+    """
+    return 0.5 * math.erfc(-x / SQRT2)

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ..errors import ScenarioError, known_list
 from ..rng import unit_design
 from ..scenario.arrays import ScenarioArrays
 from ..scenario.schema import Scenario
 from .distributions import Beta, Discrete, Distribution, Triangular, TruncNormal, Uniform
-from .normal import ndtri
+from .normal import ndtr, ndtri
 from .spec import (
     FIXED_NUMERIC_FIELDS,
     NON_NUMERIC_FIELDS,
@@ -141,7 +140,7 @@ class Perturbation:
                 d = self.inputs[j].dist
                 assert isinstance(d, TruncNormal)  # cols holds only these
                 a, b, flip = d._std_bounds()
-                fa, fb = special.ndtr(a), special.ndtr(b)
+                fa, fb = ndtr(a), ndtr(b)
                 if flip:
                     params.append((fb, fa - fb, d.mean, -d.sd, d.low, d.high))
                 else:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...cost import Cost
 from ...errors import ModelParameterError, ScenarioError, known_list
-from ...results import Forecast
+from ...results import Columns, Forecast
 from ...rng import as_generator
 from ...scenario.foreign import OPTION_VALUES, ktab_inputs
 from .._common import check_arrays, check_sizes
@@ -212,8 +212,6 @@ class KtabSMP:
         option, probability: of the distinct position the actor holds, ``option`` naming the
         first actor holding it) and ``stopping`` (step, movement, fractional_change).
         """
-        import pandas as pd
-
         # KTAB's tolerances are absolute: extreme powers go to its usual 0-100 scale
         a = check_arrays(scenario.arrays(), scenario.name, power_scale=100.0)
         run, _, notes = self._run(a, history=True, rng=rng)
@@ -224,7 +222,7 @@ class KtabSMP:
         outcome = lo + best[0] * width
         n, d = a.n_actors, a.n_issues
         turns = np.arange(T + 1)
-        positions = pd.DataFrame({
+        positions = Columns({
             "turn": np.repeat(turns, n * d),
             "actor": np.tile(np.repeat(np.array(a.actors, dtype=object), d), T + 1),
             "issue": np.tile(np.array(a.issues, dtype=object), (T + 1) * n),
@@ -232,13 +230,13 @@ class KtabSMP:
         })
         rep = run.rep[: T + 1, 0]
         actors = np.array(a.actors, dtype=object)
-        probabilities = pd.DataFrame({
+        probabilities = Columns({
             "turn": np.repeat(turns, n),
             "actor": np.tile(actors, T + 1),
             "option": actors[rep.ravel()],
             "probability": run.prob[: T + 1, 0].ravel(),
         })
-        stopping = pd.DataFrame({
+        stopping = Columns({
             "step": np.arange(1, T + 1),
             "movement": run.movement[:T, 0],
             "fractional_change": run.fractional_change[:T, 0],
