@@ -108,13 +108,21 @@ R,Third,35.0,80,28.9,15,65.1,
 @pytest.mark.parametrize("argv", [
     ["forecast", "alaska-2025", "-m", "weighted_mean"],
     ["ktab", "run", "{ktab}"],
+    ["simulate", "{genius}", "--runs", "1", "--strategies", "boulware", "--seed", "0"],
 ])
 def test_small_commands_stay_light(argv, tmp_path):
     """issue 20's whole-process race: one weighted-mean forecast (with its calibrated deal
-    probability) and one KTAB run import no pandas, scipy or numba."""
+    probability), one KTAB run and one negotiation import no pandas, scipy or numba."""
+    from tests.negotiation.test_genius import DOMAIN, profile
+
     ktab = tmp_path / "toy.csv"
     ktab.write_text(_KTAB_CSV, encoding="utf-8")
-    argv = [a.replace("{ktab}", str(ktab)) for a in argv]
+    genius = tmp_path / "genius"
+    genius.mkdir()
+    (genius / "dom.xml").write_text(DOMAIN)
+    (genius / "a_buyer.xml").write_text(profile())
+    (genius / "b_seller.xml").write_text(profile((1, 5, 10), (1, 2), (0.5, 0.5)))
+    argv = [a.replace("{ktab}", str(ktab)).replace("{genius}", str(genius)) for a in argv]
     code = ("import contextlib, io\nfrom detente.cli import app\n"
             "out = io.StringIO()\n"
             "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
@@ -122,3 +130,5 @@ def test_small_commands_stay_light(argv, tmp_path):
             "assert out.getvalue().strip(), 'no output'\n")
     loaded = _loaded(code)
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    if argv[0] == "simulate":  # a GENIUS domain needs no scenario schema (pydantic) or YAML
+        assert loaded.isdisjoint({"pydantic", "yaml"}), sorted(loaded & {"pydantic", "yaml"})

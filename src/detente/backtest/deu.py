@@ -50,7 +50,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..scenario.load import MAX_FILE_BYTES, read_bytes, scenario_from_data, strict_float
+from ..scenario.files import MAX_FILE_BYTES, read_bytes
+from ..scenario.load import scenario_from_data, strict_float
 from . import metrics
 from .cases import Case, Target
 

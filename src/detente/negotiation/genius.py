@@ -41,7 +41,8 @@ import numpy as np
 
 from ..errors import MissingExtraError, ScenarioError
 from ..io.files import write_atomic
-from ..scenario.load import read_bytes, strict_float, strict_int
+from ..scenario.files import read_bytes
+from ..scenario.numbers import strict_float, strict_int
 from .domain import WEIGHT_SUM_TOLERANCE, Domain
 
 __all__ = [

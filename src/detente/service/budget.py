@@ -52,10 +52,10 @@ def forecast_costs(scenario: Any, models: Sequence[Any]) -> list[Cost]:
 def simulation_cost(src: Any, *, runs: int, protocol: str, steps: int, levels: int,
                     chunk_size: int, per_run: bool = False) -> Cost:
     """The cost of :func:`detente.simulate.simulate` on a Scenario or a GENIUS Domain."""
-    from ..scenario.schema import Scenario
+    from ..scenario import is_scenario
     from ..simulate.cost import simulate_cost
 
-    if isinstance(src, Scenario):
+    if is_scenario(src):
         n_parties = len(src.actors)
         n_neg = max(1, sum(a.present for a in src.actors))
         n_outcomes = int(levels) ** len(src.issues)

@@ -31,9 +31,9 @@ def load_source(source: Any) -> Any:
 
 
 def _is_scenario(src: Any) -> bool:
-    from ..scenario.schema import Scenario
+    from ..scenario import is_scenario
 
-    return isinstance(src, Scenario)
+    return is_scenario(src)
 
 
 def resolve_protocol(src: Any, protocol: str | None) -> str:

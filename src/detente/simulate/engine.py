@@ -40,9 +40,9 @@ def negotiators(source: Any, protocol: str = "alternating") -> tuple[str, ...]:
     """The parties that negotiate (and take one strategy each) when ``source`` is played with
     ``protocol``: a domain's parties; a scenario's actors present, or for a staged protocol the
     actors present and seated in a bargaining stage, in order of first seat."""
-    from ..scenario.schema import Scenario, stage_negotiators
+    from ..scenario.stages import stage_negotiators
 
-    src = source if isinstance(source, (Domain, DomainBatch, Scenario)) else load_source(source)
+    src = source if isinstance(source, (Domain, DomainBatch)) else load_source(source)
     if isinstance(src, DomainBatch):
         src = src.base
     if isinstance(src, Domain):
@@ -55,16 +55,17 @@ def negotiators(source: Any, protocol: str = "alternating") -> tuple[str, ...]:
 def load_source(source: Any) -> Any:
     """A Domain or Scenario from a Domain, a Scenario, a built-in name, a scenario file or a
     GENIUS folder."""
-    from ..io import load_scenario
-    from ..scenario.schema import Scenario
-
-    if isinstance(source, (Domain, Scenario)):
+    if isinstance(source, Domain):
         return source
     if isinstance(source, (str, Path)) and Path(source).is_dir():
+        # before the scenario schema is imported: a GENIUS domain never needs it (0.07 s)
         from ..negotiation.genius import load_genius_folder
 
         return load_genius_folder(source)
-    return load_scenario(source)
+    from ..io import load_scenario
+    from ..scenario.schema import Scenario
+
+    return source if isinstance(source, Scenario) else load_scenario(source)
 
 
 def _per_run_sizes(src: Any, arrays: Any, credibility: Any, runs: int | None) -> tuple[Any, int]:

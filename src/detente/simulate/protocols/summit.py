@@ -39,7 +39,7 @@ from ...errors import ScenarioError
 from ...negotiation.batch import same_members, scenario_domains
 from ...negotiation.from_scenario import actor_reservations, scenario_domain, threat_shifts
 from ...rng import chunk_generators
-from ...scenario.schema import stage_is_final, stage_negotiators, stage_problems
+from ...scenario.stages import stage_is_final, stage_negotiators, stage_problems
 from .. import _batch as B
 from .. import _fast
 from .._fast import kernel_plays_combos, merge_chunks
