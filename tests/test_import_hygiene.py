@@ -107,12 +107,14 @@ R,Third,35.0,80,28.9,15,65.1,
 
 @pytest.mark.parametrize("argv", [
     ["forecast", "alaska-2025", "-m", "weighted_mean"],
+    ["forecast"],  # the README's first command: every model, tables built only when shown
     ["ktab", "run", "{ktab}"],
     ["simulate", "{genius}", "--runs", "1", "--strategies", "boulware", "--seed", "0"],
 ])
 def test_small_commands_stay_light(argv, tmp_path):
     """issue 20's whole-process race: one weighted-mean forecast (with its calibrated deal
-    probability), one KTAB run and one negotiation import no pandas, scipy or numba."""
+    probability), the default forecast, one KTAB run and one negotiation import no pandas,
+    scipy or numba."""
     from tests.negotiation.test_genius import DOMAIN, profile
 
     ktab = tmp_path / "toy.csv"

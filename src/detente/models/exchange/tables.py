@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from ...results import Columns
 from .data import ExchangeRun
 
-if TYPE_CHECKING:
-    import pandas as pd
 
-
-def _tables(run: ExchangeRun) -> dict[str, pd.DataFrame]:
-    import pandas as pd
-
+def _tables(run: ExchangeRun) -> dict[str, Columns]:
+    """The tables as column arrays: :class:`~detente.results.Forecast` builds each DataFrame
+    when it is first read, so a forecast that never shows them does not import pandas."""
     reps, rounds, m = run.voting.shape
     r_idx, t_idx, k_idx = np.meshgrid(np.arange(reps), np.arange(rounds), np.arange(m), indexing="ij")
-    rounds_df = pd.DataFrame({
+    rounds_df = Columns({
         "repetition": r_idx.ravel(),
         "round": t_idx.ravel(),
         "issue": np.array(run.issues, dtype=object)[k_idx.ravel()],
@@ -30,15 +26,34 @@ def _tables(run: ExchangeRun) -> dict[str, pd.DataFrame]:
     ex_cols = ["repetition", "round", "order", "group", "gain", "actor_i", "actor_j", "supply_i",
                "supply_j", "x_supply_i", "x_supply_j", "move_i", "move_j", "y_i", "y_j",
                "d_outcome_i", "d_outcome_j", "eu_i", "eu_j", "eu_max_i", "eu_max_j", "u", "v", "z"]
-    ex_df = pd.DataFrame(run.exchanges, columns=ex_cols) if run.exchanges else pd.DataFrame(columns=ex_cols)
+    ex_df = Columns(_rows_to_columns(run.exchanges, ex_cols))
     n = len(run.actors)
     rr, aa, kk = np.meshgrid(np.arange(reps), np.arange(n), np.arange(m), indexing="ij")
     fp = run.final_positions.ravel()
-    pos_df = pd.DataFrame({
-        "repetition": rr.ravel(),
-        "actor": np.array(run.actors, dtype=object)[aa.ravel()],
-        "issue": np.array(run.issues, dtype=object)[kk.ravel()],
-        "position": fp,
+    keep = np.isfinite(fp)
+    pos_df = Columns({
+        "repetition": rr.ravel()[keep],
+        "actor": np.array(run.actors, dtype=object)[aa.ravel()[keep]],
+        "issue": np.array(run.issues, dtype=object)[kk.ravel()[keep]],
+        "position": fp[keep],
     })
-    pos_df = pos_df[np.isfinite(fp)].reset_index(drop=True)
     return {"rounds": rounds_df, "exchanges": ex_df, "positions": pos_df}
+
+
+def _rows_to_columns(rows: list[dict], names: list[str]) -> dict[str, np.ndarray]:
+    """Row dicts as one array per column, typed as pandas types a column of those values (all
+    ints: int64, numbers: float64, else object); a missing key is NaN; no rows: empty object
+    columns."""
+    if not rows:
+        return {c: np.empty(0, dtype=object) for c in names}
+    out = {}
+    for c in names:
+        values = [r.get(c, np.nan) for r in rows]
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+            out[c] = np.array(values, dtype=np.int64)
+        elif all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                 for v in values):
+            out[c] = np.array(values, dtype=float)
+        else:
+            out[c] = np.array(values, dtype=object)
+    return out

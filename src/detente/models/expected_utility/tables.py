@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from ...results import Columns
 from .reference import MOVE_TYPES, Trajectory
 
-if TYPE_CHECKING:
-    import pandas as pd
 
-
-def _frame(data: dict[str, np.ndarray | pd.api.extensions.ExtensionArray]) -> pd.DataFrame:
-    """A DataFrame from equal-length, already typed columns, without copying them."""
-    import pandas as pd
-
-    return pd.DataFrame(data, copy=False)
-
-
-@functools.lru_cache(maxsize=256)
-def _labels(names: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
-    """Names as the array pandas infers for a column of them (``str``), to ``take`` from
-    (never modified: ``take`` returns a new array)."""
-    import pandas as pd
-
-    return pd.Series(np.asarray(names, dtype=object)).array
-
-
-def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[str, pd.DataFrame]:
+def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[str, Columns]:
     """Tidy ``rounds``, ``moves`` and ``risk`` tables from a recorded path.
 
     Label columns are built as integer codes into the issue, actor and move-type names and
-    turned into strings once per column (a ``take``), numbers with numpy; one DataFrame per
-    table.
+    turned into names once per column (a ``take``), numbers with numpy. The tables are column
+    arrays: :class:`~detente.results.Forecast` builds each DataFrame when it is first read, so
+    a forecast that never shows them does not import pandas.
     """
     # recorded paths only (record=True); asarray keeps type checkers content
 
@@ -81,20 +61,17 @@ def _tables(a, path: Trajectory, take_part: np.ndarray, x0: np.ndarray) -> dict[
 
     names = {"issue": a.issues, "actor": a.actors, "counterpart": a.actors, "type": MOVE_TYPES}
 
-    def frame(parts: dict[str, list]) -> pd.DataFrame:
+    def frame(parts: dict[str, list]) -> Columns:
         data = {}
         for name, chunks in parts.items():
             v = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
             if name in names:
-                if len(v):
-                    v = _labels(tuple(names[name])).take(v)
-                else:  # as pandas keeps an empty column of names: object
-                    v = np.array([], dtype=object)
+                v = np.asarray(names[name], dtype=object).take(v)
             elif name == "round":
                 v = v.astype(np.int64, copy=False)
             else:
                 v = v.astype(float, copy=False)
             data[name] = v
-        return _frame(data)
+        return Columns(data)
 
     return {"rounds": frame(rounds_parts), "moves": frame(move_parts), "risk": frame(risk_parts)}
