@@ -64,26 +64,26 @@ def test_help_and_models_stay_light():
     assert "numpy" not in models_only, "detente models imported numpy"
 
 
+def _model_modules(code: str) -> str:
+    """The ``detente.models.*`` modules loaded after ``code`` runs in a fresh interpreter."""
+    code = f"import sys\n{code}\nprint(sorted(m for m in sys.modules if m.startswith('detente.models.')))\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, check=True).stdout
+
+
 def test_membership_does_not_import_a_model():
     """``name in MODELS`` (every command checks its -m names) must not import the model."""
-    code = ("import sys\nfrom detente.models.registry import MODELS\n"
-            "assert 'ktab_smp' in MODELS and 'nope' not in MODELS\n"
-            "print(sorted(m for m in sys.modules if m.startswith('detente.models.')))\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, check=True).stdout
+    out = _model_modules("from detente.models.registry import MODELS\n"
+                         "assert 'ktab_smp' in MODELS and 'nope' not in MODELS")
     assert "detente.models.ktab_smp" not in out, out
 
 
 def test_one_model_loads_only_that_model():
     """The model registry imports a model's module on first look-up: running the weighted mean
     does not import the exchange, expected-utility or KTAB engines."""
-    code = ("import sys\nfrom detente.models.registry import MODELS, get_model\n"
-            "assert list(MODELS)\nget_model('weighted_mean')\n"
-            "print(sorted(m for m in sys.modules if m.startswith('detente.models.')))\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120, check=True).stdout
+    out = _model_modules("from detente.models.registry import MODELS, get_model\n"
+                         "assert list(MODELS)\nget_model('weighted_mean')")
     for heavy in ("exchange", "expected_utility", "ktab_smp"):
         assert f"detente.models.{heavy}" not in out, out
 
