@@ -203,10 +203,11 @@ def target_section(sc) -> None:
         cols, _full, c0, c1 = pert._normal[:4]
         tail = float(np.mean(np.abs(u[:, cols] * c1 + c0 - 0.5) > SPLIT_CENTRAL))
         flops = flops_per_draw(pert, tail, name) * n
-        # traffic that must reach memory: each kept outcome written once by the kernel, then
-        # read by the summary's four passes (two to select the quantiles, two for the sd); the
-        # random words, the inputs and the scenario arrays live and die in cache
-        moved = n * len(sc.issues) * 8 * (1 + 4)
+        # traffic that must reach memory: each kept outcome written once by the kernel (which
+        # counts it per bucket while it is still in cache), then read by the summary's two
+        # passes (the sum and the quantiles' buckets, then the sd); the random words, the
+        # inputs and the scenario arrays live and die in cache
+        moved = n * len(sc.issues) * 8 * (1 + 2)
         print(f"    {flops / n:,.0f} flops per draw ({100 * tail:.0f}% of values in the tails): "
               f"{flops / walls[k] / 1e9:.2f} GFLOP/s = {100 * flops / walls[k] / peak:.1f}% of the "
               f"matmul peak; {moved / n:.0f} bytes per draw moved: {moved / walls[k] / 1e9:.2f} GB/s "

@@ -76,6 +76,24 @@ def test_chunks_independent_of_worker_count():
     assert seed_entropy(42) == 42
 
 
+def test_private_chunk_seeds_are_the_spawned_children():
+    """chunk_seeds(private=True) only describes the children a SeedSequence nobody else holds
+    would spawn; the generators made from them are the spawned children's, also after earlier
+    spawns."""
+    from detente.rng import child_generator, chunk_seeds
+
+    for before in (0, 3):
+        a, b = np.random.SeedSequence(7), np.random.SeedSequence(7)
+        a.spawn(before)
+        b.spawn(before)
+        lazy = chunk_seeds(a, 10, 3, private=True)
+        spawned = chunk_seeds(b, 10, 3)
+        assert [(s, n) for s, n, _ in lazy] == [(s, n) for s, n, _ in spawned]
+        assert [child_generator(c).random() for *_, c in lazy] == \
+            [child_generator(c).random() for *_, c in spawned]
+        assert b.n_children_spawned == before + 4  # a held SeedSequence is seen to spawn
+
+
 def test_chunks_reject_nonpositive():
     with pytest.raises(ScenarioError, match="draws"):
         chunk_generators(1, 0, 3)

@@ -15,6 +15,7 @@ same numbers.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,8 @@ __all__ = [
     "as_generator",
     "as_seed_sequence",
     "chunk_generators",
+    "chunk_seeds",
+    "child_generator",
     "pcg64_state",
     "raw_words",
     "seed_entropy",
@@ -73,6 +76,47 @@ def seed_entropy(seed: None | int | np.random.SeedSequence) -> int:
     return int(as_seed_sequence(seed).entropy)  # type: ignore[arg-type]
 
 
+def chunk_seeds(
+    seed: None | int | np.random.SeedSequence, n_draws: int, chunk: int, *, private: bool = False
+) -> list[tuple[int, int, Any]]:
+    """Split ``n_draws`` into fixed-size chunks, each with its own seed: child *k* of
+    ``SeedSequence(seed)``. :func:`chunk_generators` without making the generators, so that
+    each task makes its own (:func:`child_generator`, the same generator) where it runs.
+
+    ``private``: ``seed`` is a SeedSequence nobody else holds (made from an int or None by the
+    caller); its children are then only described, as (entropy, spawn_key, pool_size), and made
+    by :func:`child_generator`, instead of spawned here (the same SeedSequences, at a
+    fraction of the cost; only a SeedSequence someone else holds must be seen to have spawned
+    them).
+
+    Returns
+    -------
+    list of (start, size, child)
+        Chunk *k* starts at ``k * chunk``; child: a SeedSequence or its description.
+    """
+    if n_draws <= 0:
+        raise ScenarioError(f"must be a positive integer (got {n_draws})", field="draws")
+    if chunk <= 0:
+        raise ScenarioError(f"must be a positive integer (got {chunk})", field="chunk_size")
+    ss = as_seed_sequence(seed)
+    n_chunks = -(-n_draws // chunk)
+    if private:  # what ss.spawn would make: SeedSequence(entropy, spawn_key + (i,), pool_size)
+        first = ss.n_children_spawned
+        kids: list[Any] = [(ss.entropy, (*ss.spawn_key, first + k), ss.pool_size)
+                           for k in range(n_chunks)]
+    else:
+        kids = ss.spawn(n_chunks)
+    return [(k * chunk, min(chunk, n_draws - k * chunk), s) for k, s in enumerate(kids)]
+
+
+def child_generator(child: Any) -> np.random.Generator:
+    """The generator of a :func:`chunk_seeds` child (a SeedSequence or its description)."""
+    if not isinstance(child, np.random.SeedSequence):
+        entropy, spawn_key, pool_size = child
+        child = np.random.SeedSequence(entropy, spawn_key=spawn_key, pool_size=pool_size)
+    return np.random.default_rng(child)
+
+
 def chunk_generators(
     seed: None | int | np.random.SeedSequence, n_draws: int, chunk: int
 ) -> list[tuple[int, int, np.random.Generator]]:
@@ -83,17 +127,7 @@ def chunk_generators(
     list of (start, size, Generator)
         Chunk *k* starts at ``k * chunk`` and draws from child *k* of ``SeedSequence(seed)``.
     """
-    if n_draws <= 0:
-        raise ScenarioError(f"must be a positive integer (got {n_draws})", field="draws")
-    if chunk <= 0:
-        raise ScenarioError(f"must be a positive integer (got {chunk})", field="chunk_size")
-    ss = as_seed_sequence(seed)
-    n_chunks = -(-n_draws // chunk)
-    kids = ss.spawn(n_chunks)
-    return [
-        (k * chunk, min(chunk, n_draws - k * chunk), np.random.default_rng(s))
-        for k, s in enumerate(kids)
-    ]
+    return [(start, size, np.random.default_rng(s)) for start, size, s in chunk_seeds(seed, n_draws, chunk)]
 
 
 #: 2^-32: a 32-bit integer k becomes the uniform (k + 0.5) * UNIT_SCALE

@@ -69,6 +69,16 @@ def test_alaska_bit_identical(alaska, model, noise, keep):
 
 
 @pytest.mark.parametrize("model", ["weighted_mean", "weighted_median"])
+def test_odd_number_of_inputs(model):
+    """27 inputs: every other draw starts in the middle of a random word (the kernel's odd
+    lanes)."""
+    sc, pert = prepare("coalition-germany-2021", None, NOISE)
+    assert pert.n_inputs % 2 == 1
+    fused, plain = _both(sc, model, draws=N, seed=9, noise=NOISE)
+    _assert_same(fused, plain)
+
+
+@pytest.mark.parametrize("model", ["weighted_mean", "weighted_median"])
 def test_soft_red_lines_and_vetoes(alaska, model):
     data = _alaska_data(alaska)
     for k, r in enumerate(data["red_lines"]):
@@ -191,40 +201,64 @@ def test_bad_engine_named_before_any_draw(alaska):
     assert e.value.field == "engine" and "gpu" in str(e.value)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 10, 1001, 50_000])
-def test_exact_summary_is_numpy_quantile_and_std(n):
-    """The kept draws' quantiles equal np.quantile bit for bit, by the compiled selection and by
-    np.partition alike (with NaN draws left out, ties, values outside the scale)."""
-    from detente.uncertainty._kernel import order_statistics
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 127, 128, 129, 1001, 50_000, 300_001])
+def test_exact_summary_is_numpy_quantile_and_std(n, monkeypatch):
+    """The kept draws' quantiles equal np.quantile and their sd np.std bit for bit, by every
+    route: np.partition, the compiled selection issue by issue (draws stored draw by draw, or
+    an issue with NaN draws, left out), and the compiled two-pass summary (draws stored issue
+    by issue, as the fused kernel keeps them; counting the buckets itself, or with the
+    kernel's counts; all issues at once or a few at a time); with ties, values outside the
+    scale, and values far from the mean (where the order of the additions shows)."""
+    from detente.uncertainty import _kernel, montecarlo
+    from detente.uncertainty.fused import SUMMARY_BUCKETS, grid_scale
     from detente.uncertainty.montecarlo import _exact_summary
 
     rng = np.random.default_rng(n)
     x = np.column_stack([rng.normal(50, 10, n), np.round(rng.uniform(-20, 120, n)),
                          np.where(rng.random(n) < 0.2, np.nan, rng.random(n) * 100),
-                         np.full(n, 42.0)])
+                         np.full(n, 42.0), rng.normal(0, 1, n) * 10.0 ** rng.integers(-3, 12, n)])
     levels = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1.0)
-    lo, hi = np.zeros(4), np.full(4, 100.0)
-    for select in (None, order_statistics):
-        qs, sd = _exact_summary(x, levels, 2, select=select, lo=lo, hi=hi)
-        for k in range(4):
-            col = x[:, k][np.isfinite(x[:, k])]
-            if col.size == 0:
-                assert np.isnan(qs[:, k]).all()
-                continue
-            assert np.array_equal(_bits(qs[:, k]), _bits(np.quantile(col, levels))), (select, k)
-            assert sd[k] == np.std(col)
+    lo, hi = np.zeros(5), np.full(5, 100.0)
+    # the kernel's bucket counts (NaN in bucket 0) and finite draws, as a fused run hands them
+    xt = np.ascontiguousarray(x.T)
+    items = np.array([(k, 0, n) for k in range(5)], dtype=np.int64)
+    counts, bad = np.empty((5, SUMMARY_BUCKETS), dtype=np.int64), np.empty(5, dtype=np.int64)
+    _kernel.summary_count(xt, items, lo, grid_scale(lo, hi), counts, bad)
+    routes = [(None, x, None, None), (_kernel, x, None, None),
+              (_kernel, np.asfortranarray(x), None, None),
+              (_kernel, np.asfortranarray(x), counts, np.isfinite(x).sum(axis=0))]
+    for batch in (montecarlo.SUMMARY_ISSUES, 2):
+        monkeypatch.setattr(montecarlo, "SUMMARY_ISSUES", batch)
+        for kern, draws, cnt, fin in routes:
+            _check_summary(x, levels, *_exact_summary(draws, levels, 2, kern=kern, lo=lo, hi=hi,
+                                                      counts=cnt, finite=fin))
 
 
-@pytest.mark.parametrize("seed, n_words", [(0, 1), (1, 7), (2, 8), (3, 1000), (4, 81_920), (5, 12_345)])
-def test_kernel_makes_the_words_of_random_raw(seed, n_words):
-    """The kernel steps numpy's PCG64 in interleaved lanes: the same words as random_raw, and
-    the generator moves on past them as after raw_words."""
+def _check_summary(x, levels, qs, sd) -> None:
+    for k in range(x.shape[1]):
+        col = x[:, k][np.isfinite(x[:, k])]
+        if col.size == 0:
+            assert np.isnan(qs[:, k]).all()
+            continue
+        assert np.array_equal(_bits(qs[:, k]), _bits(np.quantile(col, levels))), k
+        assert sd[k] == np.std(col), k
+
+
+@pytest.mark.parametrize("seed, n_inputs, n_draws", [(0, 1, 1), (1, 2, 7), (2, 3, 129), (3, 46, 300),
+                                                     (4, 47, 4096), (5, 5, 1000), (6, 0, 10)])
+def test_kernel_makes_the_words_of_random_raw(seed, n_inputs, n_draws):
+    """The kernel steps numpy's PCG64 in one lane per draw (odd input counts start every
+    other lane in the middle of a word): value j of draw d is half d * n_inputs + j of
+    random_raw's words, and the generator moves on past them as after raw_words."""
     from detente.rng import chunk_generators, raw_words, word_halves
     from detente.uncertainty import _kernel
     from detente.uncertainty.fused import _generator_state
 
     _, _, a = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
     _, _, b = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
-    gen = _generator_state(_kernel, a, 2 * n_words)
-    assert np.array_equal(_kernel.pcg64_halves(gen, n_words), word_halves(raw_words(b, 2 * n_words)))
+    st = np.array(_generator_state(a, n_draws, n_inputs), dtype=np.uint64)
+    got = _kernel.pcg64_columns(st, _kernel.lane_jumps(n_inputs), n_inputs, n_draws)
+    n_values = n_draws * n_inputs
+    want = word_halves(raw_words(b, n_values))[:n_values].reshape(n_draws, n_inputs)
+    assert np.array_equal(got, want)
     assert a.bit_generator.random_raw() == b.bit_generator.random_raw()

@@ -238,3 +238,17 @@ def test_local_tasks_split_so_every_thread_gets_four():
     assert _blocks_per_task(chunk, 25, DaskBackend.__new__(DaskBackend)) == 16
     assert _blocks_per_task(SEED_BLOCK + 1, 25, LocalBackend(2)) == 2  # rounded up, never split finer
 
+
+def test_last_local_tasks_shrink():
+    """On local threads the tasks shrink at the end of a run (down to one seed block), so that
+    the threads finish together; one thread and Dask keep the chunk size throughout."""
+    from detente.uncertainty.backends import DaskBackend, LocalBackend
+    from detente.uncertainty.montecarlo import _task_sizes
+
+    sizes = _task_sizes(16, 245, LocalBackend(2))
+    assert sum(sizes) == 245 and max(sizes) == 16 and sizes[-1] == 1
+    assert sizes == sorted(sizes, reverse=True)
+    assert _task_sizes(16, 245, LocalBackend(1)) == [16] * 15 + [5]
+    assert _task_sizes(16, 40, DaskBackend.__new__(DaskBackend)) == [16, 16, 8]
+    assert _task_sizes(1, 3, LocalBackend(4)) == [1, 1, 1]
+

@@ -111,8 +111,8 @@ def _simulate() -> None:
 def _montecarlo() -> None:
     import numpy as np
 
-    from ..uncertainty._kernel import ndtri
-    from ..uncertainty.montecarlo import monte_carlo
+    from ..uncertainty import _kernel
+    from ..uncertainty.montecarlo import _exact_summary, monte_carlo
 
     sc = _alaska()
     noise = {"position": 10, "salience": 0.2, "red_line": 10, "walk_away": 0.1, "credibility": 0.2}
@@ -120,7 +120,11 @@ def _montecarlo() -> None:
         for keep in (True, False):
             monte_carlo(sc, model, draws=64, seed=0, noise=noise, engine="numba", keep_draws=keep,
                         workers=1)
-    ndtri(np.linspace(0.0, 1.0, 9))                          # the engine on its own (tests)
+    # the exact summary without the kernel's counts (Dask runs), and with a NaN draw
+    u = np.linspace(0.0, 1.0, 300)
+    x = np.asfortranarray(np.column_stack([u, np.where(np.arange(300) % 3 == 0, np.nan, u)]))
+    _exact_summary(x, (0.5,), 1, kern=_kernel, lo=np.zeros(2), hi=np.ones(2))
+    _kernel.ndtri(np.linspace(0.0, 1.0, 9))                  # the engine on its own (tests)
 
 
 _ENGINES: dict[str, Callable[[], None]] = {

@@ -1,7 +1,7 @@
 """The fused Monte Carlo path: when it applies, and the flat plan its compiled kernel reads.
 
 :func:`fused_plan` says whether a run can take the fused kernel
-(:func:`detente.uncertainty._kernel.monte_carlo_block`) and lays the scenario out for it; the
+(:func:`detente.uncertainty._kernel.monte_carlo_blocks`) and lays the scenario out for it; the
 caller (``montecarlo.monte_carlo``) takes it only when :mod:`detente.backends` resolves the run
 to numba. It applies to the weighted mean and the weighted median (their ``forecast_arrays``)
 with inputs that are truncated normals, uniforms, triangulars or discrete lists (soft red lines
@@ -26,13 +26,26 @@ from ..rng import pcg64_state
 from .distributions import Discrete, Triangular, TruncNormal, Uniform
 from .perturb import _ARRAY_OF, Perturbation
 
-__all__ = ["KERNEL_MODULE", "FusedPlan", "fused_plan", "run_blocks"]
+__all__ = ["KERNEL_MODULE", "SUMMARY_BUCKETS", "FusedPlan", "fused_plan", "grid_scale", "run_blocks"]
 
 #: the compiled module, as :func:`detente.backends.kernel` is asked for it
 KERNEL_MODULE = "detente.uncertainty._kernel"
 
 #: histogram bins per issue (montecarlo.HIST_BINS; the kernel has the same constant)
 HIST_BINS = 16384
+#: buckets of the exact summary's selection grid over each issue's scale (the kernel counts the
+#: kept outcomes per bucket; the summary gathers the draws of the buckets that hold a quantile)
+SUMMARY_BUCKETS = 16384
+
+
+def grid_scale(lo: Any, hi: Any) -> np.ndarray:
+    """The scale of each issue's selection grid over [lo, hi] (value x is in bucket
+    floor((x - lo) * scale), clipped to the grid): SUMMARY_BUCKETS / (hi - lo), or 0 (every value
+    in bucket 0) for an empty or unbounded scale. The kernel and the summary both take it
+    from here, so they put every value in the same bucket."""
+    span = np.asarray(hi, dtype=np.float64) - np.asarray(lo, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((span > 0) & np.isfinite(span), SUMMARY_BUCKETS / span, 0.0)
 
 # the order of the scenario's arrays in the flat state (the kernel's L_* offsets)
 _STATE = ("position", "salience", "power", "red_low", "red_high", "walk_utility", "walk_position",
@@ -43,7 +56,7 @@ _KINDS = {TruncNormal: 0, Uniform: 1, Triangular: 2, Discrete: 3}
 @dataclass(frozen=True, slots=True)
 class FusedPlan:
     """A scenario and its uncertain inputs as the flat arrays of the fused kernel (see
-    :func:`detente.uncertainty._kernel.monte_carlo_block` for their layout)."""
+    :func:`detente.uncertainty._kernel.monte_carlo_blocks` for their layout)."""
 
     model: str
     keep: bool
@@ -105,7 +118,6 @@ def fused_plan(pert: Perturbation, model: Any, *, keep: bool) -> FusedPlan | Non
     J = pert.n_inputs
     coli = np.zeros((J, 3), dtype=np.int64)
     colf = np.zeros((J, 12))
-    colf[:, 0] = 0.5  # a non-normal column's dummy probability: ndtri(1/2) = 0, no tail work
     k_max = max([len(inp.dist.values) for inp in pert.inputs if isinstance(inp.dist, Discrete)],
                 default=1)
     dtab = np.zeros((J, 2, k_max))
@@ -132,15 +144,15 @@ def fused_plan(pert: Perturbation, model: Any, *, keep: bool) -> FusedPlan | Non
             dtab[j, 1, : len(cum)] = d.values
 
     width = a.scale_max - a.scale_min
-    sf = np.array([a.scale_min, a.scale_max, width, 1.0 / width, a.status_quo], dtype=np.float64)
+    sf = np.array([a.scale_min, a.scale_max, width, 1.0 / width, a.status_quo,
+                   grid_scale(a.scale_min, a.scale_max)], dtype=np.float64)
     has_pos = (~np.isnan(a.walk_position)).any(axis=-1)
     actors = np.array([a.present, has_pos], dtype=np.int64).reshape(2, n_act)
     binding = (a.present | a.veto)[:, None] & a.has_red_line
     cells = np.argwhere(binding).astype(np.int64).reshape(-1, 2)
     threats = np.array([pert.threat_target, pert.threat_cost], dtype=np.float64).T.reshape(-1, 2)
-    all_normal = bool(J == 0 or np.all(coli[:, 0] == 0))
-    lay = np.array([offsets[n] for n in _STATE]
-                   + [model_id, int(keep), int(all_normal), int(has_pos.any())], dtype=np.int64)
+    lay = np.array([offsets[n] for n in _STATE] + [model_id, int(keep), int(has_pos.any())],
+                   dtype=np.int64)
     return FusedPlan(model=model.name, keep=bool(keep), n_inputs=J, n_actors=n_act, n_issues=m,
                      coli=coli, colf=np.ascontiguousarray(colf), dtab=dtab, lay=lay,
                      state=state, sf=np.ascontiguousarray(sf), actors=actors,
@@ -148,22 +160,25 @@ def fused_plan(pert: Perturbation, model: Any, *, keep: bool) -> FusedPlan | Non
                      half=float(THRESHOLD))
 
 
-def _generator_state(kern: Any, rng: np.random.Generator, n_values: int) -> np.ndarray:
-    """What the kernel needs to make the block's raw words itself: the PCG64 state and
-    increment and the lanes' jump increment; ``rng`` moves on past those words, as after
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _generator_state(rng: np.random.Generator, n_draws: int, n_inputs: int) -> tuple[int, ...]:
+    """What the kernel needs to make a block's raw words itself: its generator's PCG64 state
+    and increment (high and low words each); ``rng`` moves on past the block's words, as after
     :func:`detente.rng.raw_words`."""
-    state, inc = pcg64_state(rng, -(-n_values // 2))
-    ck_hi, ck_lo = kern.jump_increment(inc)
-    mask = 0xFFFFFFFFFFFFFFFF
-    return np.array([state >> 64, state & mask, inc >> 64, inc & mask, ck_hi, ck_lo],
-                    dtype=np.uint64)
+    state, inc = pcg64_state(rng, -(-(n_draws * n_inputs) // 2))
+    return state >> 64, state & _MASK64, inc >> 64, inc & _MASK64
 
 
-def run_blocks(plan: FusedPlan, blocks: Any, *, into: np.ndarray | None = None) -> dict[str, Any]:
+def run_blocks(plan: FusedPlan, blocks: Any, *, into: np.ndarray | None = None,
+               counts: np.ndarray | None = None) -> dict[str, Any]:
     """Run a task's seed blocks ``[(start, size, Generator), ...]`` through the kernel.
 
     ``into``: the run's outcomes, (n_issues, n_draws) issue by issue (local threads), written
-    in place at the blocks' columns instead of returning the task's outcomes.
+    in place at the blocks' columns instead of returning the task's outcomes. ``counts``
+    (n_issues, SUMMARY_BUCKETS) int64, with kept outcomes: added to, the outcomes per bucket of
+    the selection grid (:func:`grid_scale`; NaN in bucket 0), for the exact summary.
 
     Returns
     -------
@@ -190,18 +205,21 @@ def run_blocks(plan: FusedPlan, blocks: Any, *, into: np.ndarray | None = None) 
     else:
         outcomes = np.empty((m, total))
         flat, stride, col0 = outcomes.reshape(-1), total, 0
-    hist = np.zeros((m, HIST_BINS) if not plan.keep else (1, 1), dtype=np.int64)
+    if not plan.keep:
+        hist = np.zeros((m, HIST_BINS), dtype=np.int64)
+    else:  # the selection grid's counts, or nothing to count
+        hist = counts if counts is not None else np.zeros((1, 1), dtype=np.int64)
     nb = len(blocks)
     acc = np.empty((nb, 2, m))
     cnt = np.zeros((nb, 2 * n_act + m), dtype=np.int64)
-    deals = 0
-    at = 0
-    for b, (_start, size, rng) in enumerate(blocks):
-        gen = _generator_state(kern, rng, size * plan.n_inputs)
-        deals += int(kern.monte_carlo_block(
-            gen, size, plan.coli, plan.colf, plan.dtab, plan.lay, plan.state, plan.sf,
-            plan.actors, plan.cells, plan.threats, plan.half, flat, col0 + at, stride, hist, acc[b], cnt[b]))
-        at += size
+    sizes = np.array([b[1] for b in blocks], dtype=np.int64)
+    firsts = col0 + np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64)
+    st = np.array([_generator_state(rng, size, plan.n_inputs) for _start, size, rng in blocks],
+                  dtype=np.uint64).reshape(nb, 4)
+    deals = int(kern.monte_carlo_blocks(
+        st, sizes, firsts, kern.lane_jumps(plan.n_inputs), plan.coli, plan.colf, plan.dtab,
+        plan.lay, plan.state, plan.sf, plan.actors, plan.cells, plan.threats, plan.half, flat,
+        stride, hist, acc, cnt))
     return {
         "outcomes": outcomes.T if outcomes is not None and into is None else None,
         "hist": hist if not plan.keep else None,

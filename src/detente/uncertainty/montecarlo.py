@@ -3,10 +3,10 @@
 Draws are generated and evaluated in **seed blocks** of :data:`SEED_BLOCK` draws: block *k*
 draws its unit design ``U = detente.rng.unit_design(rng_k, size, n_inputs)`` and runs the
 model with ``rng_k``, the generator of child *k* of ``SeedSequence(seed)``
-(:func:`detente.rng.chunk_generators`). A chunk (the unit of work and of memory) is a run of
-whole blocks, so the numbers depend only on the seed: not on the backend, the number of
-workers or the chunk size. Within a block the model sees one batched call
-(``model.forecast_arrays``), never a loop over draws.
+(:func:`detente.rng.chunk_seeds`; each task makes its blocks' generators where it runs). A
+chunk (the unit of work and of memory) is a run of whole blocks, so the numbers depend only on
+the seed: not on the backend, the number of workers or the chunk size. Within a block the
+model sees one batched call (``model.forecast_arrays``), never a loop over draws.
 
 **The random stream.** ``U`` holds 32-bit uniforms: the generator's raw 64-bit words
 (``rng_k.bit_generator.random_raw``), each split into two numbers, its low 32 bits first, each
@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,11 +56,19 @@ from ..backends import BACKENDS, kernel
 from ..cost import Cost
 from ..errors import ModelError, ScenarioError
 from ..models.registry import get_model
-from ..rng import as_seed_sequence, chunk_generators, seed_entropy, unit_design
+from ..rng import as_seed_sequence, child_generator, chunk_seeds, seed_entropy, unit_design
 from ..scenario.schema import Scenario
 from .backends import DaskBackend, LocalBackend, get_backend
 from .deal import deal_flags
-from .fused import HIST_BINS, KERNEL_MODULE, FusedPlan, fused_plan, run_blocks
+from .fused import (
+    HIST_BINS,
+    KERNEL_MODULE,
+    SUMMARY_BUCKETS,
+    FusedPlan,
+    fused_plan,
+    grid_scale,
+    run_blocks,
+)
 from .perturb import Perturbation, build_perturbation
 from .result import MonteCarloResult, MonteCarloResults
 from .simulator import SIMULATOR_NAMES, SimulatorModel
@@ -80,6 +89,9 @@ SEED_BLOCK = 4096
 DEFAULT_CHUNK = 16 * SEED_BLOCK
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 KEEP_LIMIT = 20_000_000
+#: issues whose kept draws the compiled exact summary takes at a time: its bucket counts take
+#: 128 KB an issue, per thread in the kernel, per half issue when the summary counts
+SUMMARY_ISSUES = 64
 
 
 def resolve_model(model: Any, simulator: dict[str, Any] | None = None) -> Any:
@@ -210,6 +222,9 @@ class _Common:
     # local threads only: the run's outcomes (n_issues, n_draws), which the fused tasks fill in
     # place (no per-task arrays to concatenate); never sent to Dask workers
     into: np.ndarray | None = None
+    # with ``into``: per thread (by its id), the kept outcomes' counts per bucket of the exact
+    # summary's selection grid, which the fused kernel adds up as it goes
+    counts: dict[int, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +251,18 @@ def _histogram(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.bincount(flat, minlength=m * HIST_BINS).reshape(m, HIST_BINS)
 
 
-def _run_chunk(common: _Common, blocks: Sequence[tuple[int, int, np.random.Generator]]) -> _ChunkOut:
+def _run_chunk(common: _Common, seeds: Sequence[tuple[int, int, Any]]) -> _ChunkOut:
+    # each block's generator is made here, on the worker, not before the tasks start
+    blocks = [(start, size, child_generator(child)) for start, size, child in seeds]
     if common.fused is not None:
-        got = run_blocks(common.fused, blocks, into=common.into)
+        counts = None
+        if common.counts is not None:  # this thread's own counts: no two threads add to one
+            tid = threading.get_ident()
+            counts = common.counts.get(tid)
+            if counts is None:
+                counts = common.counts[tid] = np.zeros((common.fused.n_issues, SUMMARY_BUCKETS),
+                                                       dtype=np.int64)
+        got = run_blocks(common.fused, blocks, into=common.into, counts=counts)
         return _ChunkOut(start=blocks[0][0], size=sum(b[1] for b in blocks), **got)
     pert, model = common.pert, common.model
     a = pert.base
@@ -309,19 +333,22 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
 
 
-def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int, *,
-                   select: Callable[..., None] | None = None, lo: Any = None,
-                   hi: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int, *, kern: Any = None,
+                   lo: Any = None, hi: Any = None, counts: np.ndarray | None = None,
+                   finite: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles (len(levels), n_issues) and sd per issue of the kept draws (finite ones).
 
     The quantiles are ``np.quantile``'s (linear method) to the last bit: the order statistics
-    around each level, then numpy's interpolation. ``select`` (the compiled
-    :func:`~detente.uncertainty._kernel.order_statistics`, with the issues' scale bounds ``lo``
-    and ``hi``) finds them in two passes over a column; without it ``np.partition`` does. Both
-    return the exact order statistics, so the result does not depend on which ran. Issues are
-    independent, so they are summarised on up to ``threads`` threads (the compiled selection
-    and numpy's partition and reductions release the GIL): the tail after the last chunk is
-    serial work.
+    around each level, then numpy's interpolation; the sd is ``np.std``'s. With ``kern`` (the
+    compiled module, and the issues' scale bounds ``lo`` and ``hi``) and draws stored issue by
+    issue (``x.T`` C-contiguous), its summary does every issue whose draws are all finite
+    (:func:`_compiled_summary`; ``counts``: the draws' counts per bucket of the selection grid,
+    when the kernel made them, with ``finite``, each issue's number of finite draws); the other
+    issues, or all without ``kern``, go one by one
+    through np.std and the compiled ``order_statistics`` or ``np.partition``. Every route
+    returns the same bits. The work runs on up to ``threads`` threads (the compiled passes and
+    numpy's partition and reductions release the GIL): the tail after the last chunk is serial
+    work.
     """
     m = x.shape[1]
     qs = np.full((len(levels), m), np.nan)
@@ -335,9 +362,9 @@ def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int, *,
             return
         lower, upper, gamma = _linear_points(n, levels)
         ranks = np.unique(np.concatenate([lower, upper]))
-        if select is not None:
+        if kern is not None:
             found = np.empty(len(ranks))
-            select(col, ranks, float(lo[k]), float(hi[k]), found)
+            kern.order_statistics(col, ranks, float(lo[k]), float(hi[k]), found)
             col = col if n == len(col) else col[fin]
         else:
             col = col if n == len(col) else col[fin]
@@ -348,14 +375,117 @@ def _exact_summary(x: np.ndarray, levels: Sequence[float], threads: int, *,
         qs[:, k] = _lerp(a, b, gamma)
         sd[k] = float(np.std(col))
 
-    n = max(1, min(int(threads), m))
-    if n == 1:
-        for k in range(m):
-            one(k)
-    else:
-        with ThreadPoolExecutor(n, thread_name_prefix="detente-summary") as pool:
-            list(pool.map(one, range(m)))
+    workers = max(1, int(threads))
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="detente-summary") if workers > 1 else None
+    try:
+        rest: list[int] = list(range(m))
+        if kern is not None and x.shape[0] > 0 and x.T.flags.c_contiguous:
+            rest = []
+            for k0 in range(0, m, SUMMARY_ISSUES):  # a bounded number of issues at a time
+                k1 = min(m, k0 + SUMMARY_ISSUES)
+                left = _compiled_summary(
+                    kern, x.T[k0:k1], levels, lo[k0:k1], hi[k0:k1],
+                    None if counts is None else counts[k0:k1],
+                    None if finite is None else finite[k0:k1], qs[:, k0:k1], sd[k0:k1], pool,
+                    workers)
+                rest += [k0 + k for k in left]
+        if pool is None or len(rest) <= 1:
+            for k in rest:
+                one(k)
+        else:
+            list(pool.map(one, rest))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return qs, sd
+
+
+def _compiled_summary(kern: Any, xt: np.ndarray, levels: Sequence[float], lo: Any, hi: Any,
+                      counts: np.ndarray | None, finite: np.ndarray | None, qs: np.ndarray,
+                      sd: np.ndarray, pool: ThreadPoolExecutor | None, workers: int) -> list[int]:
+    """The compiled summary (see the ``summary_*`` functions of the kernel module) of the draws
+    ``xt`` (n_issues, n_draws), filling ``qs`` and ``sd`` for every issue whose draws are all
+    finite; returns the other issues. ``counts`` (n_issues, SUMMARY_BUCKETS): the draws'
+    counts per bucket of the grid :func:`~detente.uncertainty.fused.grid_scale`, and
+    ``finite``, each issue's finite draws; else both are counted here first.
+
+    Each issue's draws split into the two halves of the pairwise summation's first split (one
+    item each), and the items split evenly over the threads: with two threads each pass takes
+    half of every issue's work, whatever the number of issues.
+    """
+    m, n = xt.shape
+    lower, upper, gamma = _linear_points(n, levels)
+    ranks = np.unique(np.concatenate([lower, upper]))
+    nr = len(ranks)
+    if nr > np.iinfo(np.int16).max:  # the bucket's slots are int16 (a table in L1 cache)
+        return list(range(m))
+    if n > kern.PW_BLOCK:
+        n2 = n // 2 - (n // 2) % 8
+        halves = [(0, n2), (n2, n - n2)]
+    else:
+        halves = [(0, n)]
+    h = len(halves)
+    items = np.array([(k, first, size) for k in range(m) for first, size in halves], dtype=np.int64)
+    n_items = len(items)
+    a0 = np.ascontiguousarray(lo, dtype=np.float64)
+    scale = np.ascontiguousarray(grid_scale(lo, hi))
+    parts = min(workers, n_items)
+    cuts = [n_items * p // parts for p in range(parts + 1)]
+
+    def run(fn: Callable[[int, int], None]) -> None:
+        if pool is None or parts == 1:
+            fn(0, n_items)
+        else:
+            list(pool.map(fn, cuts[:-1], cuts[1:]))
+
+    if counts is None or finite is None:
+        per_item = np.empty((n_items, SUMMARY_BUCKETS), dtype=np.int64)
+        bad = np.empty(n_items, dtype=np.int64)
+        run(lambda a, b: kern.summary_count(xt, items[a:b], a0, scale, per_item[a:b], bad[a:b]))
+        counts = per_item.reshape(m, h, SUMMARY_BUCKETS).sum(axis=1)
+        finite = n - bad.reshape(m, h).sum(axis=1)
+    done = [k for k in range(m) if finite[k] == n]  # the issues without NaN draws
+    rest = [k for k in range(m) if finite[k] != n]
+    if not done:
+        return rest
+    slot = np.full((m, SUMMARY_BUCKETS), -1, dtype=np.int16)
+    seg = np.zeros((m, nr, 4), dtype=np.int64)
+    start = np.zeros((n_items, nr), dtype=np.int64)  # where item t gathers wanted bucket s
+    base = 0
+    for k in done:
+        nw = kern.summary_select(counts[k], ranks, slot[k], seg[k])
+        offsets = np.zeros(nr, dtype=np.int64)
+        size = np.zeros(nr, dtype=np.int64)
+        offsets[seg[k, :, 0]], size[seg[k, :, 0]] = seg[k, :, 1], seg[k, :, 2]
+        for i in range(h):  # each item has room for all of a wanted bucket's values
+            start[k * h + i, :nw] = base + offsets[:nw]
+            base += int(size[:nw].sum())
+    vals = np.empty(base)
+    pos = start.copy()
+    sums = np.zeros(n_items)
+    run(lambda a, b: kern.summary_pass1(xt, items[a:b], a0, scale, slot, pos[a:b], vals, sums[a:b]))
+    mean = np.zeros(m)
+    for k in done:
+        mean[k] = _reduced(sums, k, h) / n
+    sq = np.zeros(n_items)
+    run(lambda a, b: kern.summary_pass2(xt, items[a:b], mean, sq[a:b]))
+    at = {int(r): j for j, r in enumerate(ranks)}
+    il, iu = [at[int(r)] for r in lower], [at[int(r)] for r in upper]
+    found = np.empty(nr)
+    for k in done:
+        got = (pos[k * h:(k + 1) * h] - start[k * h:(k + 1) * h]).sum(axis=0)
+        if not np.array_equal(got[seg[k, :, 0]], seg[k, :, 2]):  # never: the same buckets counted
+            raise RuntimeError(f"exact summary: the draws of issue {k} changed between passes")
+        sd[k] = math.sqrt(_reduced(sq, k, h) / n)  # np.std: the mean square, its root
+        kern.summary_finish(vals, seg[k], start[k * h:(k + 1) * h], pos[k * h:(k + 1) * h], found)
+        qs[:, k] = _lerp(found[il], found[iu], gamma)
+    return rest
+
+
+def _reduced(part: np.ndarray, k: int, h: int) -> float:
+    """Issue k's sum as numpy's add.reduce makes it from its h items' pairwise sums: 0.0 plus
+    the pairwise sum, whose first split adds the two halves."""
+    return 0.0 + (part[2 * k] + part[2 * k + 1]) if h == 2 else 0.0 + part[k]
 
 
 def _hist_quantiles(hist: np.ndarray, levels: Sequence[float], lo, hi) -> np.ndarray:
@@ -387,6 +517,20 @@ def _blocks_per_task(chunk: int, n_blocks: int, be: Any) -> int:
     return per
 
 
+def _task_sizes(per: int, n_blocks: int, be: Any) -> list[int]:
+    """Seed blocks of each task, in order: ``per`` each, but on local threads the last tasks
+    shrink (each at most a 2 x workers-th of the blocks left, down to one block), so that the
+    threads finish together instead of one waiting for the other's last whole chunk."""
+    sizes = []
+    left = n_blocks
+    split = 2 * be.workers if isinstance(be, LocalBackend) and be.workers > 1 else 1
+    while left > 0:
+        size = min(per, left, max(1, -(-left // split)) if split > 1 else per)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def monte_carlo_cost(model: Any, n_actors: int, n_issues: int, draws: int,
                      chunk_size: int = DEFAULT_CHUNK, *, keep_draws: bool | None = None,
                      workers: int = 1) -> Cost:
@@ -396,7 +540,8 @@ def monte_carlo_cost(model: Any, n_actors: int, n_issues: int, draws: int,
     perturbed inputs (about 6 arrays of draws x actors x issues) and the model's own arrays for
     that batch (``model.cost(n_actors, n_issues, chunk)``); ``workers`` tasks run at once. The
     time is the model's for all the draws plus the perturbation (0.1 us per cell).
-    Kept draws add 8 bytes x draws x issues.
+    Kept draws add 8 bytes x draws x issues, and the exact summary's bucket counts (128 KB an
+    issue, up to 64 issues, per thread and twice more).
     """
     n_draws = _check_int(draws, "draws")
     chunk = min(n_draws, -(-_check_int(chunk_size, "chunk_size") // SEED_BLOCK) * SEED_BLOCK)
@@ -404,8 +549,9 @@ def monte_carlo_cost(model: Any, n_actors: int, n_issues: int, draws: int,
     per_task = model.cost(n_actors, n_issues, chunk)
     cells = float(chunk) * n_actors * n_issues
     mem = workers * (per_task.bytes + 48.0 * cells) + 8.0 * HIST_BINS * n_issues
-    if keep:
+    if keep:  # the draws, and the exact summary's bucket counts (per thread, then per half issue)
         mem += 8.0 * n_draws * n_issues
+        mem += 8.0 * SUMMARY_BUCKETS * min(n_issues, SUMMARY_ISSUES) * (workers + 2)
     secs = model.cost(n_actors, n_issues, n_draws).seconds + 1e-7 * float(n_draws) * n_actors * n_issues
     return Cost("Monte Carlo", mem, secs,
                 {**dict(per_task.sizes), "model": getattr(model, "name", str(model)), "draws": n_draws,
@@ -420,9 +566,11 @@ def _check_int(v: Any, name: str) -> int:
 
 
 def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[float, ...],
-               a: Any, be: Any, fused: bool = False) -> tuple:
+               a: Any, be: Any, fused: bool = False, counts: np.ndarray | None = None) -> tuple:
     """Mean, sd, quantiles (exact from kept draws, else from the merged histograms), the
-    quantile method, the draws (or None) and each issue's count of draws with an outcome."""
+    quantile method, the draws (or None) and each issue's count of draws with an outcome.
+    ``counts``: the kept draws' counts per bucket of the summary's grid, when the fused
+    kernel made them."""
     block_sum = np.concatenate([c[0] for c in sums])
     block_sq = np.concatenate([c[1] for c in sums])
     count = np.concatenate([c[2] for c in sums]).sum(axis=0)
@@ -434,13 +582,14 @@ def _summarise(sums: list, outcomes: list, hist: Any, keep: bool, levels: tuple[
     if keep:
         draws_arr = outcomes[0] if len(outcomes) == 1 else np.concatenate(outcomes)
         outcomes.clear()
-        select = None
-        if fused:  # the compiled module is loaded: its selection (the same order statistics)
+        kern = None
+        if fused:  # the compiled module is loaded: its summary (the same numbers)
             import importlib
 
-            select = importlib.import_module(KERNEL_MODULE).order_statistics
+            kern = importlib.import_module(KERNEL_MODULE)
         qs, sd = _exact_summary(draws_arr, levels, getattr(be, "workers", min(4, os.cpu_count() or 1)),
-                                select=select, lo=a.scale_min, hi=a.scale_max)
+                                kern=kern, lo=a.scale_min, hi=a.scale_max, counts=counts,
+                                finite=count)
         return mean, sd, qs, "exact", draws_arr, count
     qs = _hist_quantiles(hist, levels, a.scale_min, a.scale_max)
     with np.errstate(invalid="ignore"):
@@ -513,8 +662,8 @@ def monte_carlo(
     chunk_size : int
         Most draws per task, rounded up to whole seed blocks of 4096; bounds the memory per
         task. The local backend uses smaller tasks when that gives each thread at least four,
-        so that an expensive model's last task does not leave the other threads idle (the
-        numbers never depend on the split).
+        and its last tasks shrink down to one seed block, so that no thread waits for another's
+        last task (the numbers never depend on the split).
     workers : int, optional
         Threads of the local backend.
     quantiles : sequence of float in [0, 1]
@@ -568,9 +717,11 @@ def monte_carlo(
     a = pert.base
     keep = (n_draws * a.n_issues <= KEEP_LIMIT) if keep_draws is None else bool(keep_draws)
 
-    blocks = chunk_generators(ss, n_draws, SEED_BLOCK)
+    # a SeedSequence of our own (from an int or None): its children made in the tasks
+    blocks = chunk_seeds(ss, n_draws, SEED_BLOCK, private=ss is not seed)
     per = _blocks_per_task(chunk, len(blocks), be)
-    tasks = [blocks[k:k + per] for k in range(0, len(blocks), per)]
+    ends = np.cumsum(_task_sizes(per, len(blocks), be)).tolist()
+    tasks = [blocks[k:e] for k, e in zip([0, *ends[:-1]], ends, strict=True)]
     sim = isinstance(m, SimulatorModel)
     plan = None if sim else fused_plan(pert, m, keep=keep)
     if plan is not None and kernel(engine, KERNEL_MODULE, what="engine", n_runs=_fused_runs(n_draws)) is None:
@@ -578,17 +729,23 @@ def monte_carlo(
     # issue by issue: the summary then reads each issue's draws contiguously
     into = (np.empty((a.n_issues, n_draws)) if plan is not None and keep
             and isinstance(be, LocalBackend) else None)
+    # the kernel counts the kept draws per bucket of the summary's grid (per thread), up to
+    # SUMMARY_ISSUES issues; beyond, the summary counts them itself
+    counts: dict[int, np.ndarray] | None = (
+        {} if into is not None and a.n_issues <= SUMMARY_ISSUES else None)
     agg = _Stream(len(tasks), keep and into is None, n_draws, progress)
     with be:
-        be.map(_run_chunk, tasks, common=_Common(pert, m, keep, sc if sim else None, plan, into),
+        be.map(_run_chunk, tasks,
+               common=_Common(pert, m, keep, sc if sim else None, plan, into, counts),
                on_done=agg.on_done, keep=False)
     outcomes = agg.outcomes
     if into is not None:
         into.setflags(write=False)  # read-only throughout: the result keeps it without a copy
         outcomes = [into.T]  # (n_draws, n_issues), in Fortran order
 
+    grid = np.add.reduce(list(counts.values())) if counts else None  # the threads' counts
     mean, sd, qs, method, draws_arr, count = _summarise(agg.sums, outcomes, agg.hist, keep, levels,
-                                                        a, be, plan is not None)
+                                                        a, be, plan is not None, grid)
     notes, end_reasons = _notes_and_endings(m, keep, pert.n_inputs, agg.reasons, n_draws)
     deals, red, walk = agg.deals, agg.red, agg.walk
     return MonteCarloResult(
