@@ -97,7 +97,8 @@ KERNELS: dict[str, KernelGroup] = {
                     ("models/exchange/_kernel.py",), "exchange"),
         KernelGroup("simulate", "detente.simulate._kernel", ("simulate/_kernel.py",), "simulator"),
         KernelGroup("montecarlo", "detente.uncertainty._kernel",
-                    ("uncertainty/_kernel.py", "uncertainty/normal.py"), "Monte Carlo"),
+                    ("uncertainty/_kernel.py", "uncertainty/_pcg.py", "uncertainty/_summary.py",
+                     "uncertainty/normal.py"), "Monte Carlo"),
     )
 }
 

@@ -251,13 +251,13 @@ def test_kernel_makes_the_words_of_random_raw(seed, n_inputs, n_draws):
     other lane in the middle of a word): value j of draw d is half d * n_inputs + j of
     random_raw's words, and the generator moves on past them as after raw_words."""
     from detente.rng import chunk_generators, raw_words, word_halves
-    from detente.uncertainty import _kernel
+    from detente.uncertainty import _pcg
     from detente.uncertainty.fused import _generator_state
 
     _, _, a = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
     _, _, b = chunk_generators(seed, 3 * SEED_BLOCK, SEED_BLOCK)[seed % 3]
     st = np.array(_generator_state(a, n_draws, n_inputs), dtype=np.uint64)
-    got = _kernel.pcg64_columns(st, _kernel.lane_jumps(n_inputs), n_inputs, n_draws)
+    got = _pcg.pcg64_columns(st, _pcg.lane_jumps(n_inputs), n_inputs, n_draws)
     n_values = n_draws * n_inputs
     want = word_halves(raw_words(b, n_values))[:n_values].reshape(n_draws, n_inputs)
     assert np.array_equal(got, want)

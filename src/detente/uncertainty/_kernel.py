@@ -5,7 +5,7 @@ One call of :func:`monte_carlo_blocks` runs a task's seed blocks: it makes each 
 and adds the block's sums, counts and histogram, SUB draws at a time in small buffers that stay
 in cache. The (draws x inputs) design and the batched scenario arrays are never built. The
 plan (:class:`detente.uncertainty.fused.FusedPlan`) carries the scenario as flat arrays. The
-``summary_*`` functions at the end compute the exact quantiles and sd of the kept draws.
+``summary_*`` functions (:mod:`._summary`) compute the exact quantiles and sd of the kept draws.
 
 Every number is the one of the unfused numpy path (``Perturbation.from_unit``, the model's
 ``forecast_arrays``, :func:`~detente.uncertainty.deal.deal_flags` and the per-block reductions of
@@ -25,24 +25,49 @@ one row of SUB values per number of the scenario. Indices that numba cannot prov
 non-negative are avoided in the hot loops (views, unsigned indices): numba's wraparound would
 turn their loads into gathers. ``nogil`` lets threads run tasks side by side.
 
-numba keys its disk cache on this file only: after editing :mod:`detente.uncertainty.normal`,
-delete this module's ``.nbi``/``.nbc`` files in ``__pycache__`` (``detente warmup`` then
-recompiles; its marker already notices the edit).
+The random words are made by :mod:`._pcg` and the exact summary of the kept draws by
+:mod:`._summary`; both are compiled into this kernel and re-exported here. numba keys its disk
+cache on this file only: after editing :mod:`detente.uncertainty.normal`, :mod:`._pcg` or
+:mod:`._summary`, delete this module's ``.nbi``/``.nbc`` files in ``__pycache__`` (``detente
+warmup`` then recompiles; its marker already notices the edit).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Any
 
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from .._jit import njit
 from . import normal
+from ._pcg import (
+    _BYTE_BITS,
+    _ONE,
+    _S56,
+    _ZERO,
+    SUB,
+    _columns_into,
+    _fill_gen,
+    _lanes_start,
+    lane_jumps,
+)
+from ._summary import (
+    PW_BLOCK,
+    _count_into,
+    order_statistics,
+    summary_count,
+    summary_finish,
+    summary_pass1,
+    summary_pass2,
+    summary_select,
+)
 
-__all__ = ["monte_carlo_blocks", "ndtri", "ndtri1"]
+# the random words (:mod:`._pcg`) and the summaries (:mod:`._summary`) are compiled with this
+# kernel and reached through this module: the Monte Carlo path loads one module
+__all__ = ["PW_BLOCK", "SUB", "lane_jumps", "monte_carlo_blocks", "ndtri", "ndtri1",
+           "order_statistics", "summary_count", "summary_finish", "summary_pass1",
+           "summary_pass2", "summary_select"]
 
 # inlined into the callers by numba itself, so that the loops calling them are flat and LLVM
 # vectorises them
@@ -60,254 +85,6 @@ _MANTISSA = normal.MANTISSA
 _ONE_BITS = normal.ONE_BITS
 _UNIT_SCALE = 2.0 ** -32
 
-#: draws per sub-block (and random-number lanes): 128 draws x 40 inputs keep the value buffers
-#: (about 250 KB) in L2; a divisor of the seed block (4,096) and even
-SUB = 128
-
-# ---------------------------------------------------------------- the block's random words
-# numpy's PCG64 (O'Neill's PCG XSL RR 128/64): state <- state * MULT + inc (mod 2^128), then
-# word = rotr64(high ^ low, high >> 58) of the new state; ``Generator.bit_generator.random_raw``
-# gives these words one after another, and word i carries values 2i (its low 32 bits) and
-# 2i + 1 (its high 32 bits); value d * J + j of a block is input j of draw d.
-#
-# Stepping is a chain (each state needs the previous one), so the kernel runs one lane per
-# draw of a sub-block (SUB lanes side by side, in vector instructions): lane d starts at the
-# word that holds value d * J + j for j = 0 (word floor(d J / 2); with J odd, every other
-# lane starts in the high half of its first word) and steps through the ceil(J / 2) words of
-# its draw, then jumps to the same draw of the next sub-block (SUB J / 2 words on). At each
-# step every lane holds the same input's value, so the values land column by column (input
-# by input, draw after draw) as the rest of the kernel reads them: no transposition. A jump of
-# k steps is state <- state * MULT^k + inc * G_k (G_k = sum of MULT^i for i < k); its
-# constants come from :func:`lane_jumps` and :func:`_fill_gen`. The steps are written in 64-bit integer
-# arithmetic only (the high word of a 128-bit product from four 32 x 32-bit products), which
-# LLVM turns into vector instructions over the lanes. The words are those of random_raw
-# (tested).
-_MASK64 = 0xFFFFFFFFFFFFFFFF
-_MASK128 = (1 << 128) - 1
-_MULT = (2549297995355413924 << 64) + 4865540595714422341
-_M32 = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
-_S56 = np.uint64(56)
-_S58 = np.uint64(58)
-#: times a word of eight bytes that are 0 or 1: byte i lands on bit 56 + i
-_BYTE_BITS = np.uint64(0x0102040810204080)
-_S63 = np.uint64(63)
-_S64 = np.uint64(64)
-_ONE = np.uint64(1)
-_ZERO = np.uint64(0)
-_MULT_HI, _MULT_LO = np.uint64(_MULT >> 64), np.uint64(_MULT & _MASK64)
-_MULT_LO1, _MULT_LO0 = _MULT_LO >> _S32, _MULT_LO & _M32
-# gen (uint64, 16): state, increment, then (multiplier, additive part) of the jumps of a = J // 2
-# and b = (J + 1) // 2 words (from lane to lane) and of SUB J / 2 - b words (to the next
-# sub-block), each as (high, low) words (:func:`_fill_gen`)
-G_STATE, G_INC, G_A, G_B, G_NEXT = 0, 2, 4, 8, 12
-
-
-@functools.lru_cache(maxsize=64)
-def _advance(k: int) -> tuple[int, int]:
-    """(MULT^k, G_k) mod 2^128: k steps take a state s to MULT^k s + G_k inc."""
-    acc_a, acc_g = 1, 0
-    cur_a, cur_g = _MULT, 1
-    while k:
-        if k & 1:
-            acc_a, acc_g = (acc_a * cur_a) & _MASK128, (acc_g * cur_a + cur_g) & _MASK128
-        cur_a, cur_g = (cur_a * cur_a) & _MASK128, (cur_g * cur_a + cur_g) & _MASK128
-        k >>= 1
-    return acc_a, acc_g
-
-
-@functools.lru_cache(maxsize=64)
-def lane_jumps(n_inputs: int) -> np.ndarray:
-    """The lanes' three jumps for draws of ``n_inputs`` values (a = J // 2 and b = (J + 1) // 2
-    words, lane to lane, and SUB J / 2 - b words, to the next sub-block): each jump's
-    multiplier and G (high, low words each); the kernel multiplies G by a block's increment
-    (:func:`_fill_gen`)."""
-    half = n_inputs // 2
-    out = []
-    for k in (half, n_inputs - half, SUB * n_inputs // 2 - (n_inputs - half)):
-        for w in _advance(k):
-            out += [w >> 64, w & _MASK64]
-    jumps = np.array(out, dtype=np.uint64)
-    jumps.setflags(write=False)
-    return jumps
-
-
-def _mulhi_intrinsic() -> Any:
-    """``mulhi(a, b)``: the high 64 bits of the 128-bit product of two uint64, as one LLVM
-    128-bit multiply (one ``mul``/``mulx`` instruction on x86-64; numba has no 128-bit type)."""
-    from llvmlite import ir
-    from numba import types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def mulhi(typingctx, a, b):  # pragma: no cover - compiled
-        sig = types.uint64(types.uint64, types.uint64)
-
-        def codegen(context, builder, signature, args):
-            wide = ir.IntType(128)
-            prod = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
-            return builder.trunc(builder.lshr(prod, ir.Constant(wide, 64)), ir.IntType(64))
-
-        return sig, codegen
-
-    return mulhi
-
-
-_mulhi = _mulhi_intrinsic()
-
-
-@njit(error_model="numpy", nrt=False)
-def _fill_gen(st, jumps, gen):  # pragma: no cover - compiled
-    """gen (16,): a block's state and increment (st: their high and low words) and its lanes'
-    jumps: the multipliers of ``jumps`` and the additive parts G inc mod 2^128."""
-    for i in range(4):
-        gen[i] = st[i]
-    ih, il = st[2], st[3]
-    for t in range(3):
-        gen[4 + 4 * t] = jumps[4 * t]
-        gen[5 + 4 * t] = jumps[4 * t + 1]
-        gh, gl = jumps[4 * t + 2], jumps[4 * t + 3]
-        gen[6 + 4 * t] = _mulhi(gl, il) + gl * ih + gh * il
-        gen[7 + 4 * t] = gl * il
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _mulhi32(a, b1, b0):  # pragma: no cover - compiled
-    """The high 64 bits of a * b, b = b1 2^32 + b0, from 32 x 32-bit products (vectorises,
-    unlike a 128-bit multiply): the middle sum carries at most 2 bits into the high word."""
-    a0 = a & _M32
-    a1 = a >> _S32
-    p00 = a0 * b0
-    p01 = a0 * b1
-    p10 = a1 * b0
-    mid = (p00 >> _S32) + (p01 & _M32) + (p10 & _M32)
-    return a1 * b1 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
-
-
-@njit(error_model="numpy", nrt=False)
-def _lanes_start(gen, sh, sl):  # pragma: no cover - compiled
-    """Lane d's state: the one that makes word floor(d J / 2) (d J / 2 words after the first,
-    lane to lane a = J // 2 or b = (J + 1) // 2 words on: a after an even lane, b after an odd
-    one)."""
-    hi, lo = gen[G_STATE], gen[G_STATE + 1]
-    ch, cl = gen[G_INC], gen[G_INC + 1]
-    nlo = lo * _MULT_LO  # one step: the state of word 0
-    nhi = _mulhi(lo, _MULT_LO) + lo * _MULT_HI + hi * _MULT_LO
-    lo = nlo + cl
-    hi = nhi + ch + (_ONE if lo < nlo else _ZERO)
-    for d in range(sh.shape[0]):
-        sh[d] = hi
-        sl[d] = lo
-        g = G_A if d % 2 == 0 else G_B
-        mh, ml, ch, cl = gen[g], gen[g + 1], gen[g + 2], gen[g + 3]
-        nlo = lo * ml
-        nhi = _mulhi(lo, ml) + lo * mh + hi * ml
-        lo = nlo + cl
-        hi = nhi + ch + (_ONE if lo < nlo else _ZERO)
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _step_words(sh, sl, words, ih, il):  # pragma: no cover - compiled
-    """Each lane's next word into ``words``, and its state one step on."""
-    for d in range(SUB):
-        hi = sh[d]
-        lo = sl[d]
-        x = hi ^ lo
-        r = hi >> _S58
-        words[d] = (x >> r) | (x << ((_S64 - r) & _S63))
-        nlo = lo * _MULT_LO
-        nhi = _mulhi32(lo, _MULT_LO1, _MULT_LO0) + lo * _MULT_HI + hi * _MULT_LO
-        lo2 = nlo + il
-        sl[d] = lo2
-        sh[d] = nhi + ih + (_ONE if lo2 < nlo else _ZERO)
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _step_halves(sh, sl, t0, t1, ih, il):  # pragma: no cover - compiled
-    """Each lane's next word, its low half into t0 and its high half into t1, and its state
-    one step on."""
-    for d in range(SUB):
-        hi = sh[d]
-        lo = sl[d]
-        x = hi ^ lo
-        r = hi >> _S58
-        w = (x >> r) | (x << ((_S64 - r) & _S63))
-        t0[d] = np.uint32(w & _M32)
-        t1[d] = np.uint32(w >> _S32)
-        nlo = lo * _MULT_LO
-        nhi = _mulhi32(lo, _MULT_LO1, _MULT_LO0) + lo * _MULT_HI + hi * _MULT_LO
-        lo2 = nlo + il
-        sl[d] = lo2
-        sh[d] = nhi + ih + (_ONE if lo2 < nlo else _ZERO)
-
-
-@njit(error_model="numpy", nrt=False)
-def _columns_into(gen, n_inputs, sh, sl, trow, tr, words, prev):  # pragma: no cover - compiled
-    """The sub-block's values as 32-bit integers, input j's (draw after draw) in row trow[j]
-    of ``tr`` (SUB columns; a row for the values no input takes: trow[n_inputs]); the lanes
-    then jump to the next sub-block. words (uint64), prev (uint32): scratch of SUB."""
-    ih, il = gen[G_INC], gen[G_INC + 1]
-    if n_inputs % 2 == 0:  # every lane starts on a word: word c is inputs 2c and 2c + 1
-        for c in range(n_inputs // 2):
-            _step_halves(sh, sl, tr[trow[2 * c]], tr[trow[2 * c + 1]], ih, il)
-        _jump(gen, sh, sl)
-        return
-    # an odd number of inputs: lane d starts on a word when d is even, in the middle of one
-    # when d is odd. Word c of an even lane is inputs 2c and 2c + 1, of an odd lane inputs
-    # 2c - 1 and 2c: step c completes inputs 2c and 2c - 1 (with the even lanes' previous
-    # high halves, in prev)
-    for c in range((n_inputs + 1) // 2):
-        _step_words(sh, sl, words, ih, il)
-        t0 = tr[trow[2 * c]]
-        t1 = tr[trow[2 * c - 1 if c > 0 else n_inputs]]
-        for e in range(SUB // 2):
-            we = words[2 * e]
-            wo = words[2 * e + 1]
-            t0[2 * e] = np.uint32(we & _M32)
-            t0[2 * e + 1] = np.uint32(wo >> _S32)
-            t1[2 * e] = prev[e]
-            t1[2 * e + 1] = np.uint32(wo & _M32)
-            prev[e] = np.uint32(we >> _S32)
-    _jump(gen, sh, sl)
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _jump(gen, sh, sl):  # pragma: no cover - compiled
-    """Each lane on to the same draw of the next sub-block."""
-    mh, ml, ch, cl = gen[G_NEXT], gen[G_NEXT + 1], gen[G_NEXT + 2], gen[G_NEXT + 3]
-    ml1, ml0 = ml >> _S32, ml & _M32
-    for d in range(SUB):  # on to the next sub-block
-        hi = sh[d]
-        lo = sl[d]
-        nlo = lo * ml
-        nhi = _mulhi32(lo, ml1, ml0) + lo * mh + hi * ml
-        lo2 = nlo + cl
-        sl[d] = lo2
-        sh[d] = nhi + ch + (_ONE if lo2 < nlo else _ZERO)
-
-
-@njit(error_model="numpy")
-def pcg64_columns(st, jumps, n_inputs, n):  # pragma: no cover - compiled
-    """The first n draws' values (n, n_inputs) as 32-bit integers, as the kernel makes them
-    for a block with generator st (state, increment) (tests: they are the halves of
-    random_raw's words, in order)."""
-    gen = np.empty(16, dtype=np.uint64)
-    _fill_gen(st, jumps, gen)
-    sh = np.empty(SUB, dtype=np.uint64)
-    sl = np.empty(SUB, dtype=np.uint64)
-    _lanes_start(gen, sh, sl)
-    trow = np.arange(n_inputs + 1)
-    tr = np.zeros((n_inputs + 1, SUB), dtype=np.uint32)
-    words = np.empty(SUB, dtype=np.uint64)
-    prev = np.zeros(SUB, dtype=np.uint32)
-    out = np.empty((n, n_inputs), dtype=np.uint32)
-    for d0 in range(0, n, SUB):
-        _columns_into(gen, n_inputs, sh, sl, trow, tr, words, prev)
-        for d in range(min(SUB, n - d0)):
-            for j in range(n_inputs):
-                out[d0 + d, j] = tr[j, d]
-    return out
-
 # kinds of input columns (FusedPlan.coli[:, 0])
 NORMAL, UNIFORM, TRIANGULAR, DISCRETE = 0, 1, 2, 3
 # FusedPlan.lay: offsets of the scenario's arrays in the flat state vector
@@ -317,14 +94,6 @@ NORMAL, UNIFORM, TRIANGULAR, DISCRETE = 0, 1, 2, 3
 S_MIN, S_MAX, S_WIDTH, S_INV, S_SQ, S_GRID = range(6)
 # FusedPlan.actors rows (per actor)
 A_PRESENT, A_HASPOS = range(2)
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _bucket(v, a0, scale, nb):  # pragma: no cover - compiled
-    """The bucket of v in a selection grid of nb buckets from a0 on (scale: buckets per unit);
-    never decreasing with v; NaN and values below a0 go to 0, values beyond to nb - 1."""
-    f = (v - a0) * scale
-    return 0 if not (f > 0.0) else (nb - 1 if f >= nb - 1 else int(f))
 
 
 @njit(error_model="numpy", nrt=False, inline="always")
@@ -856,298 +625,3 @@ def monte_carlo_blocks(st, sizes, firsts, jumps, coli, colf, dtab, lay, state0, 
                 at = o_first + k * o_stride
                 _count_into(out[at:at + n], sf[S_MIN, k], sf[S_GRID, k], hist[k], bk)
     return deals
-
-
-@njit(error_model="numpy", nrt=False)
-def _count_into(x, a0, scale, counts, bk):  # pragma: no cover - compiled
-    """counts[b] += the number of values of x in bucket b of the grid (a0, scale) (NaN in
-    bucket 0), SUB values at a time (bk: scratch of SUB): their buckets in a vectorised loop,
-    then the increments."""
-    nb = counts.shape[0]
-    for c0 in range(0, x.shape[0], SUB):
-        xc = x[c0:c0 + SUB]
-        for i in range(xc.shape[0]):
-            bk[i] = _bucket(xc[i], a0, scale, nb)
-        for i in range(xc.shape[0]):
-            counts[bk[i]] += 1
-
-
-@njit(error_model="numpy", nogil=True)
-def order_statistics(col, ranks, lo, hi, out):  # pragma: no cover - compiled
-    """out[j] = the ranks[j]-th smallest finite value of ``col`` (0-based; every rank below the
-    number of finite values): the exact values ``np.partition`` would put there.
-
-    Two passes instead of a partition of a copy: count the values per bucket of a 4,096-bucket
-    grid over [lo, hi] (values outside land in the edge buckets; the bucket never decreases
-    with the value, so ranks follow the buckets), then gather the values of the buckets that
-    hold a wanted rank and sort only those.
-    """
-    nb = 4096
-    n = col.shape[0]
-    span = hi - lo
-    scale = nb / span if span > 0 and math.isfinite(span) else 0.0
-    counts = np.zeros(nb, dtype=np.int64)
-    for i in range(n):
-        x = col[i]
-        if math.isfinite(x):
-            f = (x - lo) * scale
-            b = 0 if not (f > 0.0) else (nb - 1 if f >= nb - 1 else int(f))
-            counts[b] += 1
-    start = np.empty(nb + 1, dtype=np.int64)  # number of finite values below each bucket
-    start[0] = 0
-    for b in range(nb):
-        start[b + 1] = start[b] + counts[b]
-    nr = ranks.shape[0]
-    where = np.empty(nr, dtype=np.int64)
-    for j in range(nr):
-        b = 0
-        while start[b + 1] <= ranks[j]:
-            b += 1
-        where[j] = b
-    # the wanted buckets' values, bucket after bucket
-    want = np.zeros(nb, dtype=np.int64)
-    for j in range(nr):
-        want[where[j]] = 1
-    at = np.full(nb, -1, dtype=np.int64)
-    total = 0
-    for b in range(nb):
-        if want[b]:
-            at[b] = total
-            total += counts[b]
-    vals = np.empty(total)
-    fill = np.zeros(nb, dtype=np.int64)
-    for i in range(n):
-        x = col[i]
-        if math.isfinite(x):
-            f = (x - lo) * scale
-            b = 0 if not (f > 0.0) else (nb - 1 if f >= nb - 1 else int(f))
-            if want[b]:
-                vals[at[b] + fill[b]] = x
-                fill[b] += 1
-    for b in range(nb):
-        if want[b]:
-            vals[at[b]:at[b] + counts[b]].sort()
-    for j in range(nr):
-        b = where[j]
-        out[j] = vals[at[b] + ranks[j] - start[b]]
-
-
-# ------------------------------------------------------------ the summary of the kept draws
-# np.std and np.quantile of each issue's kept draws, to the last bit. The finite draws' counts
-# per bucket of a grid over the scale (the kernel adds them up as it keeps the draws, or
-# :func:`summary_count` counts them) say which buckets hold the wanted order statistics. Pass 1
-# then adds the draws as numpy's add.reduce does (pairwise summation: halves split at a
-# multiple of 8 down to blocks of at most 128 values, each added in 8 lanes) for the mean, and
-# gathers the draws of the wanted buckets; pass 2 adds the squared deviations from the mean the
-# same way (np.std's second sum); each wanted bucket's few draws are then sorted. An issue's
-# draws split into its two top-level halves (the first split of the pairwise summation), one
-# item each, so that two threads share any number of issues evenly.
-
-#: numpy's PW_BLOCKSIZE: its pairwise summation adds blocks of at most 128 values in 8 lanes
-PW_BLOCK = 128
-
-
-@njit(error_model="numpy", nrt=False, inline="always")
-def _leaf_sum(xs, n):  # pragma: no cover - compiled
-    """numpy's pairwise_sum of xs[:n] for n <= 128 (DOUBLE_pairwise_sum's two base cases)."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += xs[i]
-        return res
-    r0, r1, r2, r3 = xs[0], xs[1], xs[2], xs[3]
-    r4, r5, r6, r7 = xs[4], xs[5], xs[6], xs[7]
-    end = n - n % 8
-    for i in range(8, end, 8):
-        r0 += xs[i]
-        r1 += xs[i + 1]
-        r2 += xs[i + 2]
-        r3 += xs[i + 3]
-        r4 += xs[i + 4]
-        r5 += xs[i + 5]
-        r6 += xs[i + 6]
-        r7 += xs[i + 7]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(end, n):
-        res += xs[i]
-    return res
-
-
-# (numba cannot load a recursive function from its disk cache, so numpy's recursion is
-# unrolled into loops over explicit stacks; a stack of 64 frames covers 2^63 values)
-
-@njit(error_model="numpy")
-def _pw_plan(n):  # pragma: no cover - compiled
-    """The blocks of numpy's pairwise summation of n values, in order: (first, size) rows.
-    (A node of more than 128 values splits into its first n2 = n // 2 - (n // 2) % 8 values
-    and the rest, so every block of a sum of over 128 values holds at least 64.)"""
-    leaves = np.empty((n // 64 + 2, 2), dtype=np.int64)
-    st_lo = np.empty(64, dtype=np.int64)
-    st_n = np.empty(64, dtype=np.int64)
-    st_lo[0], st_n[0] = 0, n
-    sp = 1
-    nl = 0
-    while sp > 0:
-        sp -= 1
-        lo, m = st_lo[sp], st_n[sp]
-        if m <= PW_BLOCK:
-            leaves[nl, 0], leaves[nl, 1] = lo, m
-            nl += 1
-            continue
-        n2 = m // 2
-        n2 -= n2 % 8
-        st_lo[sp], st_n[sp] = lo + n2, m - n2  # the second half, done after the first
-        st_lo[sp + 1], st_n[sp + 1] = lo, n2
-        sp += 2
-    return leaves[:nl]
-
-
-@njit(error_model="numpy")
-def _pw_combine(n, part):  # pragma: no cover - compiled
-    """numpy's pairwise sum of n values from the sums of its blocks (part, in the order of
-    :func:`_pw_plan`): the additions of its recursion, first half + second half at each node."""
-    st_n = np.empty(64, dtype=np.int64)
-    st_stage = np.empty(64, dtype=np.int64)  # 0: first half next, 1: second half next, 2: add
-    st_first = np.empty(64)  # the first half's sum
-    st_n[0], st_stage[0] = n, 0
-    sp = 1
-    i = 0
-    ret = 0.0  # the sum of the node that finished last
-    while sp > 0:
-        top = sp - 1
-        m = st_n[top]
-        if m <= PW_BLOCK:
-            ret = part[i]
-            i += 1
-            sp -= 1
-            continue
-        n2 = m // 2
-        n2 -= n2 % 8
-        if st_stage[top] == 0:
-            st_stage[top] = 1
-            st_n[sp], st_stage[sp] = n2, 0
-            sp += 1
-        elif st_stage[top] == 1:
-            st_first[top] = ret
-            st_stage[top] = 2
-            st_n[sp], st_stage[sp] = m - n2, 0
-            sp += 1
-        else:
-            ret = st_first[top] + ret
-            sp -= 1
-    return ret
-
-
-@njit(error_model="numpy", nogil=True)
-def summary_count(x, items, a0, scale, counts, bad):  # pragma: no cover - compiled
-    """counts[t] = the values of item t (issue k, first draw, number of draws) per bucket of
-    issue k's grid (a0[k], scale[k]; NaN in bucket 0), bad[t] = its non-finite values;
-    x: (n_issues, n_draws) C-contiguous."""
-    bk = np.empty(SUB, dtype=np.uint64)
-    for t in range(items.shape[0]):
-        k, first, n = items[t, 0], items[t, 1], items[t, 2]
-        xs = x[k][first:first + n]
-        counts[t, :] = 0
-        _count_into(xs, a0[k], scale[k], counts[t], bk)
-        nbad = 0
-        for i in range(n):
-            nbad += not math.isfinite(xs[i])
-        bad[t] = nbad
-
-
-@njit(error_model="numpy", nogil=True)
-def summary_select(counts, ranks, slot, seg):  # pragma: no cover - compiled
-    """For one issue with counts (nb,) of its finite values per bucket and the wanted
-    ``ranks`` (ascending, each below the number of values): slot[b] = the bucket's place among
-    the wanted buckets, or -1; seg[j] = (rank j's wanted bucket, its place in the buckets'
-    gathered values (their offset), its number of values, the rank within the bucket).
-    Returns the number of wanted buckets."""
-    nr = ranks.shape[0]
-    below = 0  # values in the buckets before b
-    j = 0
-    nw = 0
-    off = 0
-    slot[:] = -1
-    for b in range(counts.shape[0]):
-        c = counts[b]
-        if j < nr and ranks[j] < below + c:
-            slot[b] = nw
-            while j < nr and ranks[j] < below + c:
-                seg[j, 0] = nw
-                seg[j, 1] = off
-                seg[j, 2] = c
-                seg[j, 3] = ranks[j] - below
-                j += 1
-            nw += 1
-            off += c
-        below += c
-    return nw
-
-
-@njit(error_model="numpy", nogil=True)
-def summary_pass1(x, items, a0, scale, slot, pos, vals, sums):  # pragma: no cover - compiled
-    """Pass 1 over the items (issue k, first draw, number of draws): their pairwise sums
-    (sums), and their values of issue k's wanted buckets (slot[k][b] >= 0: the bucket's place
-    among them) into vals at pos[t] (which moves on)."""
-    bidx = np.empty(PW_BLOCK, dtype=np.uint64)
-    for t in range(items.shape[0]):
-        k, first, n = items[t, 0], items[t, 1], items[t, 2]
-        xk = x[k][first:first + n]
-        sk, pt = slot[k], pos[t]
-        nb = sk.shape[0]
-        a, sc = a0[k], scale[k]
-        leaves = _pw_plan(n)
-        part = np.empty(leaves.shape[0])
-        for leaf in range(leaves.shape[0]):
-            lo, ln = leaves[leaf, 0], leaves[leaf, 1]
-            xs = xk[lo:lo + ln]
-            for i in range(ln):
-                bidx[i] = _bucket(xs[i], a, sc, nb)
-            for i in range(ln):
-                j = sk[bidx[i]]
-                if j >= 0:
-                    vals[pt[j]] = xs[i]
-                    pt[j] += 1
-            part[leaf] = _leaf_sum(xs, ln)
-        sums[t] = _pw_combine(n, part)
-
-
-@njit(error_model="numpy", nogil=True)
-def summary_pass2(x, items, mean, sq):  # pragma: no cover - compiled
-    """Pass 2 over the items: their pairwise sums of squared deviations from their issue's
-    mean (np.std's: each deviation rounded, then squared)."""
-    dev = np.empty(PW_BLOCK)
-    for t in range(items.shape[0]):
-        k, first, n = items[t, 0], items[t, 1], items[t, 2]
-        xk = x[k][first:first + n]
-        mk = mean[k]
-        leaves = _pw_plan(n)
-        part = np.empty(leaves.shape[0])
-        for leaf in range(leaves.shape[0]):
-            lo, ln = leaves[leaf, 0], leaves[leaf, 1]
-            xs = xk[lo:lo + ln]
-            for i in range(ln):
-                d = xs[i] - mk
-                dev[i] = d * d
-            part[leaf] = _leaf_sum(dev, ln)
-        sq[t] = _pw_combine(n, part)
-
-
-@njit(error_model="numpy", nogil=True)
-def summary_finish(vals, seg, start, pos, out):  # pragma: no cover - compiled
-    """out[j] = the value of rank seg[j, 3] in its wanted bucket (see summary_select) after
-    pass 1, for one issue whose items i gathered bucket s's values into vals[start[i, s]:
-    pos[i, s]]: each wanted bucket's values put together and sorted once."""
-    tmp = np.empty(max(seg[-1, 1] + seg[-1, 2], 1))
-    last = -1
-    for j in range(seg.shape[0]):
-        s, off, c = seg[j, 0], seg[j, 1], seg[j, 2]
-        if s != last:
-            at = off
-            for i in range(start.shape[0]):
-                for v in range(start[i, s], pos[i, s]):
-                    tmp[at] = vals[v]
-                    at += 1
-            tmp[off:off + c].sort()
-            last = s
-        out[j] = tmp[off + seg[j, 3]]
