@@ -60,9 +60,7 @@ def order_statistics(col, ranks, lo, hi, out):  # pragma: no cover - compiled
     for i in range(n):
         x = col[i]
         if math.isfinite(x):
-            f = (x - lo) * scale
-            b = 0 if not (f > 0.0) else (nb - 1 if f >= nb - 1 else int(f))
-            counts[b] += 1
+            counts[_bucket(x, lo, scale, nb)] += 1
     start = np.empty(nb + 1, dtype=np.int64)  # number of finite values below each bucket
     start[0] = 0
     for b in range(nb):
@@ -89,8 +87,7 @@ def order_statistics(col, ranks, lo, hi, out):  # pragma: no cover - compiled
     for i in range(n):
         x = col[i]
         if math.isfinite(x):
-            f = (x - lo) * scale
-            b = 0 if not (f > 0.0) else (nb - 1 if f >= nb - 1 else int(f))
+            b = _bucket(x, lo, scale, nb)
             if want[b]:
                 vals[at[b] + fill[b]] = x
                 fill[b] += 1
