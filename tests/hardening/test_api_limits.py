@@ -70,6 +70,15 @@ def _post_file(name: str, timeout_s: float):
         return r.status_code, r.text
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _app_imported_in_the_parent():
+    """The forked children of ``run_isolated`` get an address-space cap a little above the
+    parent's size. What the app imports on first use (lazily) must already be loaded here, or
+    a child spends its cap on imports and cannot start a thread: every test of this file
+    failed that way when the file ran on its own."""
+    _post_file(UPLOADS[0]["file"], 5.0)
+
+
 @pytest.mark.parametrize("entry", UPLOADS, ids=[e["file"] for e in UPLOADS])
 def test_corpus_file_posted_to_validate_is_a_clean_422(entry):
     out = run_isolated(_post_file, entry["file"], 5.0, timeout=30.0)
@@ -161,7 +170,10 @@ def test_time_limit_is_503_on_every_synchronous_endpoint(path, body):
 
 def test_job_flood_gets_429_and_the_server_stays_up():
     with client(max_jobs=1, sync_draws=10, job_timeout_s=60) as c:
-        first = c.post("/montecarlo", json={"scenario": "alaska-2025", "draws": 1_000_000, "seed": 1})
+        # the job must hold the one slot while the 20 requests arrive: a million weighted-mean
+        # draws take about 0.1 s now, a million expected-utility draws several seconds
+        first = c.post("/montecarlo", json={"scenario": "alaska-2025", "draws": 1_000_000, "seed": 1,
+                                            "model": "expected_utility"})
         assert first.status_code == 202, first.text
         refused = [c.post("/montecarlo", json={"scenario": "alaska-2025", "draws": 1_000_000}) for _ in range(20)]
         assert {r.status_code for r in refused} == {429}
