@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detente.results import Columns, Forecast
+from detente.results import Columns, Forecast, Records
 
 
 def _forecast(outcome, utilities=None):
@@ -70,3 +70,15 @@ def test_pickle_keeps_tables_unbuilt_and_equal():
     # once built, the DataFrame itself travels
     h = pickle.loads(pickle.dumps(f))
     assert isinstance(h.tables.raw()["moves"], pd.DataFrame)
+
+
+@pytest.mark.parametrize("rows", [[{"a": 1, "b": 0.5}, {"a": 2, "b": 1.5, "c": "x"}], []])
+def test_records_table_is_pandas_own_frame_of_the_rows(rows):
+    f = Forecast(model="m", scenario="s", issues=("x",), actors=("a",), outcome=np.array([1.0]),
+                 tables={"ex": Records(rows, ["a", "b"])})
+    g = pickle.loads(pickle.dumps(f))
+    assert isinstance(g.tables.raw()["ex"], Records)
+    want = pd.DataFrame(rows, columns=["a", "b"]) if rows else pd.DataFrame(columns=["a", "b"])
+    pd.testing.assert_frame_equal(g.tables["ex"], want)
+    cols = f.columns("ex")
+    assert list(cols) == ["a", "b"] and [len(v) for v in cols.values()] == [len(rows)] * 2

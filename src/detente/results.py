@@ -11,7 +11,7 @@ import io
 import math
 import statistics
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMULA_LEADS",
+    "Columns",
     "Forecast",
+    "Records",
+    "Tables",
     "csv_cell",
     "frame_to_csv",
     "freeze_array",
@@ -127,9 +130,31 @@ class Columns:
         return (Columns, (self.data,))
 
 
+class Records:
+    """A tidy table not built yet, as row dicts: ``DataFrame(rows, columns=names)`` on first
+    read (pandas infers each column's type, as it would have at once)."""
+
+    __slots__ = ("names", "rows")
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> None:
+        self.rows = [dict(r) for r in rows]
+        self.names = list(names)
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.names) if self.rows else pd.DataFrame(columns=self.names)
+
+    def __reduce__(self):
+        return (Records, (self.rows, self.names))
+
+
+_DEFERRED = (Columns, Records)
+
+
 class Tables(Mapping[str, "pd.DataFrame"]):
     """A forecast's extra tables, read-only: each a DataFrame, built from its :class:`Columns`
-    on first look-up. Listing the names builds nothing."""
+    or :class:`Records` on first look-up. Listing the names builds nothing."""
 
     __slots__ = ("_raw",)
 
@@ -141,7 +166,7 @@ class Tables(Mapping[str, "pd.DataFrame"]):
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         v = self._raw[name]
-        if isinstance(v, Columns):
+        if isinstance(v, _DEFERRED):
             v = self._raw[name] = v.frame()
         return v
 
@@ -150,10 +175,12 @@ class Tables(Mapping[str, "pd.DataFrame"]):
         v = self._raw[name]
         if isinstance(v, Columns):
             return dict(v.data)
-        return {str(c): v[c].to_numpy() for c in v.columns} if _is_frame(v) else dict(v)
+        df = self[name]
+        return {str(c): df[c].to_numpy() for c in df.columns}
 
     def raw(self) -> dict[str, Any]:
-        """The tables as given (a :class:`Columns` until built): what pickling keeps."""
+        """The tables as given (a :class:`Columns` or :class:`Records` until built): what
+        pickling keeps."""
         return dict(self._raw)
 
     def __iter__(self):
@@ -247,7 +274,8 @@ class Forecast:
         The entropy of the SeedSequence used, or None when no randomness was involved.
     tables : mapping of str to DataFrame
         Extra tidy tables (``rounds``, ``moves``, ...), reachable by ``to_frame(table)``. A
-        model may pass a table as :class:`Columns`; it becomes a DataFrame when first read.
+        model may pass a table as :class:`Columns` or :class:`Records`; it becomes a DataFrame
+        when first read.
     """
 
     model: str

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ScenarioError
+from ..scenario import is_scenario
 from .defaults import DEFAULTS
 from .seeding import SeedLike, resolve_seed
 
@@ -30,17 +31,11 @@ def load_source(source: Any) -> Any:
     return _load(source)
 
 
-def _is_scenario(src: Any) -> bool:
-    from ..scenario import is_scenario
-
-    return is_scenario(src)
-
-
 def resolve_protocol(src: Any, protocol: str | None) -> str:
     """The protocol to play: as given, or the default (summit with stages, else alternating)."""
     if protocol is not None:
         return protocol
-    return "summit" if _is_scenario(src) and src.stages else "alternating"
+    return "summit" if is_scenario(src) and src.stages else "alternating"
 
 
 def negotiators(src: Any, protocol: str | None = None) -> int:
@@ -119,7 +114,7 @@ def simulate(source: Any, *, runs: int = DEFAULTS.runs, protocol: str | None = D
     check(simulation_cost(src, runs=runs, protocol=proto, steps=steps, levels=levels,
                           chunk_size=chunk_size), budget, source=getattr(src, "name", ""))
     strat = strategy_spec(strategies, negotiators(src, proto))
-    if _is_scenario(src):
+    if is_scenario(src):
         src = src.without_outcome()
     return _simulate(src, runs=runs, protocol=proto, strategies=strat, steps=steps, seed=resolve_seed(seed),
                      levels=levels, walk_away=walk_away, chunk_size=chunk_size, time_limit=time_limit,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...results import Columns
+from ...results import Columns, Records
 from .data import ExchangeRun
 
 
-def _tables(run: ExchangeRun) -> dict[str, Columns]:
+def _tables(run: ExchangeRun) -> dict[str, Columns | Records]:
     """The tables as column arrays: :class:`~detente.results.Forecast` builds each DataFrame
     when it is first read, so a forecast that never shows them does not import pandas."""
     reps, rounds, m = run.voting.shape
@@ -26,7 +26,7 @@ def _tables(run: ExchangeRun) -> dict[str, Columns]:
     ex_cols = ["repetition", "round", "order", "group", "gain", "actor_i", "actor_j", "supply_i",
                "supply_j", "x_supply_i", "x_supply_j", "move_i", "move_j", "y_i", "y_j",
                "d_outcome_i", "d_outcome_j", "eu_i", "eu_j", "eu_max_i", "eu_max_j", "u", "v", "z"]
-    ex_df = Columns(_rows_to_columns(run.exchanges, ex_cols))
+    ex_df = Records(run.exchanges, ex_cols)
     n = len(run.actors)
     rr, aa, kk = np.meshgrid(np.arange(reps), np.arange(n), np.arange(m), indexing="ij")
     fp = run.final_positions.ravel()
@@ -39,21 +39,3 @@ def _tables(run: ExchangeRun) -> dict[str, Columns]:
     })
     return {"rounds": rounds_df, "exchanges": ex_df, "positions": pos_df}
 
-
-def _rows_to_columns(rows: list[dict], names: list[str]) -> dict[str, np.ndarray]:
-    """Row dicts as one array per column, typed as pandas types a column of those values (all
-    ints: int64, numbers: float64, else object); a missing key is NaN; no rows: empty object
-    columns."""
-    if not rows:
-        return {c: np.empty(0, dtype=object) for c in names}
-    out = {}
-    for c in names:
-        values = [r.get(c, np.nan) for r in rows]
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
-            out[c] = np.array(values, dtype=np.int64)
-        elif all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                 for v in values):
-            out[c] = np.array(values, dtype=float)
-        else:
-            out[c] = np.array(values, dtype=object)
-    return out
